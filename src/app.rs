@@ -1,0 +1,122 @@
+//! The process: dependencies built once at start-up, and the one entry point every event
+//! goes through, in Lambda and in `cidrwatch invoke` alike.
+
+use std::sync::Arc;
+
+use aws_config::SdkConfig;
+use serde_json::{Value, json};
+use tokio::time::Instant;
+
+use crate::Error;
+use crate::aws::Aws;
+use crate::cfn::{self, Delivery, Parsed};
+use crate::event::{self, Event};
+use crate::plan;
+use crate::provider::{self, Provider, Settings};
+use crate::spec::DEFAULT_NAMESPACE;
+use crate::tick;
+
+/// What the environment gives one invocation: who this function is and when it must be done.
+#[derive(Clone, Debug)]
+pub struct Invocation {
+    /// Target of the schedules and, with `Notify: detailed`, of the alarms.
+    pub function_arn: Option<String>,
+    pub deadline: Instant,
+}
+
+pub struct App {
+    provider: Arc<Provider>,
+    delivery: Delivery,
+}
+
+impl App {
+    pub fn new(config: &SdkConfig, settings: Settings) -> Result<Self, Error> {
+        Ok(App {
+            provider: Arc::new(Provider {
+                aws: Aws::new(config),
+                settings,
+            }),
+            delivery: Delivery::new()?,
+        })
+    }
+
+    /// Configuration from the environment and the SDK's standard chain.
+    pub async fn from_env() -> Result<Self, Error> {
+        App::new(&crate::aws::load_config().await, Settings::from_env())
+    }
+
+    /// Handles one event. For CloudFormation, `Ok` means every request was answered, so the
+    /// caller must not run it again; `Err` means an answer could not be delivered.
+    pub async fn handle(&self, payload: Value, inv: &Invocation) -> Result<Value, Error> {
+        match event::classify(payload)? {
+            Event::CloudFormation(requests) => {
+                let mut answered = Vec::new();
+                let mut undelivered = None;
+                for parsed in requests {
+                    match self.answer(parsed, inv).await {
+                        Ok(a) => answered.push(json!({
+                            "Status": a.status,
+                            "PhysicalResourceId": a.physical_resource_id,
+                            "Reason": a.reason,
+                            "HttpStatus": a.http_status,
+                        })),
+                        Err(e) => {
+                            tracing::error!(error = %e, "could not answer CloudFormation");
+                            undelivered = Some(e);
+                        }
+                    }
+                }
+                match undelivered {
+                    Some(e) => Err(e),
+                    None => Ok(json!({ "answered": answered })),
+                }
+            }
+            Event::Tick(t) => tick::run(&t).await,
+            Event::Alarm(_) => Err(Error::NotImplemented("detailed alarm notification")),
+        }
+    }
+
+    async fn answer(&self, parsed: Parsed, inv: &Invocation) -> Result<cfn::Answered, Error> {
+        match parsed {
+            Parsed::Request(request) => {
+                provider::respond(
+                    self.provider.clone(),
+                    request,
+                    inv.function_arn.clone(),
+                    inv.deadline,
+                    &self.delivery,
+                )
+                .await
+            }
+            Parsed::Malformed {
+                coords,
+                physical_id,
+                reason,
+            } => {
+                let id = physical_id.unwrap_or_else(|| {
+                    plan::monitor_id(&coords.stack_id, &coords.logical_resource_id, "", DEFAULT_NAMESPACE)
+                });
+                let work = async move { Err(Error::Event(reason)) };
+                cfn::answer(&coords, id, inv.deadline, &self.delivery, work).await
+            }
+        }
+    }
+}
+
+impl From<Error> for lambda_runtime::Diagnostic {
+    fn from(e: Error) -> Self {
+        let kind = match &e {
+            Error::Spec(_) => "InvalidProperties",
+            Error::Event(_) => "UnrecognisedEvent",
+            Error::Aws { .. } => "AwsCallFailed",
+            Error::Delivery { .. } => "ResponseNotDelivered",
+            Error::Config(_) => "Configuration",
+            Error::NotImplemented(_) => "NotImplemented",
+            Error::Input { .. } => "Input",
+        };
+        lambda_runtime::Diagnostic {
+            error_type: kind.to_string(),
+            error_message: e.to_string(),
+        }
+    }
+}

@@ -1,0 +1,162 @@
+//! A monitor's CloudWatch alarms: list, put, retag, delete.
+
+use std::collections::BTreeMap;
+
+use aws_sdk_cloudwatch::types::{
+    AlarmType, ComparisonOperator, Dimension, Statistic as SdkStatistic, Tag,
+};
+
+use super::{Aws, sdk_error};
+use crate::Error;
+use crate::plan::{AlarmDef, AlarmKind, Comparison, MissingData, Statistic};
+
+/// An alarm that exists now.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ExistingAlarm {
+    pub kind: AlarmKind,
+    pub name: String,
+    pub arn: String,
+}
+
+/// DeleteAlarms takes at most 100 names a call.
+const DELETE_BATCH: usize = 100;
+
+impl Aws {
+    /// The alarms of monitor `id` that exist: exactly its names, never those of a monitor
+    /// whose id merely starts the same.
+    pub async fn monitor_alarms(&self, id: &str) -> Result<Vec<ExistingAlarm>, Error> {
+        let mut pages = self
+            .cloudwatch
+            .describe_alarms()
+            .alarm_name_prefix(format!("{id}-"))
+            .alarm_types(AlarmType::MetricAlarm)
+            .into_paginator()
+            .send();
+        let mut out = Vec::new();
+        while let Some(page) = pages.next().await {
+            let page = page.map_err(|e| sdk_error("cloudwatch:DescribeAlarms", e))?;
+            for alarm in page.metric_alarms() {
+                let (Some(name), Some(arn)) = (alarm.alarm_name(), alarm.alarm_arn()) else {
+                    continue;
+                };
+                if let Some(kind) = AlarmKind::of(id, name) {
+                    out.push(ExistingAlarm {
+                        kind,
+                        name: name.to_string(),
+                        arn: arn.to_string(),
+                    });
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    /// Creates or overwrites an alarm. Tags given here apply only when it is created; see
+    /// [`Aws::sync_alarm_tags`] for an existing one.
+    pub async fn put_alarm(&self, a: &AlarmDef) -> Result<(), Error> {
+        let tags = a
+            .tags
+            .iter()
+            .map(|(k, v)| Tag::builder().key(k).value(v).build())
+            .collect();
+        self.cloudwatch
+            .put_metric_alarm()
+            .alarm_name(&a.name)
+            .alarm_description(&a.description)
+            .namespace(&a.namespace)
+            .metric_name(a.metric_name)
+            .dimensions(Dimension::builder().name("Pool").value(&a.pool).build())
+            .statistic(match a.statistic {
+                Statistic::Maximum => SdkStatistic::Maximum,
+                Statistic::Minimum => SdkStatistic::Minimum,
+                Statistic::Sum => SdkStatistic::Sum,
+            })
+            .period(a.period_seconds as i32)
+            .evaluation_periods(a.evaluation_periods as i32)
+            .datapoints_to_alarm(a.evaluation_periods as i32)
+            .threshold(a.threshold)
+            .comparison_operator(match a.comparison {
+                Comparison::GreaterThanOrEqual => ComparisonOperator::GreaterThanOrEqualToThreshold,
+                Comparison::LessThan => ComparisonOperator::LessThanThreshold,
+            })
+            .treat_missing_data(match a.missing_data {
+                MissingData::Missing => "missing",
+                MissingData::Breaching => "breaching",
+            })
+            .actions_enabled(true)
+            .set_alarm_actions(Some(a.actions.clone()))
+            .set_ok_actions(Some(a.actions.clone()))
+            .set_tags(Some(tags))
+            .send()
+            .await
+            .map_err(|e| sdk_error("cloudwatch:PutMetricAlarm", e))?;
+        Ok(())
+    }
+
+    /// Makes an existing alarm's tags exactly `desired`: PutMetricAlarm leaves the tags of an
+    /// existing alarm as they were.
+    pub async fn sync_alarm_tags(&self, arn: &str, desired: &[(String, String)]) -> Result<(), Error> {
+        let current: BTreeMap<String, String> = self
+            .cloudwatch
+            .list_tags_for_resource()
+            .resource_arn(arn)
+            .send()
+            .await
+            .map_err(|e| sdk_error("cloudwatch:ListTagsForResource", e))?
+            .tags()
+            .iter()
+            .filter_map(|t| Some((t.key()?.to_string(), t.value()?.to_string())))
+            .collect();
+        let desired_map: BTreeMap<&str, &str> =
+            desired.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        let removed: Vec<String> = current
+            .keys()
+            .filter(|k| !desired_map.contains_key(k.as_str()))
+            .cloned()
+            .collect();
+        if !removed.is_empty() {
+            self.cloudwatch
+                .untag_resource()
+                .resource_arn(arn)
+                .set_tag_keys(Some(removed))
+                .send()
+                .await
+                .map_err(|e| sdk_error("cloudwatch:UntagResource", e))?;
+        }
+        let changed = desired_map
+            .iter()
+            .any(|(k, v)| current.get(*k).map(String::as_str) != Some(*v));
+        if changed {
+            let tags = desired
+                .iter()
+                .map(|(k, v)| Tag::builder().key(k).value(v).build())
+                .collect();
+            self.cloudwatch
+                .tag_resource()
+                .resource_arn(arn)
+                .set_tags(Some(tags))
+                .send()
+                .await
+                .map_err(|e| sdk_error("cloudwatch:TagResource", e))?;
+        }
+        Ok(())
+    }
+
+    /// Deletes the named alarms; ones already gone count as deleted.
+    pub async fn delete_alarms(&self, names: &[String]) -> Result<(), Error> {
+        for batch in names.chunks(DELETE_BATCH) {
+            let result = self
+                .cloudwatch
+                .delete_alarms()
+                .set_alarm_names(Some(batch.to_vec()))
+                .send()
+                .await;
+            match result {
+                Ok(_) => {}
+                Err(e) if e.as_service_error().is_some_and(|e| e.is_resource_not_found()) => {}
+                Err(e) => return Err(sdk_error("cloudwatch:DeleteAlarms", e)),
+            }
+        }
+        Ok(())
+    }
+}

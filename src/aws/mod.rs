@@ -1,0 +1,61 @@
+//! The only code that calls AWS. Callers see our structs ([`crate::plan`]'s definitions in,
+//! small records out), never SDK types.
+
+pub mod alarms;
+pub mod schedule;
+
+use std::time::Duration;
+
+use aws_config::SdkConfig;
+use aws_config::timeout::TimeoutConfig;
+use aws_sdk_cloudwatch::error::{DisplayErrorContext, ProvideErrorMetadata};
+
+use crate::Error;
+
+/// The clients, built once per process from one SDK configuration.
+#[derive(Clone, Debug)]
+pub struct Aws {
+    pub(crate) cloudwatch: aws_sdk_cloudwatch::Client,
+    pub(crate) scheduler: aws_sdk_scheduler::Client,
+}
+
+impl Aws {
+    pub fn new(config: &SdkConfig) -> Self {
+        Aws {
+            cloudwatch: aws_sdk_cloudwatch::Client::new(config),
+            scheduler: aws_sdk_scheduler::Client::new(config),
+        }
+    }
+}
+
+/// Per-call limits, so a hung endpoint costs one bounded wait (then the SDK's retries)
+/// rather than the whole Lambda budget.
+pub fn timeouts() -> TimeoutConfig {
+    TimeoutConfig::builder()
+        .connect_timeout(Duration::from_secs(5))
+        .operation_attempt_timeout(Duration::from_secs(20))
+        .operation_timeout(Duration::from_secs(60))
+        .build()
+}
+
+/// The SDK configuration from the standard chain (`AWS_ENDPOINT_URL`, region, credentials),
+/// with our timeouts.
+pub async fn load_config() -> SdkConfig {
+    aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .timeout_config(timeouts())
+        .load()
+        .await
+}
+
+/// An SDK error as "Code: message" when the service said so, else its whole chain.
+pub(crate) fn sdk_error<E>(call: &'static str, err: E) -> Error
+where
+    E: ProvideErrorMetadata + std::error::Error,
+{
+    let message = match (err.code(), err.message()) {
+        (Some(code), Some(msg)) => format!("{code}: {msg}"),
+        (Some(code), None) => code.to_string(),
+        _ => DisplayErrorContext(&err).to_string(),
+    };
+    Error::Aws { call, message }
+}

@@ -1,0 +1,14 @@
+//! The CloudFormation custom resource protocol, and nothing about monitors: request parsing
+//! (direct or inside an SNS notification), the response body, its delivery to the
+//! `ResponseURL`, and the guard that answers exactly once — on success, error, panic or
+//! timeout.
+
+pub mod deliver;
+pub mod guard;
+pub mod request;
+pub mod response;
+
+pub use deliver::Delivery;
+pub use guard::{Answered, answer};
+pub use request::{Action, Coords, Parsed, Request};
+pub use response::{Response, Status, Success};

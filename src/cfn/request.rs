@@ -1,0 +1,140 @@
+//! A CloudFormation custom resource request, parsed.
+//!
+//! A request too malformed to act on may still carry enough to be answered: then it parses
+//! to [`Parsed::Malformed`] and is answered FAILED, rather than left for CloudFormation to
+//! wait on for an hour.
+
+use aws_lambda_events::event::cloudformation::CloudFormationCustomResourceRequest as Raw;
+use serde_json::Value;
+
+/// What every answer needs: where it goes and which request it answers.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Coords {
+    pub response_url: String,
+    pub stack_id: String,
+    pub request_id: String,
+    pub logical_resource_id: String,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum Action {
+    Create {
+        properties: Value,
+    },
+    Update {
+        physical_id: String,
+        properties: Value,
+        old_properties: Value,
+    },
+    /// Acts on the id alone, never on the properties it carries.
+    Delete { physical_id: String },
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Request {
+    pub coords: Coords,
+    pub resource_type: String,
+    pub action: Action,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum Parsed {
+    Request(Request),
+    /// Answerable, but not actionable.
+    Malformed {
+        coords: Coords,
+        physical_id: Option<String>,
+        reason: String,
+    },
+}
+
+/// Whether a payload claims to be a CloudFormation request.
+pub fn looks_like_request(v: &Value) -> bool {
+    v.get("RequestType").is_some() && v.get("ResponseURL").is_some()
+}
+
+/// Parses a request; `None` when it lacks what an answer needs (nothing can be done then).
+pub fn parse(v: Value) -> Option<Parsed> {
+    let text = |k: &str| v.get(k).and_then(Value::as_str).map(str::to_string);
+    let coords = Coords {
+        response_url: text("ResponseURL")?,
+        stack_id: text("StackId")?,
+        request_id: text("RequestId")?,
+        logical_resource_id: text("LogicalResourceId")?,
+    };
+    let physical_id = text("PhysicalResourceId");
+    let raw: Raw<Value, Value> = match serde_json::from_value(v) {
+        Ok(raw) => raw,
+        Err(e) => {
+            return Some(Parsed::Malformed {
+                coords,
+                physical_id,
+                reason: format!("malformed CloudFormation request: {e}"),
+            });
+        }
+    };
+    let (resource_type, action) = match raw {
+        Raw::Create(r) => (
+            r.resource_type,
+            Action::Create {
+                properties: r.resource_properties,
+            },
+        ),
+        Raw::Update(r) => (
+            r.resource_type,
+            Action::Update {
+                physical_id: r.physical_resource_id,
+                properties: r.resource_properties,
+                old_properties: r.old_resource_properties,
+            },
+        ),
+        Raw::Delete(r) => (
+            r.resource_type,
+            Action::Delete {
+                physical_id: r.physical_resource_id,
+            },
+        ),
+        _ => {
+            return Some(Parsed::Malformed {
+                coords,
+                physical_id,
+                reason: "unsupported RequestType".to_string(),
+            });
+        }
+    };
+    Some(Parsed::Request(Request {
+        coords,
+        resource_type,
+        action,
+    }))
+}
+
+/// The `ResponseURL` fit for a log line: its query string is a credential (a presigned
+/// URL's signature), so only scheme, host and path are kept.
+pub fn url_for_logs(url: &str) -> String {
+    let end = url.find(['?', '#']).unwrap_or(url.len());
+    url[..end].to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn logs_never_see_the_signature() {
+        assert_eq!(
+            url_for_logs("https://b.s3.amazonaws.com/k?X-Amz-Signature=secret&a=b"),
+            "https://b.s3.amazonaws.com/k"
+        );
+    }
+
+    #[test]
+    fn unknown_request_type_is_answerable() {
+        let parsed = parse(json!({"RequestType": "Explode", "ResponseURL": "http://x/",
+            "StackId": "s", "RequestId": "r", "LogicalResourceId": "L", "ResourceType": "Custom::CidrMonitor"}))
+        .unwrap();
+        assert!(matches!(parsed, Parsed::Malformed { .. }), "{parsed:?}");
+        assert!(parse(json!({"RequestType": "Create", "ResponseURL": "http://x/"})).is_none());
+    }
+}

@@ -1,0 +1,172 @@
+//! Which of the three events a payload is (pure).
+
+use aws_lambda_events::event::sns::SnsEvent;
+use serde_json::Value;
+
+use crate::Error;
+use crate::cfn::request::{self, Parsed};
+
+/// The tick envelope version this build understands.
+pub const TICK_VERSION: u64 = 1;
+
+#[derive(Debug, PartialEq)]
+pub enum Event {
+    /// One request, or several when SNS batched them.
+    CloudFormation(Vec<Parsed>),
+    Tick(Tick),
+    Alarm(Alarm),
+}
+
+/// A schedule tick: `{"cidrwatch":"tick","v":1,"id":…,"monitor":{…spec…}}`.
+#[derive(Debug, PartialEq)]
+pub struct Tick {
+    pub id: Option<String>,
+    pub monitor: Value,
+}
+
+/// A CloudWatch alarm state change delivered by an alarm's Lambda action.
+#[derive(Debug, PartialEq)]
+pub struct Alarm {
+    pub alarm_arn: String,
+    pub alarm_name: String,
+    pub state: String,
+    pub raw: Value,
+}
+
+pub fn classify(payload: Value) -> Result<Event, Error> {
+    if request::looks_like_request(&payload) {
+        return cloudformation(payload).map(|p| Event::CloudFormation(vec![p]));
+    }
+    if payload.get("cidrwatch").and_then(Value::as_str) == Some("tick") {
+        return tick(payload);
+    }
+    if payload.get("source").and_then(Value::as_str) == Some("aws.cloudwatch")
+        && payload.get("alarmData").is_some()
+    {
+        return Ok(Event::Alarm(alarm(payload)));
+    }
+    if is_sns(&payload) {
+        let sns: SnsEvent = serde_json::from_value(payload)
+            .map_err(|e| Error::Event(format!("an SNS notification that does not parse: {e}")))?;
+        let parsed = sns
+            .records
+            .into_iter()
+            .map(|r| {
+                let message: Value = serde_json::from_str(&r.sns.message).map_err(|_| {
+                    Error::Event(format!(
+                        "an SNS notification from {} whose message is not JSON",
+                        r.sns.topic_arn
+                    ))
+                })?;
+                if !request::looks_like_request(&message) {
+                    return Err(Error::Event(format!(
+                        "an SNS notification from {} whose message is not a CloudFormation request",
+                        r.sns.topic_arn
+                    )));
+                }
+                cloudformation(message)
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        return Ok(Event::CloudFormation(parsed));
+    }
+    Err(Error::Event(describe(&payload)))
+}
+
+fn cloudformation(v: Value) -> Result<Parsed, Error> {
+    request::parse(v).ok_or_else(|| {
+        Error::Event(
+            "a CloudFormation request without ResponseURL, StackId, RequestId and \
+             LogicalResourceId: it cannot be answered"
+                .to_string(),
+        )
+    })
+}
+
+fn is_sns(v: &Value) -> bool {
+    v.get("Records")
+        .and_then(Value::as_array)
+        .and_then(|r| r.first())
+        .and_then(|r| r.get("EventSource"))
+        .and_then(Value::as_str)
+        == Some("aws:sns")
+}
+
+fn tick(payload: Value) -> Result<Event, Error> {
+    let version = payload.get("v").and_then(Value::as_u64);
+    if version != Some(TICK_VERSION) {
+        return Err(Error::Event(format!(
+            "a cidrwatch tick of version {}, this function understands version {TICK_VERSION}",
+            payload.get("v").map_or("(none)".to_string(), Value::to_string)
+        )));
+    }
+    let monitor = payload
+        .get("monitor")
+        .filter(|m| m.is_object())
+        .cloned()
+        .ok_or_else(|| Error::Event("a cidrwatch tick without a monitor".to_string()))?;
+    let id = payload.get("id").and_then(Value::as_str).map(str::to_string);
+    Ok(Event::Tick(Tick { id, monitor }))
+}
+
+fn alarm(payload: Value) -> Alarm {
+    let text = |ptr: &str| {
+        payload
+            .pointer(ptr)
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_string()
+    };
+    Alarm {
+        alarm_arn: text("/alarmArn"),
+        alarm_name: text("/alarmData/alarmName"),
+        state: text("/alarmData/state/value"),
+        raw: payload,
+    }
+}
+
+/// What an unrecognised payload looks like, briefly, without echoing its values.
+fn describe(v: &Value) -> String {
+    match v {
+        Value::Object(m) if m.is_empty() => "an empty object".to_string(),
+        Value::Object(m) => {
+            let keys: Vec<&str> = m.keys().take(12).map(String::as_str).collect();
+            format!(
+                "an object with keys {}{}; expected a CloudFormation request, an SNS \
+                 notification carrying one, a cidrwatch tick or a CloudWatch alarm event",
+                keys.join(", "),
+                if m.len() > 12 { ", …" } else { "" }
+            )
+        }
+        Value::Array(a) => format!("a list of {} items", a.len()),
+        Value::String(_) => "a string".to_string(),
+        Value::Number(_) => "a number".to_string(),
+        Value::Bool(_) => "a boolean".to_string(),
+        Value::Null => "null".to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn recognises_ticks_and_alarms() {
+        let t = classify(json!({"cidrwatch": "tick", "v": 1, "id": "x", "monitor": {"PoolName": "p"}})).unwrap();
+        assert!(matches!(t, Event::Tick(Tick { id: Some(_), .. })));
+        let err = classify(json!({"cidrwatch": "tick", "v": 2, "monitor": {}})).unwrap_err();
+        assert!(err.to_string().contains("version 2"), "{err}");
+        let a = classify(json!({"source": "aws.cloudwatch", "alarmArn": "arn:a",
+            "alarmData": {"alarmName": "n", "state": {"value": "ALARM"}}}))
+        .unwrap();
+        let Event::Alarm(a) = a else { panic!("{a:?}") };
+        assert_eq!((a.alarm_name.as_str(), a.state.as_str()), ("n", "ALARM"));
+    }
+
+    #[test]
+    fn unrecognised_names_what_it_saw() {
+        let err = classify(json!({"hello": 1, "world": 2})).unwrap_err().to_string();
+        assert!(err.starts_with("unrecognised event: an object with keys hello, world;"), "{err}");
+        assert_eq!(classify(json!([1, 2])).unwrap_err().to_string(), "unrecognised event: a list of 2 items");
+    }
+}

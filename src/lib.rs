@@ -1,0 +1,36 @@
+//! cidrwatch: watches self-managed VPC/subnet IPv4 space and warns before it runs out.
+//!
+//! One binary, three roles chosen by the event it receives (see `DESIGN.md`):
+//! a CloudFormation custom resource provider (`Custom::CidrMonitor`), a schedule tick that
+//! computes usage metrics, and a CloudWatch alarm action that sends rich notifications.
+//!
+//! Module map, outside in:
+//!
+//! - [`app`]: the dependencies built once per process and the one entry point every event
+//!   goes through ([`app::App::handle`]).
+//! - [`event`]: which of the three events a payload is (pure).
+//! - [`cfn`]: the CloudFormation protocol: request parsing (SNS unwrap), the response body,
+//!   its delivery to the `ResponseURL`, and the guard that answers exactly once.
+//! - [`spec`]: resource properties to a validated [`spec::MonitorSpec`]; every input error
+//!   lives here (pure).
+//! - [`plan`]: a spec to the alarms and schedule it implies, and the monitor's id (pure).
+//! - [`provider`]: Create / Update / Delete of one monitor: plan, then apply through [`aws`].
+//! - [`aws`]: the only code that calls AWS; it speaks in our structs, never SDK types.
+//! - [`usage`]: CIDR arithmetic and pool usage (pure).
+//! - [`tick`]: discover → usage → metrics → report.
+//! - [`cli`]: `cidrwatch invoke` and `cidrwatch report` off Lambda.
+//! - [`error`]: the one error type at the library edge.
+
+pub mod app;
+pub mod aws;
+pub mod cfn;
+pub mod cli;
+pub mod error;
+pub mod event;
+pub mod plan;
+pub mod provider;
+pub mod spec;
+pub mod tick;
+pub mod usage;
+
+pub use error::Error;

@@ -1,0 +1,64 @@
+//! Thin: logging, then the Lambda runtime (when `AWS_LAMBDA_RUNTIME_API` is set) or the CLI.
+// The SDK's nested futures are deeper than rustc's default layout query limit allows.
+#![recursion_limit = "256"]
+
+use std::process::ExitCode;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use cidrwatch::app::{App, Invocation};
+use lambda_runtime::{LambdaEvent, service_fn};
+use serde_json::Value;
+use tracing_subscriber::EnvFilter;
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    if std::env::var_os("AWS_LAMBDA_RUNTIME_API").is_some() {
+        tracing_subscriber::fmt()
+            .json()
+            .with_env_filter(filter)
+            .with_current_span(false)
+            .without_time()
+            .init();
+        lambda().await
+    } else {
+        tracing_subscriber::fmt()
+            .with_env_filter(filter)
+            .with_writer(std::io::stderr)
+            .init();
+        cidrwatch::cli::main(std::env::args().skip(1).collect()).await
+    }
+}
+
+async fn lambda() -> ExitCode {
+    // Built once, reused by every invocation of this execution environment.
+    let app = match App::from_env().await {
+        Ok(app) => app,
+        Err(e) => {
+            tracing::error!(error = %e, "cannot start");
+            return ExitCode::FAILURE;
+        }
+    };
+    let app = &app;
+    let handler = service_fn(move |event: LambdaEvent<Value>| async move {
+        let inv = Invocation {
+            function_arn: Some(event.context.invoked_function_arn.clone()),
+            deadline: deadline(event.context.deadline),
+        };
+        app.handle(event.payload, &inv).await
+    });
+    match lambda_runtime::run(handler).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            tracing::error!(error = %e, "Lambda runtime stopped");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// The invocation's deadline (milliseconds since the epoch) as a monotonic instant.
+fn deadline(epoch_ms: u64) -> tokio::time::Instant {
+    let at = UNIX_EPOCH + Duration::from_millis(epoch_ms);
+    let left = at.duration_since(SystemTime::now()).unwrap_or_default();
+    tokio::time::Instant::now() + left
+}

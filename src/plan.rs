@@ -1,0 +1,380 @@
+//! A validated spec → the monitor's id and the AWS resources it implies (pure).
+//!
+//! The id is the CloudFormation PhysicalResourceId and the stem of every resource name:
+//! `cidrwatch-<pool>-<8 hex>`. Its function is part of the persisted contract: change it and
+//! every later Update of an existing stack becomes a replacement.
+//!
+//! Two corrections to a literal reading of DESIGN.md, both so that names stay valid and a
+//! replacement never collides with the resource it replaces:
+//! - the hash covers StackId, LogicalResourceId, PoolName *and* Namespace. A Namespace change
+//!   is a replacement; were the id the same, the old id's Delete would remove the new alarms.
+//! - the pool part is the PoolName with `.` turned into `-` and cut to 45 characters, because
+//!   schedule names hold at most 64 characters and dashboard and metric-stream names no dots.
+//!   The hash keeps ids distinct when two pool names map to the same part.
+
+use sha2::{Digest, Sha256};
+
+use crate::spec::{MonitorSpec, Notify};
+
+const ID_PREFIX: &str = "cidrwatch-";
+const POOL_PART_MAX: usize = 45;
+/// The tag every resource of a monitor carries, valued with its id.
+pub const MONITOR_TAG: &str = "cidrwatch:monitor";
+
+/// The monitor id for a resource of a stack. Deterministic: a re-delivered Create, and a
+/// FAILED Create's rollback Delete, name the same resources.
+pub fn monitor_id(stack_id: &str, logical_id: &str, pool_name: &str, namespace: &str) -> String {
+    let mut h = Sha256::new();
+    for part in [stack_id, logical_id, pool_name, namespace] {
+        h.update(part.as_bytes());
+        h.update([0]);
+    }
+    let digest = h.finalize();
+    let hex: String = digest[..4].iter().map(|b| format!("{b:02x}")).collect();
+    let pool: String = pool_name
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() || c == '_' { c } else { '-' })
+        .take(POOL_PART_MAX)
+        .collect();
+    let pool = if pool.is_empty() { "pool".to_string() } else { pool };
+    format!("{ID_PREFIX}{pool}-{hex}")
+}
+
+/// Whether `id` has the shape of a monitor id; Delete of anything else is a no-op.
+pub fn is_monitor_id(id: &str) -> bool {
+    let Some(rest) = id.strip_prefix(ID_PREFIX) else {
+        return false;
+    };
+    let Some((pool, hex)) = rest.rsplit_once('-') else {
+        return false;
+    };
+    id.len() <= 64
+        && !pool.is_empty()
+        && pool
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+        && hex.len() == 8
+        && hex.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
+}
+
+/// The alarms a monitor may have. Their names are `<id>-<suffix>`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum AlarmKind {
+    Warning,
+    Critical,
+    SubnetCritical,
+    FreeAddresses,
+    FreePrefixes,
+    Stale,
+}
+
+impl AlarmKind {
+    pub const ALL: [AlarmKind; 6] = [
+        AlarmKind::Warning,
+        AlarmKind::Critical,
+        AlarmKind::SubnetCritical,
+        AlarmKind::FreeAddresses,
+        AlarmKind::FreePrefixes,
+        AlarmKind::Stale,
+    ];
+
+    pub fn suffix(self) -> &'static str {
+        match self {
+            AlarmKind::Warning => "warning",
+            AlarmKind::Critical => "critical",
+            AlarmKind::SubnetCritical => "subnet-critical",
+            AlarmKind::FreeAddresses => "free-addresses",
+            AlarmKind::FreePrefixes => "free-prefixes",
+            AlarmKind::Stale => "stale",
+        }
+    }
+
+    pub fn alarm_name(self, id: &str) -> String {
+        format!("{id}-{}", self.suffix())
+    }
+
+    /// Which kind `name` is for monitor `id`, if it is one of that monitor's alarm names.
+    /// Exact: another monitor whose pool name extends this one's never matches.
+    pub fn of(id: &str, name: &str) -> Option<AlarmKind> {
+        let suffix = name.strip_prefix(id)?.strip_prefix('-')?;
+        Self::ALL.into_iter().find(|k| k.suffix() == suffix)
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Statistic {
+    Maximum,
+    Minimum,
+    Sum,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Comparison {
+    GreaterThanOrEqual,
+    LessThan,
+}
+
+/// What an alarm does when a period has no data.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum MissingData {
+    /// Keep the last state: the stale alarm speaks for missing data.
+    Missing,
+    Breaching,
+}
+
+/// One alarm, as it should exist.
+#[derive(Clone, Debug, PartialEq)]
+pub struct AlarmDef {
+    pub kind: AlarmKind,
+    pub name: String,
+    pub description: String,
+    pub namespace: String,
+    pub metric_name: &'static str,
+    /// `Pool = <PoolName>`.
+    pub pool: String,
+    pub statistic: Statistic,
+    pub period_seconds: u32,
+    pub evaluation_periods: u32,
+    pub threshold: f64,
+    pub comparison: Comparison,
+    pub missing_data: MissingData,
+    /// Alarm and OK actions alike: the topics (native) or the function (detailed).
+    pub actions: Vec<String>,
+    pub tags: Vec<(String, String)>,
+}
+
+/// The schedule that feeds the monitor's alarms.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ScheduleDef {
+    pub name: String,
+    pub group: String,
+    pub expression: String,
+    pub period_seconds: u32,
+    pub target_arn: String,
+    pub role_arn: String,
+    pub input: String,
+    pub description: String,
+}
+
+/// Where the monitor's alarms and schedule point: this provider's deployment.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Target {
+    pub function_arn: String,
+    pub scheduler_role_arn: String,
+    pub schedule_group: String,
+}
+
+/// Everything one monitor consists of.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Plan {
+    pub id: String,
+    pub alarms: Vec<AlarmDef>,
+    pub schedule: ScheduleDef,
+}
+
+/// The tick the schedule delivers: the envelope the event router recognises, around the spec.
+pub fn tick_input(id: &str, spec: &MonitorSpec) -> String {
+    serde_json::json!({"cidrwatch": "tick", "v": 1, "id": id, "monitor": spec}).to_string()
+}
+
+pub fn plan(id: &str, spec: &MonitorSpec, target: &Target) -> Plan {
+    let period = spec.schedule.seconds();
+    let t = &spec.thresholds;
+    let mut tags: Vec<(String, String)> = spec
+        .tags
+        .iter()
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
+    tags.push((MONITOR_TAG.to_string(), id.to_string()));
+    let actions = match spec.notify {
+        Notify::Native => spec.alarm_topic_arns.clone(),
+        Notify::Detailed => vec![target.function_arn.clone()],
+    };
+
+    let threshold_alarm = |kind: AlarmKind,
+                           metric_name: &'static str,
+                           statistic: Statistic,
+                           comparison: Comparison,
+                           threshold: f64,
+                           what: String| AlarmDef {
+        kind,
+        name: kind.alarm_name(id),
+        description: format!(
+            "cidrwatch pool {}: {what}. Managed by the CloudFormation monitor {id}; edits are \
+             overwritten.",
+            spec.pool_name
+        ),
+        namespace: spec.namespace.clone(),
+        metric_name,
+        pool: spec.pool_name.clone(),
+        statistic,
+        period_seconds: period,
+        evaluation_periods: 1,
+        threshold,
+        comparison,
+        missing_data: MissingData::Missing,
+        actions: actions.clone(),
+        tags: tags.clone(),
+    };
+
+    let mut alarms = vec![
+        threshold_alarm(
+            AlarmKind::Warning,
+            "Utilization",
+            Statistic::Maximum,
+            Comparison::GreaterThanOrEqual,
+            t.warning_percent,
+            format!("utilization at or above {}%", t.warning_percent),
+        ),
+        threshold_alarm(
+            AlarmKind::Critical,
+            "Utilization",
+            Statistic::Maximum,
+            Comparison::GreaterThanOrEqual,
+            t.critical_percent,
+            format!("utilization at or above {}%", t.critical_percent),
+        ),
+        threshold_alarm(
+            AlarmKind::SubnetCritical,
+            "MaxSubnetUtilization",
+            Statistic::Maximum,
+            Comparison::GreaterThanOrEqual,
+            t.subnet_critical_percent,
+            format!("a subnet at or above {}%", t.subnet_critical_percent),
+        ),
+    ];
+    if let Some(min) = t.min_free_addresses {
+        alarms.push(threshold_alarm(
+            AlarmKind::FreeAddresses,
+            "FreeAddresses",
+            Statistic::Minimum,
+            Comparison::LessThan,
+            min as f64,
+            format!("fewer than {min} free addresses"),
+        ));
+    }
+    if let Some(min) = t.min_free_prefixes {
+        alarms.push(threshold_alarm(
+            AlarmKind::FreePrefixes,
+            "FreePrefixes",
+            Statistic::Minimum,
+            Comparison::LessThan,
+            min as f64,
+            format!("fewer than {min} free /28 prefixes"),
+        ));
+    }
+    // A monitor that stops monitoring is itself an alarm: no heartbeat for 3 periods.
+    let mut stale = threshold_alarm(
+        AlarmKind::Stale,
+        "Heartbeat",
+        Statistic::Sum,
+        Comparison::LessThan,
+        1.0,
+        "no usage published for 3 schedule periods".to_string(),
+    );
+    stale.evaluation_periods = 3;
+    stale.missing_data = MissingData::Breaching;
+    alarms.push(stale);
+
+    Plan {
+        id: id.to_string(),
+        alarms,
+        schedule: ScheduleDef {
+            name: id.to_string(),
+            group: target.schedule_group.clone(),
+            expression: spec.schedule.expression(),
+            period_seconds: period,
+            target_arn: target.function_arn.clone(),
+            role_arn: target.scheduler_role_arn.clone(),
+            input: tick_input(id, spec),
+            description: format!("cidrwatch pool {} (monitor {id})", spec.pool_name),
+        },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::spec;
+    use serde_json::json;
+
+    const STACK: &str = "arn:aws:cloudformation:us-east-1:111111111111:stack/s/abc";
+
+    fn target() -> Target {
+        Target {
+            function_arn: "arn:aws:lambda:us-east-1:111111111111:function:cidrwatch".into(),
+            scheduler_role_arn: "arn:aws:iam::111111111111:role/sched".into(),
+            schedule_group: "cidrwatch".into(),
+        }
+    }
+
+    #[test]
+    fn ids_are_deterministic_valid_and_change_on_replacement() {
+        let id = monitor_id(STACK, "EksPool", "eks-prod", "CidrWatch");
+        assert_eq!(id, monitor_id(STACK, "EksPool", "eks-prod", "CidrWatch"));
+        assert!(id.starts_with("cidrwatch-eks-prod-") && is_monitor_id(&id), "{id}");
+        assert_ne!(id, monitor_id(STACK, "Other", "eks-prod", "CidrWatch"));
+        assert_ne!(id, monitor_id(STACK, "EksPool", "eks-prod", "Other"));
+        assert_ne!(id, monitor_id(STACK, "EksPool", "eks.prod", "CidrWatch"));
+        let long = monitor_id(STACK, "L", &"a.b".repeat(30), "CidrWatch");
+        assert_eq!(long.len(), 64);
+        assert!(is_monitor_id(&long) && !long.contains('.'));
+    }
+
+    #[test]
+    fn foreign_ids_are_not_ours() {
+        for id in ["", "cidrwatch-", "cidrwatch-x-1234567", "other-x-12345678", "cidrwatch-x-1234567G", "cidrwatch-a.b-12345678"] {
+            assert!(!is_monitor_id(id), "{id}");
+        }
+    }
+
+    #[test]
+    fn alarm_names_match_exactly() {
+        let id = "cidrwatch-a-12345678";
+        assert_eq!(AlarmKind::of(id, "cidrwatch-a-12345678-stale"), Some(AlarmKind::Stale));
+        assert_eq!(AlarmKind::of(id, "cidrwatch-a-12345678-abcdef01-stale"), None);
+        assert_eq!(AlarmKind::of(id, "cidrwatch-a-12345678-unknown"), None);
+    }
+
+    #[test]
+    fn default_spec_plans_four_alarms() {
+        let s = spec::parse(&json!({"PoolName": "p", "Schedule": "rate(10 minutes)"})).unwrap();
+        let p = plan("cidrwatch-p-00000000", &s, &target());
+        let kinds: Vec<AlarmKind> = p.alarms.iter().map(|a| a.kind).collect();
+        assert_eq!(
+            kinds,
+            [AlarmKind::Warning, AlarmKind::Critical, AlarmKind::SubnetCritical, AlarmKind::Stale]
+        );
+        assert!(p.alarms.iter().all(|a| a.period_seconds == 600));
+        let stale = &p.alarms[3];
+        assert_eq!((stale.evaluation_periods, stale.missing_data), (3, MissingData::Breaching));
+        assert_eq!(p.alarms[0].actions, [target().function_arn]);
+        assert_eq!(p.schedule.expression, "rate(10 minutes)");
+    }
+
+    #[test]
+    fn optional_alarms_and_native_actions() {
+        let topic = "arn:aws:sns:us-east-1:111111111111:alerts";
+        let s = spec::parse(&json!({"PoolName": "p", "Notify": "native", "AlarmTopicArns": [topic],
+            "Thresholds": {"MinFreeAddresses": 256, "MinFreePrefixes": "8"}, "Tags": {"team": "net"}}))
+        .unwrap();
+        let p = plan("cidrwatch-p-00000000", &s, &target());
+        let free = p.alarms.iter().find(|a| a.kind == AlarmKind::FreeAddresses).unwrap();
+        assert_eq!((free.threshold, free.comparison), (256.0, Comparison::LessThan));
+        assert!(p.alarms.iter().any(|a| a.kind == AlarmKind::FreePrefixes));
+        assert!(p.alarms.iter().all(|a| a.actions == [topic]));
+        assert!(free.tags.contains(&("team".into(), "net".into())));
+        assert!(free.tags.contains(&(MONITOR_TAG.into(), "cidrwatch-p-00000000".into())));
+    }
+
+    #[test]
+    fn tick_input_fits_the_envelope_allowance() {
+        let s = spec::parse(&json!({"PoolName": "p".repeat(64)})).unwrap();
+        let id = monitor_id(STACK, "L", &s.pool_name, &s.namespace);
+        let input = tick_input(&id, &s);
+        let spec_len = serde_json::to_string(&s).unwrap().len();
+        assert!(input.len() <= spec_len + spec::TICK_ENVELOPE_BYTES, "{}", input.len() - spec_len);
+        let v: serde_json::Value = serde_json::from_str(&input).unwrap();
+        assert_eq!(spec::parse(&v["monitor"]).unwrap(), s);
+    }
+}

@@ -1,0 +1,207 @@
+"""A local AWS for the tests: moto, behind a small front that speaks what moto lacks.
+
+moto 5.2.5 does not speak Smithy RPCv2 CBOR, the only protocol aws-sdk-cloudwatch has
+spoken since Dec 2025. This front listens on a loopback port and:
+
+- answers CloudWatch CBOR requests (POST /service/GraniteServiceVersion20100801/operation/<Op>)
+  by decoding the CBOR body (gunzipped when Content-Encoding says gzip), making the same call
+  on moto through boto3's CloudWatch client, and encoding the result as CBOR (timestamps as
+  tag 1) with the `smithy-protocol: rpc-v2-cbor` header; errors carry `__type` and `message`;
+- passes every other request through to moto unchanged;
+- counts requests per operation ("<signing service>:<Operation>"), readable at
+  GET /__front/counts and cleared by POST /__front/reset, so tests can assert API-call counts.
+
+Usage: python aws_front.py  ->  prints "READY <port>" and serves until stdin closes.
+"""
+
+import gzip
+import http.client
+import json
+import os
+import re
+import socket
+import sys
+import threading
+from collections import Counter
+from datetime import timezone
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qs, urlsplit
+
+import boto3
+import cbor2
+from botocore.config import Config
+from botocore.exceptions import ClientError
+from moto.moto_server.threaded_moto_server import ThreadedMotoServer
+
+CBOR_PATH = re.compile(r"^/service/GraniteServiceVersion20100801/operation/([A-Za-z]+)$")
+CREDENTIAL = re.compile(r"Credential=([^/]+)/[^/]+/([^/]+)/([^/]+)/aws4_request")
+
+# Scheduler is REST-JSON: name its operations from method and path so they count too.
+SCHEDULER_OPS = [
+    ("POST", re.compile(r"^/schedules/[^/]+$"), "CreateSchedule"),
+    ("PUT", re.compile(r"^/schedules/[^/]+$"), "UpdateSchedule"),
+    ("GET", re.compile(r"^/schedules/[^/]+$"), "GetSchedule"),
+    ("DELETE", re.compile(r"^/schedules/[^/]+$"), "DeleteSchedule"),
+    ("GET", re.compile(r"^/schedules$"), "ListSchedules"),
+    ("POST", re.compile(r"^/schedule-groups/[^/]+$"), "CreateScheduleGroup"),
+    ("GET", re.compile(r"^/schedule-groups/[^/]+$"), "GetScheduleGroup"),
+    ("DELETE", re.compile(r"^/schedule-groups/[^/]+$"), "DeleteScheduleGroup"),
+    ("GET", re.compile(r"^/schedule-groups$"), "ListScheduleGroups"),
+]
+
+HOP_BY_HOP = {"connection", "keep-alive", "transfer-encoding", "content-length", "date", "server"}
+
+
+class Front:
+    def __init__(self, moto_port: int):
+        self.moto_port = moto_port
+        self.counts: Counter = Counter()
+        self.lock = threading.Lock()
+        self.clients: dict = {}
+
+    def count(self, op: str) -> None:
+        with self.lock:
+            self.counts[op] += 1
+
+    def cloudwatch(self, access_key: str, region: str, token: str | None):
+        """A boto3 CloudWatch client on moto acting as the caller (moto maps keys to accounts)."""
+        key = (access_key, region, token)
+        with self.lock:
+            client = self.clients.get(key)
+            if client is None:
+                client = boto3.client(
+                    "cloudwatch",
+                    region_name=region,
+                    endpoint_url=f"http://127.0.0.1:{self.moto_port}",
+                    aws_access_key_id=access_key,
+                    aws_secret_access_key="front",
+                    aws_session_token=token,
+                    # moto decides what is valid, as AWS would; no client-side second opinion.
+                    config=Config(parameter_validation=False, retries={"max_attempts": 1}),
+                )
+                self.clients[key] = client
+            return client
+
+
+def operation_name(method: str, path: str, headers, body: bytes, service: str) -> str:
+    target = headers.get("X-Amz-Target")
+    if target:
+        return target.rsplit(".", 1)[-1]
+    if service == "scheduler":
+        for m, pattern, op in SCHEDULER_OPS:
+            if m == method and pattern.match(path):
+                return op
+    query = parse_qs(urlsplit(path).query)
+    if "Action" in query:
+        return query["Action"][0]
+    if body and headers.get("Content-Type", "").startswith("application/x-www-form-urlencoded"):
+        form = parse_qs(body.decode("utf-8", "replace"))
+        if "Action" in form:
+            return form["Action"][0]
+    return f"{method} {urlsplit(path).path}"
+
+
+def make_handler(front: Front):
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def log_message(self, format, *args):  # noqa: A002 - quiet: tests read stdout
+            pass
+
+        def _body(self) -> bytes:
+            length = int(self.headers.get("Content-Length") or 0)
+            return self.rfile.read(length) if length else b""
+
+        def _send(self, status: int, headers: dict, body: bytes) -> None:
+            self.send_response(status)
+            for k, v in headers.items():
+                self.send_header(k, v)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def _handle(self) -> None:
+            body = self._body()
+            path = self.path
+            if path == "/__front/counts":
+                with front.lock:
+                    data = json.dumps(dict(front.counts)).encode()
+                return self._send(200, {"Content-Type": "application/json"}, data)
+            if path == "/__front/reset":
+                with front.lock:
+                    front.counts.clear()
+                return self._send(200, {"Content-Type": "application/json"}, b"{}")
+
+            cred = CREDENTIAL.search(self.headers.get("Authorization", ""))
+            access_key, region, service = cred.groups() if cred else ("testing", "us-east-1", "?")
+            cbor_op = CBOR_PATH.match(path) if self.command == "POST" else None
+            if cbor_op:
+                op = cbor_op.group(1)
+                front.count(f"{service}:{op}")
+                return self._cbor(op, body, access_key, region)
+            front.count(f"{service}:{operation_name(self.command, path, self.headers, body, service)}")
+            return self._pass_through(body)
+
+        def _cbor(self, op: str, body: bytes, access_key: str, region: str) -> None:
+            if "gzip" in self.headers.get("Content-Encoding", ""):
+                body = gzip.decompress(body)
+            params = cbor2.loads(body) if body else {}
+            client = front.cloudwatch(access_key, region, self.headers.get("X-Amz-Security-Token"))
+            headers = {"smithy-protocol": "rpc-v2-cbor", "Content-Type": "application/cbor"}
+            try:
+                result = client._make_api_call(op, params or {})
+            except ClientError as err:
+                error = err.response.get("Error", {})
+                code = error.get("Code", "InternalFailure")
+                status = err.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 400)
+                headers["x-amzn-query-error"] = f"{code};{'Sender' if status < 500 else 'Receiver'}"
+                payload = {"__type": f"com.amazonaws.cloudwatch#{code}", "message": error.get("Message", "")}
+                return self._send(status, headers, cbor2.dumps(payload))
+            result.pop("ResponseMetadata", None)
+            encoded = cbor2.dumps(result, datetime_as_timestamp=True, timezone=timezone.utc)
+            return self._send(200, headers, encoded)
+
+        def _pass_through(self, body: bytes) -> None:
+            conn = http.client.HTTPConnection("127.0.0.1", front.moto_port, timeout=60)
+            headers = {k: v for k, v in self.headers.items() if k.lower() not in HOP_BY_HOP}
+            headers["Content-Length"] = str(len(body))
+            conn.request(self.command, self.path, body=body, headers=headers)
+            resp = conn.getresponse()
+            data = resp.read()
+            out = {k: v for k, v in resp.getheaders() if k.lower() not in HOP_BY_HOP}
+            conn.close()
+            return self._send(resp.status, out, data)
+
+        do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = do_HEAD = _handle
+
+    return Handler
+
+
+def main() -> None:
+    moto = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    moto.start()
+    _, moto_port = moto.get_host_and_port()
+    port = int(sys.argv[1]) if len(sys.argv) > 1 else 0
+    server = ThreadingHTTPServer(("127.0.0.1", port), make_handler(Front(moto_port)))
+    server.daemon_threads = True
+    print(f"READY {server.server_address[1]}", flush=True)
+
+    def watch_stdin() -> None:
+        # The test that started us owns our lifetime: when its end of the pipe closes, stop.
+        try:
+            while sys.stdin.read(1):
+                pass
+        finally:
+            os._exit(0)
+
+    if not sys.stdin.isatty() and os.environ.get("FRONT_KEEP_RUNNING") != "1":
+        threading.Thread(target=watch_stdin, daemon=True).start()
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+
+
+if __name__ == "__main__":
+    socket.setdefaulttimeout(120)
+    main()
