@@ -17,6 +17,7 @@ Usage: python aws_front.py  ->  prints "READY <port>" and serves until stdin clo
 import gzip
 import http.client
 import json
+import logging
 import os
 import re
 import socket
@@ -178,6 +179,7 @@ def make_handler(front: Front):
 
 
 def main() -> None:
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)  # one line per request drowns test output
     moto = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
     moto.start()
     _, moto_port = moto.get_host_and_port()

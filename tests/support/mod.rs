@@ -1,0 +1,390 @@
+//! The test bed: a local AWS (moto behind the CBOR front, `aws_front.py`) started per test
+//! on a free loopback port, a loopback HTTP server that captures what is sent to it (the
+//! CloudFormation `ResponseURL`, a Lambda Runtime API), and the fixture events.
+//!
+//! Nothing here reaches beyond 127.0.0.1.
+#![allow(dead_code)] // each test binary uses its own part of the bed
+
+use std::collections::BTreeMap;
+use std::io::{BufRead, BufReader};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use aws_config::{BehaviorVersion, Region, SdkConfig};
+use aws_sdk_cloudwatch::types::MetricAlarm;
+use cidrwatch::app::{App, Invocation};
+use cidrwatch::provider::Settings;
+use serde_json::Value;
+use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader as TokioBufReader};
+use tokio::net::TcpListener;
+use tokio::time::Instant;
+
+pub const FUNCTION_ARN: &str = "arn:aws:lambda:us-east-1:123456789012:function:cidrwatch-provider";
+pub const SCHEDULER_ROLE_ARN: &str = "arn:aws:iam::123456789012:role/cidrwatch-scheduler";
+pub const GROUP: &str = "cidrwatch";
+pub const TOPIC_ARN: &str = "arn:aws:sns:us-east-1:123456789012:network-alerts";
+/// Stands for the presigned query string: it must never reach a log.
+pub const SECRET_QUERY: &str = "X-Amz-Signature=s3cr3t-never-logged";
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// A moto server behind the CBOR front, for one test.
+pub struct Bed {
+    child: Child,
+    pub endpoint: String,
+}
+
+impl Bed {
+    pub fn start() -> Bed {
+        let python = root().join(".venv/bin/python");
+        assert!(
+            python.exists(),
+            "{} is missing: run `make test`, which installs the pinned moto venv",
+            python.display()
+        );
+        let mut child = Command::new(python)
+            .arg(root().join("tests/support/aws_front.py"))
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("start the moto front");
+        let stdout = child.stdout.take().expect("front stdout");
+        let mut line = String::new();
+        BufReader::new(stdout)
+            .read_line(&mut line)
+            .expect("read the front's READY line");
+        let port: u16 = line
+            .strip_prefix("READY ")
+            .and_then(|p| p.trim().parse().ok())
+            .unwrap_or_else(|| panic!("front did not start: {line:?}"));
+        Bed {
+            child,
+            endpoint: format!("http://127.0.0.1:{port}"),
+        }
+    }
+
+    /// SDK configuration pointed at this bed only, with cidrwatch's own timeouts.
+    pub async fn sdk(&self) -> SdkConfig {
+        sdk_for(&self.endpoint).await
+    }
+
+    /// The provider app on this bed, with the schedule group the provider stack would make.
+    pub async fn app(&self) -> App {
+        let sdk = self.sdk().await;
+        let scheduler = aws_sdk_scheduler::Client::new(&sdk);
+        let made = scheduler.create_schedule_group().name(GROUP).send().await;
+        if let Err(e) = made {
+            let conflict = e.as_service_error().is_some_and(|e| e.is_conflict_exception());
+            assert!(conflict, "create schedule group: {e:?}");
+        }
+        App::new(
+            &sdk,
+            Settings {
+                scheduler_role_arn: Some(SCHEDULER_ROLE_ARN.to_string()),
+                schedule_group: GROUP.to_string(),
+            },
+        )
+        .expect("app")
+    }
+
+    /// Requests the front has seen, per "<service>:<Operation>".
+    pub async fn counts(&self) -> BTreeMap<String, u64> {
+        let text = reqwest::get(format!("{}/__front/counts", self.endpoint))
+            .await
+            .expect("counts")
+            .text()
+            .await
+            .expect("counts body");
+        serde_json::from_str(&text).expect("counts json")
+    }
+
+    /// Metric alarms whose names start with `prefix`, read back from moto.
+    pub async fn alarms(&self, prefix: &str) -> Vec<MetricAlarm> {
+        let cw = aws_sdk_cloudwatch::Client::new(&self.sdk().await);
+        let out = cw
+            .describe_alarms()
+            .alarm_name_prefix(prefix)
+            .send()
+            .await
+            .expect("describe alarms");
+        let mut alarms = out.metric_alarms().to_vec();
+        alarms.sort_by(|a, b| a.alarm_name().cmp(&b.alarm_name()));
+        alarms
+    }
+
+    pub async fn alarm_names(&self, prefix: &str) -> Vec<String> {
+        self.alarms(prefix)
+            .await
+            .iter()
+            .filter_map(|a| a.alarm_name().map(str::to_string))
+            .collect()
+    }
+
+    pub async fn alarm_tags(&self, arn: &str) -> BTreeMap<String, String> {
+        let cw = aws_sdk_cloudwatch::Client::new(&self.sdk().await);
+        cw.list_tags_for_resource()
+            .resource_arn(arn)
+            .send()
+            .await
+            .expect("list tags")
+            .tags()
+            .iter()
+            .map(|t| (t.key().unwrap_or_default().to_string(), t.value().unwrap_or_default().to_string()))
+            .collect()
+    }
+
+    /// Names of the schedules in the cidrwatch group.
+    pub async fn schedules(&self) -> Vec<String> {
+        let s = aws_sdk_scheduler::Client::new(&self.sdk().await);
+        let mut names: Vec<String> = s
+            .list_schedules()
+            .group_name(GROUP)
+            .send()
+            .await
+            .expect("list schedules")
+            .schedules()
+            .iter()
+            .filter_map(|s| s.name().map(str::to_string))
+            .collect();
+        names.sort();
+        names
+    }
+
+    pub async fn schedule(&self, name: &str) -> aws_sdk_scheduler::operation::get_schedule::GetScheduleOutput {
+        let s = aws_sdk_scheduler::Client::new(&self.sdk().await);
+        s.get_schedule().group_name(GROUP).name(name).send().await.expect("get schedule")
+    }
+}
+
+impl Drop for Bed {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+pub async fn sdk_for(endpoint: &str) -> SdkConfig {
+    aws_config::defaults(BehaviorVersion::latest())
+        .region(Region::new("us-east-1"))
+        .endpoint_url(endpoint)
+        .credentials_provider(aws_sdk_cloudwatch::config::Credentials::new(
+            "testing", "testing", None, None, "tests",
+        ))
+        .timeout_config(cidrwatch::aws::timeouts())
+        .load()
+        .await
+}
+
+/// One request as a loopback server received it.
+#[derive(Clone, Debug)]
+pub struct Captured {
+    pub method: String,
+    /// Path and query, as sent.
+    pub target: String,
+    pub headers: Vec<(String, String)>,
+    pub body: Vec<u8>,
+    pub at: Instant,
+}
+
+impl Captured {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+
+    pub fn json(&self) -> Value {
+        serde_json::from_slice(&self.body).unwrap_or_else(|e| {
+            panic!("body is not JSON ({e}): {}", String::from_utf8_lossy(&self.body))
+        })
+    }
+}
+
+/// How a loopback server answers one request.
+pub enum Reply {
+    Status(u16),
+    Json(u16, Vec<(String, String)>, Value),
+    /// Never answer: the connection stays open and silent.
+    Hang,
+}
+
+type Handler = dyn Fn(usize, &Captured) -> Reply + Send + Sync;
+
+/// A loopback HTTP/1.1 server that records every request and answers as told.
+pub struct Loopback {
+    pub addr: SocketAddr,
+    log: Arc<Mutex<Vec<Captured>>>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Loopback {
+    pub async fn start(handler: impl Fn(usize, &Captured) -> Reply + Send + Sync + 'static) -> Loopback {
+        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind loopback");
+        let addr = listener.local_addr().expect("addr");
+        let log: Arc<Mutex<Vec<Captured>>> = Arc::default();
+        let handler: Arc<Handler> = Arc::new(handler);
+        let task = tokio::spawn({
+            let log = log.clone();
+            async move {
+                while let Ok((stream, _)) = listener.accept().await {
+                    tokio::spawn(serve(stream, log.clone(), handler.clone()));
+                }
+            }
+        });
+        Loopback { addr, log, task }
+    }
+
+    /// A server that fails the first requests with `statuses`, then accepts with 200.
+    pub async fn responder(statuses: Vec<u16>) -> Loopback {
+        Loopback::start(move |i, _| Reply::Status(statuses.get(i).copied().unwrap_or(200))).await
+    }
+
+    /// A CloudFormation-style ResponseURL on this server, with a presigned-like query.
+    pub fn response_url(&self) -> String {
+        format!("http://{}/cfn-response/EksPool?{SECRET_QUERY}", self.addr)
+    }
+
+    pub fn requests(&self) -> Vec<Captured> {
+        self.log.lock().expect("log").clone()
+    }
+
+    /// The only request received; panics on none or several.
+    pub fn only(&self) -> Captured {
+        let all = self.requests();
+        assert_eq!(all.len(), 1, "expected exactly one request, got {}", all.len());
+        all[0].clone()
+    }
+
+    pub async fn wait_for(&self, n: usize, within: Duration) -> Vec<Captured> {
+        let until = Instant::now() + within;
+        loop {
+            let all = self.requests();
+            if all.len() >= n || Instant::now() > until {
+                return all;
+            }
+            tokio::time::sleep(Duration::from_millis(25)).await;
+        }
+    }
+}
+
+impl Drop for Loopback {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+async fn serve(stream: tokio::net::TcpStream, log: Arc<Mutex<Vec<Captured>>>, handler: Arc<Handler>) {
+    let (read, mut write) = stream.into_split();
+    let mut reader = TokioBufReader::new(read);
+    loop {
+        let mut request_line = String::new();
+        if reader.read_line(&mut request_line).await.unwrap_or(0) == 0 {
+            return;
+        }
+        let mut parts = request_line.split_whitespace();
+        let method = parts.next().unwrap_or_default().to_string();
+        let target = parts.next().unwrap_or_default().to_string();
+        let mut headers = Vec::new();
+        loop {
+            let mut line = String::new();
+            if reader.read_line(&mut line).await.unwrap_or(0) == 0 {
+                return;
+            }
+            let line = line.trim_end_matches(['\r', '\n']);
+            if line.is_empty() {
+                break;
+            }
+            if let Some((k, v)) = line.split_once(':') {
+                headers.push((k.trim().to_string(), v.trim().to_string()));
+            }
+        }
+        let length = headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case("content-length"))
+            .and_then(|(_, v)| v.parse::<usize>().ok())
+            .unwrap_or(0);
+        let mut body = vec![0; length];
+        if reader.read_exact(&mut body).await.is_err() {
+            return;
+        }
+        let captured = Captured {
+            method,
+            target,
+            headers,
+            body,
+            at: Instant::now(),
+        };
+        let index = {
+            let mut log = log.lock().expect("log");
+            log.push(captured.clone());
+            log.len() - 1
+        };
+        let (status, extra, body) = match handler(index, &captured) {
+            Reply::Status(s) => (s, Vec::new(), Vec::new()),
+            Reply::Json(s, h, v) => (s, h, v.to_string().into_bytes()),
+            Reply::Hang => {
+                std::future::pending::<()>().await;
+                return;
+            }
+        };
+        let mut head = format!("HTTP/1.1 {status} X\r\nContent-Length: {}\r\n", body.len());
+        for (k, v) in extra {
+            head.push_str(&format!("{k}: {v}\r\n"));
+        }
+        head.push_str("\r\n");
+        if write.write_all(head.as_bytes()).await.is_err() || write.write_all(&body).await.is_err() {
+            return;
+        }
+    }
+}
+
+/// A fixture event (`tests/fixtures/NAME`) with its ResponseURL pointed at `response_url`.
+pub fn fixture(name: &str, response_url: &str) -> Value {
+    let path = root().join("tests/fixtures").join(name);
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let mut v: Value = serde_json::from_str(&text).expect("fixture JSON");
+    if v.get("ResponseURL").is_some() {
+        v["ResponseURL"] = Value::String(response_url.to_string());
+    }
+    v
+}
+
+/// A Create (or Update/Delete with `physical_id`) request with the given properties.
+pub fn request(kind: &str, response_url: &str, physical_id: Option<&str>, properties: Option<Value>) -> Value {
+    let mut v = fixture(&format!("{kind}.json"), response_url);
+    if let Some(id) = physical_id {
+        v["PhysicalResourceId"] = Value::String(id.to_string());
+    }
+    if let Some(p) = properties {
+        v["ResourceProperties"] = p;
+    }
+    v
+}
+
+pub fn invocation(seconds: u64) -> Invocation {
+    Invocation {
+        function_arn: Some(FUNCTION_ARN.to_string()),
+        deadline: Instant::now() + Duration::from_secs(seconds),
+    }
+}
+
+/// Handles one event on `app` and returns the body CloudFormation received for it.
+pub async fn answer(app: &App, event: Value, cfn: &Loopback) -> Value {
+    let before = cfn.requests().len();
+    app.handle(event, &invocation(60)).await.expect("handled and answered");
+    let all = cfn.requests();
+    assert_eq!(all.len(), before + 1, "exactly one answer per request");
+    all[before].json()
+}
+
+/// The properties of the Create fixture.
+pub fn create_properties() -> Value {
+    fixture("create.json", "")["ResourceProperties"].clone()
+}
