@@ -94,9 +94,14 @@ impl App {
                 reason,
             } => {
                 let id = physical_id.unwrap_or_else(|| {
-                    plan::monitor_id(&coords.stack_id, &coords.logical_resource_id, "", DEFAULT_NAMESPACE)
+                    plan::monitor_id(
+                        &coords.stack_id,
+                        &coords.logical_resource_id,
+                        "",
+                        DEFAULT_NAMESPACE,
+                    )
                 });
-                let work = async move { Err(Error::Event(reason)) };
+                let work = async move { Err(Error::Request(reason)) };
                 cfn::answer(&coords, id, inv.deadline, &self.delivery, work).await
             }
         }
@@ -108,6 +113,7 @@ impl From<Error> for lambda_runtime::Diagnostic {
         let kind = match &e {
             Error::Spec(_) => "InvalidProperties",
             Error::Event(_) => "UnrecognisedEvent",
+            Error::Request(_) => "MalformedRequest",
             Error::Aws { .. } => "AwsCallFailed",
             Error::Delivery { .. } => "ResponseNotDelivered",
             Error::Config(_) => "Configuration",

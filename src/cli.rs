@@ -63,7 +63,8 @@ async fn invoke(path: &str) -> Result<Value, Error> {
     } else {
         std::fs::read_to_string(path).map_err(|e| input(e.to_string()))?
     };
-    let payload: Value = serde_json::from_str(&text).map_err(|e| input(format!("not JSON: {e}")))?;
+    let payload: Value =
+        serde_json::from_str(&text).map_err(|e| input(format!("not JSON: {e}")))?;
     let seconds = std::env::var("CIDRWATCH_TIMEOUT_SECONDS")
         .ok()
         .and_then(|s| s.parse::<u64>().ok())

@@ -14,6 +14,10 @@ pub enum Error {
     #[error("unrecognised event: {0}")]
     Event(String),
 
+    /// A CloudFormation request that can be answered but not acted on.
+    #[error("malformed CloudFormation request: {0}")]
+    Request(String),
+
     /// A call to AWS failed.
     #[error("{call} failed: {message}")]
     Aws { call: &'static str, message: String },

@@ -96,7 +96,9 @@ fn tick(payload: Value) -> Result<Event, Error> {
     if version != Some(TICK_VERSION) {
         return Err(Error::Event(format!(
             "a cidrwatch tick of version {}, this function understands version {TICK_VERSION}",
-            payload.get("v").map_or("(none)".to_string(), Value::to_string)
+            payload
+                .get("v")
+                .map_or("(none)".to_string(), Value::to_string)
         )));
     }
     let monitor = payload
@@ -104,7 +106,10 @@ fn tick(payload: Value) -> Result<Event, Error> {
         .filter(|m| m.is_object())
         .cloned()
         .ok_or_else(|| Error::Event("a cidrwatch tick without a monitor".to_string()))?;
-    let id = payload.get("id").and_then(Value::as_str).map(str::to_string);
+    let id = payload
+        .get("id")
+        .and_then(Value::as_str)
+        .map(str::to_string);
     Ok(Event::Tick(Tick { id, monitor }))
 }
 
@@ -152,7 +157,9 @@ mod tests {
 
     #[test]
     fn recognises_ticks_and_alarms() {
-        let t = classify(json!({"cidrwatch": "tick", "v": 1, "id": "x", "monitor": {"PoolName": "p"}})).unwrap();
+        let t =
+            classify(json!({"cidrwatch": "tick", "v": 1, "id": "x", "monitor": {"PoolName": "p"}}))
+                .unwrap();
         assert!(matches!(t, Event::Tick(Tick { id: Some(_), .. })));
         let err = classify(json!({"cidrwatch": "tick", "v": 2, "monitor": {}})).unwrap_err();
         assert!(err.to_string().contains("version 2"), "{err}");
@@ -165,8 +172,16 @@ mod tests {
 
     #[test]
     fn unrecognised_names_what_it_saw() {
-        let err = classify(json!({"hello": 1, "world": 2})).unwrap_err().to_string();
-        assert!(err.starts_with("unrecognised event: an object with keys hello, world;"), "{err}");
-        assert_eq!(classify(json!([1, 2])).unwrap_err().to_string(), "unrecognised event: a list of 2 items");
+        let err = classify(json!({"hello": 1, "world": 2}))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.starts_with("unrecognised event: an object with keys hello, world;"),
+            "{err}"
+        );
+        assert_eq!(
+            classify(json!([1, 2])).unwrap_err().to_string(),
+            "unrecognised event: a list of 2 items"
+        );
     }
 }

@@ -33,10 +33,20 @@ pub fn monitor_id(stack_id: &str, logical_id: &str, pool_name: &str, namespace: 
     let hex: String = digest[..4].iter().map(|b| format!("{b:02x}")).collect();
     let pool: String = pool_name
         .chars()
-        .map(|c| if c.is_ascii_alphanumeric() || c == '_' { c } else { '-' })
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '_' {
+                c
+            } else {
+                '-'
+            }
+        })
         .take(POOL_PART_MAX)
         .collect();
-    let pool = if pool.is_empty() { "pool".to_string() } else { pool };
+    let pool = if pool.is_empty() {
+        "pool".to_string()
+    } else {
+        pool
+    };
     format!("{ID_PREFIX}{pool}-{hex}")
 }
 
@@ -312,7 +322,10 @@ mod tests {
     fn ids_are_deterministic_valid_and_change_on_replacement() {
         let id = monitor_id(STACK, "EksPool", "eks-prod", "CidrWatch");
         assert_eq!(id, monitor_id(STACK, "EksPool", "eks-prod", "CidrWatch"));
-        assert!(id.starts_with("cidrwatch-eks-prod-") && is_monitor_id(&id), "{id}");
+        assert!(
+            id.starts_with("cidrwatch-eks-prod-") && is_monitor_id(&id),
+            "{id}"
+        );
         assert_ne!(id, monitor_id(STACK, "Other", "eks-prod", "CidrWatch"));
         assert_ne!(id, monitor_id(STACK, "EksPool", "eks-prod", "Other"));
         assert_ne!(id, monitor_id(STACK, "EksPool", "eks.prod", "CidrWatch"));
@@ -323,7 +336,14 @@ mod tests {
 
     #[test]
     fn foreign_ids_are_not_ours() {
-        for id in ["", "cidrwatch-", "cidrwatch-x-1234567", "other-x-12345678", "cidrwatch-x-1234567G", "cidrwatch-a.b-12345678"] {
+        for id in [
+            "",
+            "cidrwatch-",
+            "cidrwatch-x-1234567",
+            "other-x-12345678",
+            "cidrwatch-x-1234567G",
+            "cidrwatch-a.b-12345678",
+        ] {
             assert!(!is_monitor_id(id), "{id}");
         }
     }
@@ -331,8 +351,14 @@ mod tests {
     #[test]
     fn alarm_names_match_exactly() {
         let id = "cidrwatch-a-12345678";
-        assert_eq!(AlarmKind::of(id, "cidrwatch-a-12345678-stale"), Some(AlarmKind::Stale));
-        assert_eq!(AlarmKind::of(id, "cidrwatch-a-12345678-abcdef01-stale"), None);
+        assert_eq!(
+            AlarmKind::of(id, "cidrwatch-a-12345678-stale"),
+            Some(AlarmKind::Stale)
+        );
+        assert_eq!(
+            AlarmKind::of(id, "cidrwatch-a-12345678-abcdef01-stale"),
+            None
+        );
         assert_eq!(AlarmKind::of(id, "cidrwatch-a-12345678-unknown"), None);
     }
 
@@ -343,11 +369,19 @@ mod tests {
         let kinds: Vec<AlarmKind> = p.alarms.iter().map(|a| a.kind).collect();
         assert_eq!(
             kinds,
-            [AlarmKind::Warning, AlarmKind::Critical, AlarmKind::SubnetCritical, AlarmKind::Stale]
+            [
+                AlarmKind::Warning,
+                AlarmKind::Critical,
+                AlarmKind::SubnetCritical,
+                AlarmKind::Stale
+            ]
         );
         assert!(p.alarms.iter().all(|a| a.period_seconds == 600));
         let stale = &p.alarms[3];
-        assert_eq!((stale.evaluation_periods, stale.missing_data), (3, MissingData::Breaching));
+        assert_eq!(
+            (stale.evaluation_periods, stale.missing_data),
+            (3, MissingData::Breaching)
+        );
         assert_eq!(p.alarms[0].actions, [target().function_arn]);
         assert_eq!(p.schedule.expression, "rate(10 minutes)");
     }
@@ -359,12 +393,22 @@ mod tests {
             "Thresholds": {"MinFreeAddresses": 256, "MinFreePrefixes": "8"}, "Tags": {"team": "net"}}))
         .unwrap();
         let p = plan("cidrwatch-p-00000000", &s, &target());
-        let free = p.alarms.iter().find(|a| a.kind == AlarmKind::FreeAddresses).unwrap();
-        assert_eq!((free.threshold, free.comparison), (256.0, Comparison::LessThan));
+        let free = p
+            .alarms
+            .iter()
+            .find(|a| a.kind == AlarmKind::FreeAddresses)
+            .unwrap();
+        assert_eq!(
+            (free.threshold, free.comparison),
+            (256.0, Comparison::LessThan)
+        );
         assert!(p.alarms.iter().any(|a| a.kind == AlarmKind::FreePrefixes));
         assert!(p.alarms.iter().all(|a| a.actions == [topic]));
         assert!(free.tags.contains(&("team".into(), "net".into())));
-        assert!(free.tags.contains(&(MONITOR_TAG.into(), "cidrwatch-p-00000000".into())));
+        assert!(
+            free.tags
+                .contains(&(MONITOR_TAG.into(), "cidrwatch-p-00000000".into()))
+        );
     }
 
     #[test]
@@ -373,7 +417,11 @@ mod tests {
         let id = monitor_id(STACK, "L", &s.pool_name, &s.namespace);
         let input = tick_input(&id, &s);
         let spec_len = serde_json::to_string(&s).unwrap().len();
-        assert!(input.len() <= spec_len + spec::TICK_ENVELOPE_BYTES, "{}", input.len() - spec_len);
+        assert!(
+            input.len() <= spec_len + spec::TICK_ENVELOPE_BYTES,
+            "{}",
+            input.len() - spec_len
+        );
         let v: serde_json::Value = serde_json::from_str(&input).unwrap();
         assert_eq!(spec::parse(&v["monitor"]).unwrap(), s);
     }

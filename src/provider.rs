@@ -68,7 +68,16 @@ pub async fn respond(
                 physical_id,
                 properties,
                 ..
-            } => update(&provider, &request.coords, &physical_id, &properties, function_arn).await,
+            } => {
+                update(
+                    &provider,
+                    &request.coords,
+                    &physical_id,
+                    &properties,
+                    function_arn,
+                )
+                .await
+            }
             Action::Delete { physical_id } => delete(&provider, &physical_id).await,
         }
     };
@@ -164,7 +173,12 @@ async fn apply_or_undo(
 
 /// Makes monitor `id` exactly what the spec implies: puts every planned alarm, retags the
 /// ones that existed, removes alarms no longer planned, upserts the schedule.
-async fn apply(p: &Provider, id: &str, spec: &MonitorSpec, target: &Target) -> Result<Success, Error> {
+async fn apply(
+    p: &Provider,
+    id: &str,
+    spec: &MonitorSpec,
+    target: &Target,
+) -> Result<Success, Error> {
     let plan = plan::plan(id, spec, target);
     let before = p.aws.monitor_alarms(id).await?;
     for alarm in &plan.alarms {
@@ -189,7 +203,10 @@ async fn apply(p: &Provider, id: &str, spec: &MonitorSpec, target: &Target) -> R
             .map(|a| a.arn.clone())
             .ok_or_else(|| Error::Aws {
                 call: "cloudwatch:DescribeAlarms",
-                message: format!("alarm {} missing right after it was put", kind.alarm_name(id)),
+                message: format!(
+                    "alarm {} missing right after it was put",
+                    kind.alarm_name(id)
+                ),
             })
     };
     let names: Vec<&str> = plan.alarms.iter().map(|a| a.name.as_str()).collect();
@@ -226,7 +243,10 @@ async fn delete(p: &Provider, id: &str) -> Result<Success, Error> {
         .map(|a| a.name)
         .collect();
     p.aws.delete_alarms(&names).await?;
-    let schedule = p.aws.delete_schedule(&p.settings.schedule_group, id).await?;
+    let schedule = p
+        .aws
+        .delete_schedule(&p.settings.schedule_group, id)
+        .await?;
     tracing::info!(id, alarms = names.len(), schedule, "monitor deleted");
     Ok(done)
 }

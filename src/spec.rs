@@ -269,8 +269,16 @@ fn read_spec(c: &mut Check, properties: &Value) -> Option<MonitorSpec> {
     let get = |k: &str| top.get(k).filter(|v| !v.is_null());
 
     let pool_name = match get("PoolName") {
-        None => c.fail("PoolName", "required: the pool's name, [A-Za-z0-9_.-]{1,64}"),
-        Some(v) => c.string("PoolName", v, "a name of 1 to 64 of [A-Za-z0-9_.-]", is_pool_name),
+        None => c.fail(
+            "PoolName",
+            "required: the pool's name, [A-Za-z0-9_.-]{1,64}",
+        ),
+        Some(v) => c.string(
+            "PoolName",
+            v,
+            "a name of 1 to 64 of [A-Za-z0-9_.-]",
+            is_pool_name,
+        ),
     };
     let select = match get("Select") {
         None => Some(Selection::default()),
@@ -317,7 +325,8 @@ fn read_spec(c: &mut Check, properties: &Value) -> Option<MonitorSpec> {
             is_namespace,
         ),
     };
-    let subnet_metrics = get("SubnetMetrics").map_or(Some(false), |v| c.boolean("SubnetMetrics", v));
+    let subnet_metrics =
+        get("SubnetMetrics").map_or(Some(false), |v| c.boolean("SubnetMetrics", v));
     let dashboard = get("Dashboard").map_or(Some(false), |v| c.boolean("Dashboard", v));
     let metric_stream = match get("MetricStream") {
         None => Some(None),
@@ -350,9 +359,12 @@ fn read_selection(c: &mut Check, v: &Value) -> Option<Selection> {
         });
     }
     if let Some(v) = get("SubnetIds") {
-        sel.subnet_ids = c.strings("Select.SubnetIds", v, "a subnet id like subnet-0abc1234", |s| {
-            is_resource_id(s, "subnet")
-        });
+        sel.subnet_ids = c.strings(
+            "Select.SubnetIds",
+            v,
+            "a subnet id like subnet-0abc1234",
+            |s| is_resource_id(s, "subnet"),
+        );
     }
     if let Some(v) = get("Tags") {
         if let Some(tags) = c.object("Select.Tags", v, &[]) {
@@ -365,7 +377,12 @@ fn read_selection(c: &mut Check, v: &Value) -> Option<Selection> {
                 let values = match values {
                     Value::Array(_) => c.strings(&path, values, "a tag value", is_tag_value),
                     _ => c
-                        .string(&path, values, "a tag value of up to 256 characters", is_tag_value)
+                        .string(
+                            &path,
+                            values,
+                            "a tag value of up to 256 characters",
+                            is_tag_value,
+                        )
                         .into_iter()
                         .collect(),
                 };
@@ -385,7 +402,10 @@ fn read_selection(c: &mut Check, v: &Value) -> Option<Selection> {
                     Some(Err(e)) => c.report(&path, format!("{e}, got {}", render(item))),
                     None => c.report(
                         &path,
-                        format!("expected an IPv4 CIDR like 10.0.0.0/16, got {}", render(item)),
+                        format!(
+                            "expected an IPv4 CIDR like 10.0.0.0/16, got {}",
+                            render(item)
+                        ),
                     ),
                 }
             }
@@ -455,7 +475,10 @@ fn read_stream(c: &mut Check, v: &Value) -> Option<MetricStream> {
     let m = c.object("MetricStream", v, STREAM_KEYS)?;
     let get = |k: &str| m.get(k).filter(|v| !v.is_null());
     let firehose_arn = match get("FirehoseArn") {
-        None => c.fail("MetricStream.FirehoseArn", "required: the Firehose delivery stream's ARN"),
+        None => c.fail(
+            "MetricStream.FirehoseArn",
+            "required: the Firehose delivery stream's ARN",
+        ),
         Some(v) => c.string(
             "MetricStream.FirehoseArn",
             v,
@@ -464,7 +487,10 @@ fn read_stream(c: &mut Check, v: &Value) -> Option<MetricStream> {
         ),
     };
     let role_arn = match get("RoleArn") {
-        None => c.fail("MetricStream.RoleArn", "required: the role CloudWatch streams as"),
+        None => c.fail(
+            "MetricStream.RoleArn",
+            "required: the role CloudWatch streams as",
+        ),
         Some(v) => c.string("MetricStream.RoleArn", v, "an IAM role ARN", |s| {
             arn_matches(s, "iam", false, |r| r.starts_with("role/"))
         }),
@@ -494,16 +520,22 @@ fn read_tags(c: &mut Check, v: &Value) -> Option<BTreeMap<String, String>> {
             c.report(&path, "a tag key has 1 to 128 characters");
         } else if key.starts_with("aws:") || key.starts_with("cidrwatch:") {
             c.report(&path, "the aws: and cidrwatch: prefixes are reserved");
-        } else if let Some(value) =
-            c.string(&path, value, "a tag value of up to 256 characters", is_tag_value)
-        {
+        } else if let Some(value) = c.string(
+            &path,
+            value,
+            "a tag value of up to 256 characters",
+            is_tag_value,
+        ) {
             tags.insert(key.clone(), value);
         }
     }
     if tags.len() > MAX_USER_TAGS {
         c.report(
             "Tags",
-            format!("at most {MAX_USER_TAGS} tags (one of CloudWatch's 50 is cidrwatch's own), got {}", tags.len()),
+            format!(
+                "at most {MAX_USER_TAGS} tags (one of CloudWatch's 50 is cidrwatch's own), got {}",
+                tags.len()
+            ),
         );
     }
     Some(tags)
@@ -626,7 +658,11 @@ impl Check {
         };
         match n {
             Some(n) if (lo..=hi).contains(&n) => Some(n),
-            _ => self.fail_got(path, &format!("expected a whole number from {lo} to {hi}"), v),
+            _ => self.fail_got(
+                path,
+                &format!("expected a whole number from {lo} to {hi}"),
+                v,
+            ),
         }
     }
 
@@ -668,7 +704,9 @@ fn edit_distance(a: &str, b: &str) -> usize {
         let mut diag = row[0];
         row[0] = i + 1;
         for (j, cb) in b.iter().enumerate() {
-            let next = (row[j + 1] + 1).min(row[j] + 1).min(diag + usize::from(ca != *cb));
+            let next = (row[j + 1] + 1)
+                .min(row[j] + 1)
+                .min(diag + usize::from(ca != *cb));
             diag = row[j + 1];
             row[j + 1] = next;
         }
@@ -685,8 +723,9 @@ fn is_pool_name(s: &str) -> bool {
 fn is_namespace(s: &str) -> bool {
     (1..=255).contains(&s.len())
         && !s.starts_with("AWS/")
-        && s.bytes()
-            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b'_' | b'/' | b'#' | b':'))
+        && s.bytes().all(|b| {
+            b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b'_' | b'/' | b'#' | b':')
+        })
 }
 
 /// `vpc-` or `subnet-` followed by 8 or 17 lowercase hex digits.
@@ -694,7 +733,8 @@ fn is_resource_id(s: &str, kind: &str) -> bool {
     s.strip_prefix(kind)
         .and_then(|r| r.strip_prefix('-'))
         .is_some_and(|hex| {
-            matches!(hex.len(), 8 | 17) && hex.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
+            matches!(hex.len(), 8 | 17)
+                && hex.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
         })
 }
 
@@ -734,7 +774,11 @@ fn arn_matches(s: &str, service: &str, regional: bool, resource: impl Fn(&str) -
     arn == "arn"
         && (partition == "aws" || partition.starts_with("aws-"))
         && svc == service
-        && (if regional { is_region(region) } else { region.is_empty() })
+        && (if regional {
+            is_region(region)
+        } else {
+            region.is_empty()
+        })
         && is_account(account)
         && resource(rest)
 }
@@ -809,7 +853,10 @@ mod tests {
             ]
         );
         let far = errors(json!({"PoolName": "p", "Select": {"Zebra": 1}}));
-        assert!(far[0].starts_with("Select.Zebra: unknown property; known here: VpcIds"), "{far:?}");
+        assert!(
+            far[0].starts_with("Select.Zebra: unknown property; known here: VpcIds"),
+            "{far:?}"
+        );
     }
 
     #[test]
@@ -855,14 +902,23 @@ mod tests {
             let r = Rate::parse(text).unwrap();
             assert_eq!((r.minutes(), r.expression().as_str()), (minutes, canonical));
         }
-        for bad in ["rate(0 minutes)", "rate(7 hours)", "rate(1 day)", "rate(5 secs)", "rate(5)", "5m"] {
+        for bad in [
+            "rate(0 minutes)",
+            "rate(7 hours)",
+            "rate(1 day)",
+            "rate(5 secs)",
+            "rate(5)",
+            "5m",
+        ] {
             assert!(Rate::parse(bad).is_err(), "{bad}");
         }
     }
 
     #[test]
     fn reserved_and_invalid_tags() {
-        let errs = errors(json!({"PoolName": "p", "Tags": {"aws:x": "1", "cidrwatch:monitor": "y", "ok": {"nested": 1}}}));
+        let errs = errors(
+            json!({"PoolName": "p", "Tags": {"aws:x": "1", "cidrwatch:monitor": "y", "ok": {"nested": 1}}}),
+        );
         assert_eq!(errs.len(), 3, "{errs:?}");
     }
 
@@ -870,8 +926,14 @@ mod tests {
     fn metric_stream_requires_arns() {
         let errs = errors(json!({"PoolName": "p", "MetricStream": {"OutputFormat": "csv"}}));
         assert_eq!(
-            errs.iter().map(|e| e.split(':').next().unwrap()).collect::<Vec<_>>(),
-            ["MetricStream.FirehoseArn", "MetricStream.RoleArn", "MetricStream.OutputFormat"]
+            errs.iter()
+                .map(|e| e.split(':').next().unwrap())
+                .collect::<Vec<_>>(),
+            [
+                "MetricStream.FirehoseArn",
+                "MetricStream.RoleArn",
+                "MetricStream.OutputFormat"
+            ]
         );
         let ok = parse(&json!({"PoolName": "p", "MetricStream": {
             "FirehoseArn": "arn:aws:firehose:us-east-1:111111111111:deliverystream/s",

@@ -95,7 +95,11 @@ impl Aws {
 
     /// Makes an existing alarm's tags exactly `desired`: PutMetricAlarm leaves the tags of an
     /// existing alarm as they were.
-    pub async fn sync_alarm_tags(&self, arn: &str, desired: &[(String, String)]) -> Result<(), Error> {
+    pub async fn sync_alarm_tags(
+        &self,
+        arn: &str,
+        desired: &[(String, String)],
+    ) -> Result<(), Error> {
         let current: BTreeMap<String, String> = self
             .cloudwatch
             .list_tags_for_resource()
@@ -107,8 +111,10 @@ impl Aws {
             .iter()
             .filter_map(|t| Some((t.key()?.to_string(), t.value()?.to_string())))
             .collect();
-        let desired_map: BTreeMap<&str, &str> =
-            desired.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        let desired_map: BTreeMap<&str, &str> = desired
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect();
         let removed: Vec<String> = current
             .keys()
             .filter(|k| !desired_map.contains_key(k.as_str()))
@@ -153,7 +159,9 @@ impl Aws {
                 .await;
             match result {
                 Ok(_) => {}
-                Err(e) if e.as_service_error().is_some_and(|e| e.is_resource_not_found()) => {}
+                Err(e)
+                    if e.as_service_error()
+                        .is_some_and(|e| e.is_resource_not_found()) => {}
                 Err(e) => return Err(sdk_error("cloudwatch:DeleteAlarms", e)),
             }
         }

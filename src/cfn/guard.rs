@@ -42,7 +42,9 @@ where
 {
     let task = tokio::spawn(work);
     let abort = task.abort_handle();
-    let guard_at = deadline.checked_sub(GUARD_MARGIN).unwrap_or_else(Instant::now);
+    let guard_at = deadline
+        .checked_sub(GUARD_MARGIN)
+        .unwrap_or_else(Instant::now);
     let response = match tokio::time::timeout_at(guard_at, task).await {
         Ok(Ok(Ok(success))) => Response::success(success),
         Ok(Ok(Err(e))) => Response::failed(failure_id, e.to_string()),
@@ -50,7 +52,9 @@ where
             failure_id,
             format!("internal error: {}", panic_text(join.into_panic())),
         ),
-        Ok(Err(_cancelled)) => Response::failed(failure_id, "internal error: the work was cancelled"),
+        Ok(Err(_cancelled)) => {
+            Response::failed(failure_id, "internal error: the work was cancelled")
+        }
         Err(_elapsed) => {
             abort.abort();
             Response::failed(
@@ -65,7 +69,9 @@ where
     };
     let body = response::encode(coords, &response);
     let delivered_by = deadline.checked_sub(DELIVERY_MARGIN).unwrap_or(deadline);
-    let http_status = delivery.put(&coords.response_url, body, delivered_by).await?;
+    let http_status = delivery
+        .put(&coords.response_url, body, delivered_by)
+        .await?;
     tracing::info!(
         status = ?response.status,
         physical_resource_id = %response.physical_resource_id,

@@ -27,7 +27,9 @@ pub enum Action {
         old_properties: Value,
     },
     /// Acts on the id alone, never on the properties it carries.
-    Delete { physical_id: String },
+    Delete {
+        physical_id: String,
+    },
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -63,13 +65,21 @@ pub fn parse(v: Value) -> Option<Parsed> {
         logical_resource_id: text("LogicalResourceId")?,
     };
     let physical_id = text("PhysicalResourceId");
+    let kind = text("RequestType").unwrap_or_default();
+    if !matches!(kind.as_str(), "Create" | "Update" | "Delete") {
+        return Some(Parsed::Malformed {
+            coords,
+            physical_id,
+            reason: format!("RequestType {kind:?} is not Create, Update or Delete"),
+        });
+    }
     let raw: Raw<Value, Value> = match serde_json::from_value(v) {
         Ok(raw) => raw,
         Err(e) => {
             return Some(Parsed::Malformed {
                 coords,
                 physical_id,
-                reason: format!("malformed CloudFormation request: {e}"),
+                reason: e.to_string(),
             });
         }
     };

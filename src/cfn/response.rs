@@ -165,7 +165,11 @@ mod tests {
             let reason = unit.repeat(10_000);
             let body = encode(&coords(), &Response::failed("id".into(), reason));
             assert!(body.len() <= MAX_BODY_BYTES, "{unit:?}: {}", body.len());
-            assert!(body.len() > MAX_BODY_BYTES - 16, "{unit:?}: only {}", body.len());
+            assert!(
+                body.len() > MAX_BODY_BYTES - 16,
+                "{unit:?}: only {}",
+                body.len()
+            );
             let v: Value = serde_json::from_slice(&body).unwrap();
             assert!(v["Reason"].as_str().unwrap().ends_with(CUT_MARK));
         }
@@ -173,7 +177,9 @@ mod tests {
 
     #[test]
     fn oversized_data_fails_loudly() {
-        let data: BTreeMap<String, String> = (0..100).map(|i| (format!("k{i}"), "v".repeat(60))).collect();
+        let data: BTreeMap<String, String> = (0..100)
+            .map(|i| (format!("k{i}"), "v".repeat(60)))
+            .collect();
         let body = encode(
             &coords(),
             &Response::success(Success {

@@ -105,12 +105,22 @@ mod tests {
     #[test]
     fn rejects_host_bits_with_the_network_it_meant() {
         let err = "10.0.0.1/8".parse::<Ipv4Cidr>().unwrap_err();
-        assert_eq!(err.to_string(), "host bits are set; did you mean 10.0.0.0/8?");
+        assert_eq!(
+            err.to_string(),
+            "host bits are set; did you mean 10.0.0.0/8?"
+        );
     }
 
     #[test]
     fn rejects_malformed() {
-        for bad in ["10.0.0/8", "10.0.0.0", "10.0.0.0/33", "10.0.0.0/-1", "x/8", "10.0.0.0/ 8"] {
+        for bad in [
+            "10.0.0/8",
+            "10.0.0.0",
+            "10.0.0.0/33",
+            "10.0.0.0/-1",
+            "x/8",
+            "10.0.0.0/ 8",
+        ] {
             assert!(bad.parse::<Ipv4Cidr>().is_err(), "{bad} parsed");
         }
     }

@@ -80,7 +80,9 @@ impl Bed {
         let scheduler = aws_sdk_scheduler::Client::new(&sdk);
         let made = scheduler.create_schedule_group().name(GROUP).send().await;
         if let Err(e) = made {
-            let conflict = e.as_service_error().is_some_and(|e| e.is_conflict_exception());
+            let conflict = e
+                .as_service_error()
+                .is_some_and(|e| e.is_conflict_exception());
             assert!(conflict, "create schedule group: {e:?}");
         }
         App::new(
@@ -135,7 +137,12 @@ impl Bed {
             .expect("list tags")
             .tags()
             .iter()
-            .map(|t| (t.key().unwrap_or_default().to_string(), t.value().unwrap_or_default().to_string()))
+            .map(|t| {
+                (
+                    t.key().unwrap_or_default().to_string(),
+                    t.value().unwrap_or_default().to_string(),
+                )
+            })
             .collect()
     }
 
@@ -156,9 +163,17 @@ impl Bed {
         names
     }
 
-    pub async fn schedule(&self, name: &str) -> aws_sdk_scheduler::operation::get_schedule::GetScheduleOutput {
+    pub async fn schedule(
+        &self,
+        name: &str,
+    ) -> aws_sdk_scheduler::operation::get_schedule::GetScheduleOutput {
         let s = aws_sdk_scheduler::Client::new(&self.sdk().await);
-        s.get_schedule().group_name(GROUP).name(name).send().await.expect("get schedule")
+        s.get_schedule()
+            .group_name(GROUP)
+            .name(name)
+            .send()
+            .await
+            .expect("get schedule")
     }
 }
 
@@ -202,7 +217,10 @@ impl Captured {
 
     pub fn json(&self) -> Value {
         serde_json::from_slice(&self.body).unwrap_or_else(|e| {
-            panic!("body is not JSON ({e}): {}", String::from_utf8_lossy(&self.body))
+            panic!(
+                "body is not JSON ({e}): {}",
+                String::from_utf8_lossy(&self.body)
+            )
         })
     }
 }
@@ -225,8 +243,12 @@ pub struct Loopback {
 }
 
 impl Loopback {
-    pub async fn start(handler: impl Fn(usize, &Captured) -> Reply + Send + Sync + 'static) -> Loopback {
-        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind loopback");
+    pub async fn start(
+        handler: impl Fn(usize, &Captured) -> Reply + Send + Sync + 'static,
+    ) -> Loopback {
+        let listener = TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind loopback");
         let addr = listener.local_addr().expect("addr");
         let log: Arc<Mutex<Vec<Captured>>> = Arc::default();
         let handler: Arc<Handler> = Arc::new(handler);
@@ -258,7 +280,12 @@ impl Loopback {
     /// The only request received; panics on none or several.
     pub fn only(&self) -> Captured {
         let all = self.requests();
-        assert_eq!(all.len(), 1, "expected exactly one request, got {}", all.len());
+        assert_eq!(
+            all.len(),
+            1,
+            "expected exactly one request, got {}",
+            all.len()
+        );
         all[0].clone()
     }
 
@@ -280,7 +307,11 @@ impl Drop for Loopback {
     }
 }
 
-async fn serve(stream: tokio::net::TcpStream, log: Arc<Mutex<Vec<Captured>>>, handler: Arc<Handler>) {
+async fn serve(
+    stream: tokio::net::TcpStream,
+    log: Arc<Mutex<Vec<Captured>>>,
+    handler: Arc<Handler>,
+) {
     let (read, mut write) = stream.into_split();
     let mut reader = TokioBufReader::new(read);
     loop {
@@ -339,7 +370,8 @@ async fn serve(stream: tokio::net::TcpStream, log: Arc<Mutex<Vec<Captured>>>, ha
             head.push_str(&format!("{k}: {v}\r\n"));
         }
         head.push_str("\r\n");
-        if write.write_all(head.as_bytes()).await.is_err() || write.write_all(&body).await.is_err() {
+        if write.write_all(head.as_bytes()).await.is_err() || write.write_all(&body).await.is_err()
+        {
             return;
         }
     }
@@ -357,7 +389,12 @@ pub fn fixture(name: &str, response_url: &str) -> Value {
 }
 
 /// A Create (or Update/Delete with `physical_id`) request with the given properties.
-pub fn request(kind: &str, response_url: &str, physical_id: Option<&str>, properties: Option<Value>) -> Value {
+pub fn request(
+    kind: &str,
+    response_url: &str,
+    physical_id: Option<&str>,
+    properties: Option<Value>,
+) -> Value {
     let mut v = fixture(&format!("{kind}.json"), response_url);
     if let Some(id) = physical_id {
         v["PhysicalResourceId"] = Value::String(id.to_string());
@@ -378,7 +415,9 @@ pub fn invocation(seconds: u64) -> Invocation {
 /// Handles one event on `app` and returns the body CloudFormation received for it.
 pub async fn answer(app: &App, event: Value, cfn: &Loopback) -> Value {
     let before = cfn.requests().len();
-    app.handle(event, &invocation(60)).await.expect("handled and answered");
+    app.handle(event, &invocation(60))
+        .await
+        .expect("handled and answered");
     let all = cfn.requests();
     assert_eq!(all.len(), before + 1, "exactly one answer per request");
     all[before].json()

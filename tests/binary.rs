@@ -1,0 +1,218 @@
+//! The binary itself: started as a Lambda against a local Runtime API, and as the
+//! `cidrwatch invoke` CLI. `CIDRWATCH_BIN` picks another build of it (`make lambda-smoke`
+//! points it at the `cargo lambda` release build).
+
+mod support;
+
+use std::path::PathBuf;
+use std::process::Stdio;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use serde_json::Value;
+use support::*;
+use tokio::process::Command;
+
+fn binary() -> PathBuf {
+    std::env::var_os("CIDRWATCH_BIN")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_BIN_EXE_cidrwatch")))
+}
+
+/// The binary with a clean environment: only the local endpoint, never a real account.
+fn command(bed: &Bed) -> Command {
+    let mut c = Command::new(binary());
+    c.env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("AWS_ENDPOINT_URL", &bed.endpoint)
+        .env("AWS_REGION", "us-east-1")
+        .env("AWS_ACCESS_KEY_ID", "testing")
+        .env("AWS_SECRET_ACCESS_KEY", "testing")
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .env("SCHEDULER_ROLE_ARN", SCHEDULER_ROLE_ARN)
+        .env("SCHEDULE_GROUP", GROUP)
+        .env("RUST_LOG", "info")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .kill_on_drop(true);
+    c
+}
+
+const RUNTIME: &str = "/2018-06-01/runtime";
+
+#[tokio::test]
+async fn the_binary_serves_a_create_as_a_lambda() {
+    let bed = Bed::start();
+    let _ = bed.app().await; // the schedule group the provider stack makes
+    let cfn = Loopback::responder(vec![]).await;
+    let event = request("create", &cfn.response_url(), None, None);
+
+    let nexts = Arc::new(AtomicUsize::new(0));
+    let runtime = Loopback::start(move |_, req| {
+        if req.target == format!("{RUNTIME}/invocation/next") {
+            if nexts.fetch_add(1, Ordering::SeqCst) > 0 {
+                return Reply::Hang; // one invocation, then an idle environment
+            }
+            let now_ms = SystemTime::now()
+                .duration_since(UNIX_EPOCH)
+                .unwrap()
+                .as_millis();
+            let headers = vec![
+                ("Lambda-Runtime-Aws-Request-Id".into(), "invoke-1".into()),
+                (
+                    "Lambda-Runtime-Deadline-Ms".into(),
+                    (now_ms + 60_000).to_string(),
+                ),
+                (
+                    "Lambda-Runtime-Invoked-Function-Arn".into(),
+                    FUNCTION_ARN.into(),
+                ),
+                (
+                    "Lambda-Runtime-Trace-Id".into(),
+                    "Root=1-00000000-000000000000000000000000".into(),
+                ),
+                ("Content-Type".into(), "application/json".into()),
+            ];
+            return Reply::Json(200, headers, event.clone());
+        }
+        Reply::Status(202)
+    })
+    .await;
+
+    let mut child = command(&bed)
+        .env("AWS_LAMBDA_RUNTIME_API", runtime.addr.to_string())
+        .env("AWS_LAMBDA_FUNCTION_NAME", "cidrwatch-provider")
+        .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "128")
+        .env("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST")
+        .env(
+            "AWS_LAMBDA_LOG_GROUP_NAME",
+            "/aws/lambda/cidrwatch-provider",
+        )
+        .env(
+            "AWS_LAMBDA_LOG_STREAM_NAME",
+            "2026/11/24/[$LATEST]0123456789abcdef",
+        )
+        .spawn()
+        .expect("start the binary");
+
+    let answers = cfn.wait_for(1, Duration::from_secs(60)).await;
+    let done = runtime.wait_for(3, Duration::from_secs(30)).await;
+    child.start_kill().ok();
+    let out = child.wait_with_output().await.expect("binary output");
+    let logs = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+
+    assert_eq!(
+        answers.len(),
+        1,
+        "one answer to CloudFormation; logs:\n{logs}"
+    );
+    let body = answers[0].json();
+    assert_eq!(body["Status"], "SUCCESS", "{body}");
+    let id = body["PhysicalResourceId"].as_str().unwrap();
+    assert_eq!(bed.alarm_names(&format!("{id}-")).await.len(), 5);
+    assert_eq!(bed.schedules().await, [id.to_string()]);
+    let alarm = &bed.alarms(&format!("{id}-stale")).await[0];
+    assert_eq!(alarm.alarm_actions(), [TOPIC_ARN]);
+
+    let response = done
+        .iter()
+        .find(|r| r.target == format!("{RUNTIME}/invocation/invoke-1/response"))
+        .unwrap_or_else(|| {
+            panic!(
+                "no invocation response; runtime saw {:?}",
+                done.iter().map(|r| &r.target).collect::<Vec<_>>()
+            )
+        });
+    let result = response.json();
+    assert_eq!(result["answered"][0]["Status"], "SUCCESS", "{result}");
+    assert_eq!(result["answered"][0]["PhysicalResourceId"], id);
+
+    assert!(
+        logs.contains("answered CloudFormation"),
+        "JSON logs say what was answered:\n{logs}"
+    );
+    assert!(
+        logs.lines()
+            .any(|l| serde_json::from_str::<Value>(l).is_ok()),
+        "logs are JSON lines:\n{logs}"
+    );
+    assert!(
+        !logs.contains(SECRET_QUERY),
+        "the ResponseURL's query string was logged:\n{logs}"
+    );
+}
+
+#[tokio::test]
+async fn invoke_handles_one_event_like_the_lambda_and_keeps_the_secret() {
+    let bed = Bed::start();
+    let _ = bed.app().await;
+    let cfn = Loopback::responder(vec![500]).await;
+    let dir = std::env::temp_dir().join(format!("cidrwatch-invoke-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let create = dir.join("create.json");
+    std::fs::write(
+        &create,
+        request("create", &cfn.response_url(), None, None).to_string(),
+    )
+    .unwrap();
+
+    let out = command(&bed)
+        .env("FUNCTION_ARN", FUNCTION_ARN)
+        .arg("invoke")
+        .arg(&create)
+        .output()
+        .await
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "exit {:?}: {stderr}", out.status);
+    let printed: Value =
+        serde_json::from_slice(&out.stdout).expect("invoke prints the result as JSON");
+    let id = printed["answered"][0]["PhysicalResourceId"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert_eq!(printed["answered"][0]["Status"], "SUCCESS");
+    assert_eq!(cfn.requests().len(), 2, "one retry after the 500");
+    assert!(
+        stderr.contains("retrying"),
+        "the retry is visible: {stderr}"
+    );
+    assert!(
+        !stderr.contains(SECRET_QUERY),
+        "the ResponseURL's query string was logged:\n{stderr}"
+    );
+    assert_eq!(bed.alarm_names(&format!("{id}-")).await.len(), 5);
+
+    // Without FUNCTION_ARN, a Create fails with a reason that says what to set.
+    let out = command(&bed)
+        .arg("invoke")
+        .arg(&create)
+        .output()
+        .await
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "answered FAILED is still a handled event"
+    );
+    let body = cfn.requests().last().unwrap().json();
+    assert_eq!(body["Status"], "FAILED");
+    assert!(
+        body["Reason"]
+            .as_str()
+            .unwrap()
+            .contains("set FUNCTION_ARN"),
+        "{body}"
+    );
+
+    // Bad usage exits 2 with the usage text.
+    let out = command(&bed).arg("invoke").output().await.unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("cidrwatch invoke EVENT.json"));
+    std::fs::remove_dir_all(&dir).ok();
+}
