@@ -12,7 +12,11 @@ use tracing_subscriber::EnvFilter;
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    // HTTP client internals stay at warn whatever RUST_LOG asks: at debug they print request
+    // URIs, and a CloudFormation ResponseURL's query string is a credential.
+    let wanted = std::env::var("RUST_LOG").unwrap_or_else(|_| "info".to_string());
+    let filter = EnvFilter::try_new(format!("{wanted},reqwest=warn,hyper=warn,hyper_util=warn"))
+        .unwrap_or_else(|_| EnvFilter::new("info"));
     if std::env::var_os("AWS_LAMBDA_RUNTIME_API").is_some() {
         tracing_subscriber::fmt()
             .json()

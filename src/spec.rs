@@ -124,7 +124,7 @@ impl Rate {
 
     /// The canonical expression: hours when whole, singular unit for 1.
     pub fn expression(self) -> String {
-        let (n, unit) = if self.minutes % 60 == 0 {
+        let (n, unit) = if self.minutes.is_multiple_of(60) {
             (self.minutes / 60, "hour")
         } else {
             (self.minutes, "minute")
@@ -366,48 +366,48 @@ fn read_selection(c: &mut Check, v: &Value) -> Option<Selection> {
             |s| is_resource_id(s, "subnet"),
         );
     }
-    if let Some(v) = get("Tags") {
-        if let Some(tags) = c.object("Select.Tags", v, &[]) {
-            for (key, values) in tags {
-                let path = format!("Select.Tags.{key}");
-                if key.is_empty() || key.chars().count() > 128 {
-                    c.report(&path, "a tag key has 1 to 128 characters");
-                    continue;
-                }
-                let values = match values {
-                    Value::Array(_) => c.strings(&path, values, "a tag value", is_tag_value),
-                    _ => c
-                        .string(
-                            &path,
-                            values,
-                            "a tag value of up to 256 characters",
-                            is_tag_value,
-                        )
-                        .into_iter()
-                        .collect(),
-                };
-                if !values.is_empty() {
-                    sel.tags.insert(key.clone(), values);
-                }
+    if let Some(v) = get("Tags")
+        && let Some(tags) = c.object("Select.Tags", v, &[])
+    {
+        for (key, values) in tags {
+            let path = format!("Select.Tags.{key}");
+            if key.is_empty() || key.chars().count() > 128 {
+                c.report(&path, "a tag key has 1 to 128 characters");
+                continue;
+            }
+            let values = match values {
+                Value::Array(_) => c.strings(&path, values, "a tag value", is_tag_value),
+                _ => c
+                    .string(
+                        &path,
+                        values,
+                        "a tag value of up to 256 characters",
+                        is_tag_value,
+                    )
+                    .into_iter()
+                    .collect(),
+            };
+            if !values.is_empty() {
+                sel.tags.insert(key.clone(), values);
             }
         }
     }
-    if let Some(v) = get("Cidrs") {
-        if let Some(items) = c.list("Select.Cidrs", v) {
-            for (i, item) in items.iter().enumerate() {
-                let path = format!("Select.Cidrs[{i}]");
-                match item.as_str().map(str::parse::<Ipv4Cidr>) {
-                    Some(Ok(cidr)) if !sel.cidrs.contains(&cidr) => sel.cidrs.push(cidr),
-                    Some(Ok(_)) => {}
-                    Some(Err(e)) => c.report(&path, format!("{e}, got {}", render(item))),
-                    None => c.report(
-                        &path,
-                        format!(
-                            "expected an IPv4 CIDR like 10.0.0.0/16, got {}",
-                            render(item)
-                        ),
+    if let Some(v) = get("Cidrs")
+        && let Some(items) = c.list("Select.Cidrs", v)
+    {
+        for (i, item) in items.iter().enumerate() {
+            let path = format!("Select.Cidrs[{i}]");
+            match item.as_str().map(str::parse::<Ipv4Cidr>) {
+                Some(Ok(cidr)) if !sel.cidrs.contains(&cidr) => sel.cidrs.push(cidr),
+                Some(Ok(_)) => {}
+                Some(Err(e)) => c.report(&path, format!("{e}, got {}", render(item))),
+                None => c.report(
+                    &path,
+                    format!(
+                        "expected an IPv4 CIDR like 10.0.0.0/16, got {}",
+                        render(item)
                     ),
-                }
+                ),
             }
         }
     }
@@ -442,13 +442,13 @@ fn read_thresholds(c: &mut Check, v: Option<&Value>) -> Option<Thresholds> {
     let warning = percent(c, "WarningPercent", 80.0);
     let critical = percent(c, "CriticalPercent", 90.0);
     let subnet_critical = percent(c, "SubnetCriticalPercent", 90.0);
-    if let (Some(w), Some(cr)) = (warning, critical) {
-        if w >= cr {
-            c.report(
-                "Thresholds.WarningPercent",
-                format!("must be below Thresholds.CriticalPercent ({cr}), got {w}"),
-            );
-        }
+    if let (Some(w), Some(cr)) = (warning, critical)
+        && w >= cr
+    {
+        c.report(
+            "Thresholds.WarningPercent",
+            format!("must be below Thresholds.CriticalPercent ({cr}), got {w}"),
+        );
     }
     let min_free_addresses = match get("MinFreeAddresses") {
         None => Some(None),
@@ -608,10 +608,10 @@ impl Check {
     ) -> Vec<String> {
         let mut out: Vec<String> = Vec::new();
         for (i, item) in self.list(path, v).into_iter().flatten().enumerate() {
-            if let Some(s) = self.string(&format!("{path}[{i}]"), item, what, &ok) {
-                if !out.contains(&s) {
-                    out.push(s);
-                }
+            if let Some(s) = self.string(&format!("{path}[{i}]"), item, what, &ok)
+                && !out.contains(&s)
+            {
+                out.push(s);
             }
         }
         out

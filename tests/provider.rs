@@ -127,7 +127,7 @@ async fn create_makes_exactly_the_planned_alarms_and_schedule() {
     );
     assert_eq!(by("warning").evaluation_periods(), Some(1));
 
-    assert_eq!(bed.schedules().await, [id.clone()]);
+    assert_eq!(bed.schedules().await, std::slice::from_ref(&id));
     let s = bed.schedule(&id).await;
     assert_eq!(s.schedule_expression(), Some("rate(10 minutes)"));
     let target = s.target().unwrap();

@@ -1,0 +1,53 @@
+# cidrwatch — the two commands: `make demo` (the product on a laptop, no AWS account) and
+# `make test` (every test). Both install what they need into .venv on first use.
+
+SHELL := /bin/bash
+VENV := .venv
+PY := $(VENV)/bin/python
+TEST_TOOLS := $(VENV)/.test-tools
+PACKAGE_TOOLS := $(VENV)/.package-tools
+# cargo-lambda and zig come from the venv; put it first on PATH for the Lambda build.
+VENV_PATH := PATH="$(CURDIR)/$(VENV)/bin:$$PATH"
+ZIP := target/lambda/cidrwatch/bootstrap.zip
+
+.PHONY: test lint unit demo package lambda-smoke clean-venv
+
+$(VENV)/bin/python:
+	python3 -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet --disable-pip-version-check --upgrade pip
+
+$(TEST_TOOLS): tests/support/requirements.txt | $(VENV)/bin/python
+	$(VENV)/bin/pip install --quiet --disable-pip-version-check -r tests/support/requirements.txt
+	touch $@
+
+$(PACKAGE_TOOLS): scripts/requirements-package.txt | $(VENV)/bin/python
+	$(VENV)/bin/pip install --quiet --disable-pip-version-check -r scripts/requirements-package.txt
+	touch $@
+
+## Every test: unit, integration against moto, the binary as a Lambda, then fmt and clippy.
+test: $(TEST_TOOLS)
+	cargo test
+	$(MAKE) lint
+
+lint:
+	cargo fmt --check
+	cargo clippy --all-targets -- -D warnings
+
+## The provider lifecycle on a local moto, step by step.
+demo: $(TEST_TOOLS)
+	cargo build --bin cidrwatch
+	$(PY) scripts/demo.py target/debug/cidrwatch
+
+## The Lambda zip (provided.al2023, x86_64), built with cargo-lambda and zig.
+package: $(PACKAGE_TOOLS)
+	$(VENV_PATH) cargo lambda build --release --x86-64 --output-format zip
+	@ls -l $(ZIP) | awk '{printf "package: %s (%.1f MiB)\n", $$NF, $$5/1048576}'
+
+## The released binary, started as a Lambda against a local Runtime API, serves a Create.
+lambda-smoke: package $(TEST_TOOLS)
+	unzip -o -q $(ZIP) -d target/lambda/cidrwatch/unzipped
+	CIDRWATCH_BIN=$(CURDIR)/target/lambda/cidrwatch/unzipped/bootstrap \
+		cargo test --test binary the_binary_serves_a_create_as_a_lambda
+
+clean-venv:
+	rm -rf $(VENV)
