@@ -71,7 +71,7 @@ impl App {
                     None => Ok(json!({ "answered": answered })),
                 }
             }
-            Event::Tick(t) => tick::run(&t).await,
+            Event::Tick(t) => tick::run(&self.provider.aws, &t).await,
             Event::Alarm(_) => Err(Error::NotImplemented("detailed alarm notification")),
         }
     }

@@ -1,27 +1,36 @@
 //! Off Lambda, the binary is a CLI:
 //! - `cidrwatch invoke EVENT.json` handles one Lambda event exactly as the Lambda would and
 //!   prints the handler's result (`-` reads the event from standard input);
-//! - `cidrwatch report …` scans a selection and prints its usage (with the usage engine).
+//! - `cidrwatch report …` scans a selection with the caller's credentials and prints its usage.
 
-use std::io::Read;
+use std::io::{IsTerminal, Read, Write};
 use std::process::ExitCode;
 use std::time::Duration;
 
-use serde_json::Value;
+use serde_json::{Map, Value, json};
 use tokio::time::Instant;
 
 use crate::Error;
 use crate::app::{App, Invocation};
+use crate::aws::Aws;
+use crate::spec;
+use crate::tick;
+use crate::usage::pool::Report;
 
 const USAGE: &str = "usage:
   cidrwatch invoke EVENT.json   handle one Lambda event locally (- for stdin), print the result
-  cidrwatch report ...          scan subnets and print their usage (not in this version)
+  cidrwatch report [SELECTION] [--json]
+                                scan subnets with your credentials and print their usage
+    --vpc ID  --subnet ID  --tag KEY=VALUE  --cidr CIDR  --region REGION
+    --account ID (with --role NAME)          each may repeat; AND across kinds, OR within one
+    --monitor FILE                           a monitor's properties (JSON) instead of flags
+    --pool NAME                              the name shown (default: report)
 
 environment: FUNCTION_ARN (the function alarms and schedules target), SCHEDULER_ROLE_ARN,
 SCHEDULE_GROUP (default cidrwatch), CIDRWATCH_TIMEOUT_SECONDS (invoke's deadline, default 900),
 and the AWS SDK's standard variables (AWS_ENDPOINT_URL, AWS_REGION, credentials).";
 
-/// Runs the CLI; exit status 0 on success, 1 when the work failed, 2 on bad usage.
+/// Runs the CLI; exit status 0 on success, 1 when the work failed, 2 on bad usage or input.
 pub async fn main(args: Vec<String>) -> ExitCode {
     match args.first().map(String::as_str) {
         Some("invoke") if args.len() == 2 => match invoke(&args[1]).await {
@@ -34,10 +43,7 @@ pub async fn main(args: Vec<String>) -> ExitCode {
                 ExitCode::from(1)
             }
         },
-        Some("report") => {
-            eprintln!("cidrwatch: {}", Error::NotImplemented("report"));
-            ExitCode::from(2)
-        }
+        Some("report") => report(&args[1..]).await,
         Some("-h" | "--help" | "help") => {
             println!("{USAGE}");
             ExitCode::SUCCESS
@@ -50,21 +56,10 @@ pub async fn main(args: Vec<String>) -> ExitCode {
 }
 
 async fn invoke(path: &str) -> Result<Value, Error> {
-    let input = |message: String| Error::Input {
+    let payload: Value = serde_json::from_str(&read(path)?).map_err(|e| Error::Input {
         path: path.to_string(),
-        message,
-    };
-    let text = if path == "-" {
-        let mut s = String::new();
-        std::io::stdin()
-            .read_to_string(&mut s)
-            .map_err(|e| input(e.to_string()))?;
-        s
-    } else {
-        std::fs::read_to_string(path).map_err(|e| input(e.to_string()))?
-    };
-    let payload: Value =
-        serde_json::from_str(&text).map_err(|e| input(format!("not JSON: {e}")))?;
+        message: format!("not JSON: {e}"),
+    })?;
     let seconds = std::env::var("CIDRWATCH_TIMEOUT_SECONDS")
         .ok()
         .and_then(|s| s.parse::<u64>().ok())
@@ -74,4 +69,232 @@ async fn invoke(path: &str) -> Result<Value, Error> {
         deadline: Instant::now() + Duration::from_secs(seconds),
     };
     App::from_env().await?.handle(payload, &inv).await
+}
+
+fn read(path: &str) -> Result<String, Error> {
+    let input = |e: std::io::Error| Error::Input {
+        path: path.to_string(),
+        message: e.to_string(),
+    };
+    if path == "-" {
+        let mut s = String::new();
+        std::io::stdin().read_to_string(&mut s).map_err(input)?;
+        Ok(s)
+    } else {
+        std::fs::read_to_string(path).map_err(input)
+    }
+}
+
+/// What the report flags ask for: monitor properties, and whether to print JSON.
+#[derive(Debug, PartialEq)]
+pub struct ReportArgs {
+    pub properties: Value,
+    pub json: bool,
+}
+
+/// Parses `report` flags into monitor properties, validated by the same rules as a monitor.
+pub fn parse_report_args(args: &[String]) -> Result<ReportArgs, String> {
+    let mut select = Map::new();
+    let mut push = |key: &str, value: Value| {
+        let list = select.entry(key).or_insert_with(|| json!([]));
+        if let Value::Array(items) = list {
+            items.push(value);
+        }
+    };
+    let (mut tags, mut monitor, mut pool, mut role, mut as_json) =
+        (Map::new(), None, None, None, false);
+    let mut it = args.iter();
+    while let Some(flag) = it.next() {
+        if flag == "--json" {
+            as_json = true;
+            continue;
+        }
+        let value = it
+            .next()
+            .ok_or_else(|| format!("{flag} needs a value"))?
+            .clone();
+        match flag.as_str() {
+            "--vpc" => push("VpcIds", json!(value)),
+            "--subnet" => push("SubnetIds", json!(value)),
+            "--cidr" => push("Cidrs", json!(value)),
+            "--region" => push("Regions", json!(value)),
+            "--account" => push("Accounts", json!(value)),
+            "--tag" => {
+                let (k, v) = value
+                    .split_once('=')
+                    .ok_or_else(|| format!("--tag {value}: expected KEY=VALUE"))?;
+                let list = tags.entry(k.to_string()).or_insert_with(|| json!([]));
+                if let Value::Array(items) = list {
+                    items.push(json!(v));
+                }
+            }
+            "--role" => role = Some(value),
+            "--pool" => pool = Some(value),
+            "--monitor" => monitor = Some(value),
+            other => return Err(format!("unknown flag {other}; see cidrwatch --help")),
+        }
+    }
+    if !tags.is_empty() {
+        select.insert("Tags".into(), Value::Object(tags));
+    }
+    if let Some(r) = role {
+        select.insert("RoleName".into(), json!(r));
+    }
+    let mut properties = match monitor {
+        Some(path) => {
+            if !select.is_empty() {
+                return Err("--monitor replaces the selection flags; give one or the other".into());
+            }
+            let text = read(&path).map_err(|e| e.to_string())?;
+            serde_json::from_str(&text).map_err(|e| format!("{path}: not JSON: {e}"))?
+        }
+        None => json!({"PoolName": "report", "Select": select}),
+    };
+    if let (Some(p), Some(obj)) = (pool, properties.as_object_mut()) {
+        obj.insert("PoolName".into(), json!(p));
+    }
+    Ok(ReportArgs {
+        properties,
+        json: as_json,
+    })
+}
+
+async fn report(args: &[String]) -> ExitCode {
+    let parsed = parse_report_args(args).and_then(|a| {
+        let spec = spec::parse(&a.properties).map_err(|e| e.to_string())?;
+        Ok((spec, a.json))
+    });
+    let (spec, as_json) = match parsed {
+        Ok(ok) => ok,
+        Err(reason) => {
+            eprintln!("cidrwatch report: {reason}");
+            return ExitCode::from(2);
+        }
+    };
+    let aws = Aws::new(&crate::aws::load_config().await);
+    let tty = std::io::stderr().is_terminal();
+    let progress = move |done: usize, total: usize| {
+        if total > 1 {
+            let mut err = std::io::stderr();
+            let end = if tty && done < total { "\r" } else { "\n" };
+            let _ = write!(err, "scanned {done}/{total} account-regions{end}");
+            let _ = err.flush();
+        }
+    };
+    let report = tick::scan(&aws, &spec, &progress).await;
+    if as_json {
+        println!("{:#}", serde_json::to_value(&report).unwrap_or_default());
+    } else {
+        print!("{}", table(&report));
+    }
+    if report.scanned > 0 && report.errors.len() == report.scanned {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    }
+}
+
+const BAR: usize = 20;
+
+fn bar(percent: f64) -> String {
+    let filled = ((percent / 100.0) * BAR as f64)
+        .round()
+        .clamp(0.0, BAR as f64) as usize;
+    format!("{}{}", "█".repeat(filled), "░".repeat(BAR - filled))
+}
+
+/// The report as a table, fullest subnet first, then totals and errors.
+pub fn table(r: &Report) -> String {
+    let mut out = format!(
+        "{:<26} {:<12} {:<14} {:<22} {:<18} {:>15} {:>8} {:>7}  {}\n",
+        "SUBNET", "ACCOUNT", "REGION", "VPC", "CIDR", "USED/USABLE", "FREE", "UTIL", "USAGE"
+    );
+    for s in &r.subnets {
+        out.push_str(&format!(
+            "{:<26} {:<12} {:<14} {:<22} {:<18} {:>15} {:>8} {:>6.1}%  {}\n",
+            s.subnet_id,
+            s.account,
+            s.region,
+            s.vpc_id,
+            s.cidr,
+            format!("{}/{}", s.used, s.usable),
+            s.free,
+            s.utilization,
+            bar(s.utilization)
+        ));
+    }
+    for s in &r.ipv6_only {
+        out.push_str(&format!(
+            "{:<26} {:<12} {:<14} {:<22} {:<18} {:>15}\n",
+            s.subnet_id, s.account, s.region, s.vpc_id, "(IPv6-only)", "-"
+        ));
+    }
+    let t = &r.totals;
+    out.push_str(&format!(
+        "\nTOTAL {}: {} subnets{}, used {}/{} ({:.1}%), free {}, fullest subnet {:.1}%",
+        r.pool,
+        t.subnet_count,
+        if t.ipv6_only_subnets > 0 {
+            format!(" (+{} IPv6-only)", t.ipv6_only_subnets)
+        } else {
+            String::new()
+        },
+        t.used,
+        t.usable,
+        t.utilization,
+        t.free,
+        t.max_subnet_utilization
+    ));
+    if let Some(a) = t.vpc_allocation {
+        out.push_str(&format!(", VPC space allocated {a:.1}%"));
+    }
+    if let Some(f) = t.free_prefixes {
+        out.push_str(&format!(", free /28 blocks {f}"));
+    }
+    out.push('\n');
+    for e in &r.errors {
+        out.push_str(&format!("error: {} {}: {}\n", e.account, e.region, e.error));
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn args(s: &str) -> Vec<String> {
+        s.split_whitespace().map(str::to_string).collect()
+    }
+
+    #[test]
+    fn flags_become_a_selection() {
+        let a = parse_report_args(&args(
+            "--vpc vpc-0abc1234 --tag team=a --tag team=b --cidr 10.0.0.0/8 --json",
+        ))
+        .unwrap();
+        assert!(a.json);
+        assert_eq!(
+            a.properties,
+            json!({"PoolName": "report", "Select": {"VpcIds": ["vpc-0abc1234"],
+                "Cidrs": ["10.0.0.0/8"], "Tags": {"team": ["a", "b"]}}})
+        );
+    }
+
+    #[test]
+    fn bad_flags_say_why() {
+        assert_eq!(
+            parse_report_args(&args("--vpc")).unwrap_err(),
+            "--vpc needs a value"
+        );
+        assert!(
+            parse_report_args(&args("--tag novalue"))
+                .unwrap_err()
+                .contains("KEY=VALUE")
+        );
+        assert!(
+            parse_report_args(&args("--colour red"))
+                .unwrap_err()
+                .starts_with("unknown flag --colour")
+        );
+    }
 }

@@ -2,6 +2,8 @@
 //! small records out), never SDK types.
 
 pub mod alarms;
+pub mod discover;
+pub mod metrics;
 pub mod schedule;
 
 use std::time::Duration;
@@ -15,6 +17,8 @@ use crate::Error;
 /// The clients, built once per process from one SDK configuration.
 #[derive(Clone, Debug)]
 pub struct Aws {
+    /// The provider's own configuration: EC2 clients per account-region derive from it.
+    pub(crate) config: SdkConfig,
     pub(crate) cloudwatch: aws_sdk_cloudwatch::Client,
     pub(crate) scheduler: aws_sdk_scheduler::Client,
 }
@@ -22,6 +26,7 @@ pub struct Aws {
 impl Aws {
     pub fn new(config: &SdkConfig) -> Self {
         Aws {
+            config: config.clone(),
             cloudwatch: aws_sdk_cloudwatch::Client::new(config),
             scheduler: aws_sdk_scheduler::Client::new(config),
         }

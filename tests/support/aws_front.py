@@ -9,13 +9,22 @@ spoken since Dec 2025. This front listens on a loopback port and:
   tag 1) with the `smithy-protocol: rpc-v2-cbor` header; errors carry `__type` and `message`;
 - passes every other request through to moto unchanged;
 - counts requests per operation ("<signing service>:<Operation>"), readable at
-  GET /__front/counts and cleared by POST /__front/reset, so tests can assert API-call counts.
+  GET /__front/counts and cleared by POST /__front/reset, so tests can assert API-call counts;
+- paginates EC2 Describe{Subnets,Vpcs,NetworkInterfaces} by MaxResults/NextToken as EC2 does
+  (moto returns every item at once), so page counts are real;
+- repairs one moto bug: IPv6-only subnets report availableIpAddressCount as 2^64-5, which
+  no SDK can read as EC2's 32-bit Integer; EC2 reports 0 for them, and so does the front;
+- injects faults: POST /__front/faults with a JSON list of
+  {"op": "sts:AssumeRole", "contains": "222222222222", "status": 403, "code": "AccessDenied",
+   "times": null, "hang": 0} makes matching requests fail (or hang for `hang` seconds).
 
 Usage: python aws_front.py  ->  prints "READY <port>" and serves until stdin closes.
 """
 
 import gzip
 import http.client
+import time
+import xml.etree.ElementTree as ET
 import json
 import logging
 import os
@@ -26,7 +35,7 @@ import threading
 from collections import Counter
 from datetime import timezone
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, urlencode, urlsplit
 
 import boto3
 import cbor2
@@ -50,6 +59,23 @@ SCHEDULER_OPS = [
     ("GET", re.compile(r"^/schedule-groups$"), "ListScheduleGroups"),
 ]
 
+# EC2 list operations moto answers in one page, and the element holding their items.
+EC2_PAGED = {
+    "DescribeSubnets": "subnetSet",
+    "DescribeVpcs": "vpcSet",
+    "DescribeNetworkInterfaces": "networkInterfaceSet",
+}
+
+OVERSIZED_COUNT = re.compile(rb"<availableIpAddressCount>(\d+)</availableIpAddressCount>")
+
+
+def repair_ec2(data: bytes) -> bytes:
+    def fix(m: re.Match) -> bytes:
+        return m.group(0) if int(m.group(1)) < 2**31 else b"<availableIpAddressCount>0</availableIpAddressCount>"
+
+    return OVERSIZED_COUNT.sub(fix, data)
+
+
 HOP_BY_HOP = {"connection", "keep-alive", "transfer-encoding", "content-length", "date", "server"}
 
 
@@ -59,6 +85,20 @@ class Front:
         self.counts: Counter = Counter()
         self.lock = threading.Lock()
         self.clients: dict = {}
+        self.faults: list[dict] = []
+
+    def fault_for(self, op: str, body: bytes) -> dict | None:
+        """The first scripted fault matching this request, used up by one if limited."""
+        with self.lock:
+            for f in self.faults:
+                if f.get("op") != op or f.get("contains", "").encode() not in body:
+                    continue
+                if f.get("times") is not None:
+                    if f["times"] <= 0:
+                        continue
+                    f["times"] -= 1
+                return f
+        return None
 
     def count(self, op: str) -> None:
         with self.lock:
@@ -132,16 +172,66 @@ def make_handler(front: Front):
                 with front.lock:
                     front.counts.clear()
                 return self._send(200, {"Content-Type": "application/json"}, b"{}")
+            if path == "/__front/faults":
+                with front.lock:
+                    front.faults = json.loads(body or b"[]")
+                return self._send(200, {"Content-Type": "application/json"}, b"{}")
 
             cred = CREDENTIAL.search(self.headers.get("Authorization", ""))
             access_key, region, service = cred.groups() if cred else ("testing", "us-east-1", "?")
             cbor_op = CBOR_PATH.match(path) if self.command == "POST" else None
+            op = cbor_op.group(1) if cbor_op else operation_name(self.command, path, self.headers, body, service)
+            front.count(f"{service}:{op}")
+            fault = front.fault_for(f"{service}:{op}", body)
+            if fault:
+                return self._fault(fault, service, bool(cbor_op))
             if cbor_op:
-                op = cbor_op.group(1)
-                front.count(f"{service}:{op}")
                 return self._cbor(op, body, access_key, region)
-            front.count(f"{service}:{operation_name(self.command, path, self.headers, body, service)}")
+            if service == "ec2" and op in EC2_PAGED:
+                return self._ec2_page(op, body)
             return self._pass_through(body)
+
+        def _fault(self, fault: dict, service: str, cbor: bool) -> None:
+            if fault.get("hang"):
+                time.sleep(float(fault["hang"]))
+            status = int(fault.get("status", 500))
+            code = fault.get("code", "InternalFailure")
+            message = fault.get("message", f"injected by the test front: {code}")
+            if cbor:
+                payload = cbor2.dumps({"__type": f"com.amazonaws.cloudwatch#{code}", "message": message})
+                headers = {"smithy-protocol": "rpc-v2-cbor", "Content-Type": "application/cbor"}
+                return self._send(status, headers, payload)
+            if service == "ec2":
+                xml = (f"<Response><Errors><Error><Code>{code}</Code><Message>{message}</Message>"
+                       "</Error></Errors><RequestID>front</RequestID></Response>")
+            else:
+                xml = (f"<ErrorResponse><Error><Type>Sender</Type><Code>{code}</Code><Message>{message}"
+                       "</Message></Error><RequestId>front</RequestId></ErrorResponse>")
+            return self._send(status, {"Content-Type": "text/xml"}, xml.encode())
+
+        def _ec2_page(self, op: str, body: bytes) -> None:
+            """Forwards without MaxResults/NextToken, then cuts moto's full answer into the
+            page the caller asked for."""
+            form = parse_qs(body.decode(), keep_blank_values=True)
+            max_results = int(form.pop("MaxResults", ["0"])[0])
+            offset = int(form.pop("NextToken", ["front-0"])[0].removeprefix("front-"))
+            status, headers, data = self._forward(urlencode(form, doseq=True).encode())
+            if status != 200 or max_results <= 0:
+                return self._send(status, headers, data)
+            root = ET.fromstring(data)
+            ns = root.tag[1:].split("}")[0] if root.tag.startswith("{") else ""
+            q = (lambda t: f"{{{ns}}}{t}") if ns else (lambda t: t)
+            items_el = root.find(q(EC2_PAGED[op]))
+            items = list(items_el) if items_el is not None else []
+            for item in items[:offset] + items[offset + max_results:]:
+                items_el.remove(item)
+            for old in root.findall(q("nextToken")):
+                root.remove(old)
+            if offset + max_results < len(items):
+                token = ET.SubElement(root, q("nextToken"))
+                token.text = f"front-{offset + max_results}"
+            ET.register_namespace("", ns)
+            return self._send(200, headers, ET.tostring(root, encoding="utf-8"))
 
         def _cbor(self, op: str, body: bytes, access_key: str, region: str) -> None:
             if "gzip" in self.headers.get("Content-Encoding", ""):
@@ -162,8 +252,8 @@ def make_handler(front: Front):
             encoded = cbor2.dumps(result, datetime_as_timestamp=True, timezone=timezone.utc)
             return self._send(200, headers, encoded)
 
-        def _pass_through(self, body: bytes) -> None:
-            conn = http.client.HTTPConnection("127.0.0.1", front.moto_port, timeout=60)
+        def _forward(self, body: bytes) -> tuple[int, dict, bytes]:
+            conn = http.client.HTTPConnection("127.0.0.1", front.moto_port, timeout=120)
             headers = {k: v for k, v in self.headers.items() if k.lower() not in HOP_BY_HOP}
             headers["Content-Length"] = str(len(body))
             conn.request(self.command, self.path, body=body, headers=headers)
@@ -171,7 +261,12 @@ def make_handler(front: Front):
             data = resp.read()
             out = {k: v for k, v in resp.getheaders() if k.lower() not in HOP_BY_HOP}
             conn.close()
-            return self._send(resp.status, out, data)
+            if "/ec2/" in self.headers.get("Authorization", ""):
+                data = repair_ec2(data)
+            return resp.status, out, data
+
+        def _pass_through(self, body: bytes) -> None:
+            return self._send(*self._forward(body))
 
         do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = do_HEAD = _handle
 

@@ -5,6 +5,8 @@
 //! Nothing here reaches beyond 127.0.0.1.
 #![allow(dead_code)] // each test binary uses its own part of the bed
 
+pub mod estate;
+
 use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;
@@ -144,6 +146,57 @@ impl Bed {
                 )
             })
             .collect()
+    }
+
+    /// The latest value of a metric series, read back with GetMetricData (Maximum over 1 min).
+    pub async fn metric(&self, namespace: &str, name: &str, dims: &[(&str, &str)]) -> Option<f64> {
+        use aws_sdk_cloudwatch::primitives::DateTime;
+        use aws_sdk_cloudwatch::types::{Dimension, Metric, MetricDataQuery, MetricStat};
+        let cw = aws_sdk_cloudwatch::Client::new(&self.sdk().await);
+        let now = std::time::SystemTime::now();
+        let mut metric = Metric::builder().namespace(namespace).metric_name(name);
+        for (k, v) in dims {
+            metric = metric.dimensions(Dimension::builder().name(*k).value(*v).build());
+        }
+        let query = MetricDataQuery::builder()
+            .id("m")
+            .metric_stat(
+                MetricStat::builder()
+                    .metric(metric.build())
+                    .period(60)
+                    .stat("Maximum")
+                    .build(),
+            )
+            .build();
+        let out = cw
+            .get_metric_data()
+            .metric_data_queries(query)
+            .start_time(DateTime::from(now - Duration::from_secs(900)))
+            .end_time(DateTime::from(now + Duration::from_secs(900)))
+            .send()
+            .await
+            .expect("get metric data");
+        out.metric_data_results()
+            .first()
+            .and_then(|r| r.values().first().copied())
+    }
+
+    /// Scripts faults in the front (see aws_front.py).
+    pub async fn faults(&self, faults: Value) {
+        reqwest::Client::new()
+            .post(format!("{}/__front/faults", self.endpoint))
+            .body(faults.to_string())
+            .send()
+            .await
+            .expect("set faults");
+    }
+
+    pub async fn reset_counts(&self) {
+        reqwest::Client::new()
+            .post(format!("{}/__front/reset", self.endpoint))
+            .send()
+            .await
+            .expect("reset counts");
     }
 
     /// Names of the schedules in the cidrwatch group.

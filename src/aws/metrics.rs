@@ -1,0 +1,102 @@
+//! Publishing metric datums: ⌈datums/1000⌉ `PutMetricData` calls, each under 1 MB.
+
+use std::time::SystemTime;
+
+use aws_sdk_cloudwatch::primitives::DateTime;
+use aws_sdk_cloudwatch::types::{Dimension, MetricDatum, StandardUnit};
+
+use super::{Aws, sdk_error};
+use crate::Error;
+use crate::usage::metrics::{Datum, Unit};
+
+/// CloudWatch's limits per PutMetricData call, with room to spare on size.
+const MAX_DATUMS: usize = 1000;
+const MAX_BYTES: usize = 900_000;
+
+/// Splits datums into batches within both limits (pure; exposed for tests).
+pub fn batches(data: &[Datum], pool: &str) -> Vec<std::ops::Range<usize>> {
+    let mut out = Vec::new();
+    let (mut start, mut bytes) = (0, 0);
+    for (i, d) in data.iter().enumerate() {
+        // A generous upper bound on one datum's encoded size.
+        let size = 96 + d.name.len() + pool.len() + d.subnet_id.as_ref().map_or(0, String::len);
+        if i > start && (i - start == MAX_DATUMS || bytes + size > MAX_BYTES) {
+            out.push(start..i);
+            start = i;
+            bytes = 0;
+        }
+        bytes += size;
+    }
+    if start < data.len() {
+        out.push(start..data.len());
+    }
+    out
+}
+
+impl Aws {
+    /// Puts the datums under `namespace`, dimension `Pool=pool`, all stamped now. Returns
+    /// the number of calls made.
+    pub async fn put_metrics(
+        &self,
+        namespace: &str,
+        pool: &str,
+        data: &[Datum],
+    ) -> Result<usize, Error> {
+        let now = DateTime::from(SystemTime::now());
+        let pool_dim = Dimension::builder().name("Pool").value(pool).build();
+        let ranges = batches(data, pool);
+        for range in &ranges {
+            let datums = data[range.clone()]
+                .iter()
+                .map(|d| {
+                    let mut b = MetricDatum::builder()
+                        .metric_name(d.name)
+                        .dimensions(pool_dim.clone())
+                        .value(d.value)
+                        .timestamp(now)
+                        .unit(match d.unit {
+                            Unit::Count => StandardUnit::Count,
+                            Unit::Percent => StandardUnit::Percent,
+                        });
+                    if let Some(id) = &d.subnet_id {
+                        b = b.dimensions(Dimension::builder().name("SubnetId").value(id).build());
+                    }
+                    b.build()
+                })
+                .collect();
+            self.cloudwatch
+                .put_metric_data()
+                .namespace(namespace)
+                .set_metric_data(Some(datums))
+                .send()
+                .await
+                .map_err(|e| sdk_error("cloudwatch:PutMetricData", e))?;
+        }
+        Ok(ranges.len())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn datum(i: usize) -> Datum {
+        Datum {
+            name: "Utilization",
+            subnet_id: Some(format!("subnet-{i:017x}")),
+            value: 1.0,
+            unit: Unit::Percent,
+        }
+    }
+
+    #[test]
+    fn batches_hold_at_most_1000_and_cover_everything_once() {
+        for n in [0, 1, 999, 1000, 1001, 2500] {
+            let data: Vec<Datum> = (0..n).map(datum).collect();
+            let b = batches(&data, "pool");
+            assert_eq!(b.len(), n.div_ceil(1000), "{n}");
+            assert!(b.iter().all(|r| r.len() <= 1000));
+            assert_eq!(b.iter().map(|r| r.len()).sum::<usize>(), n);
+        }
+    }
+}

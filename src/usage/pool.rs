@@ -1,0 +1,364 @@
+//! A pool's usage from a snapshot of its subnets (pure).
+//!
+//! Usable IPv4 in a subnet = 2^(32−prefix) − 5 (AWS reserves the first four addresses and the
+//! last). Used = usable − `AvailableIpAddressCount`. IPv6-only subnets are listed, not summed.
+
+use serde::Serialize;
+
+use super::blocks::free_blocks;
+use super::{Ipv4Cidr, ScanError, Snapshot, SubnetInfo};
+
+/// Addresses AWS reserves in every IPv4 subnet.
+pub const RESERVED_PER_SUBNET: u64 = 5;
+
+pub fn usable(cidr: Ipv4Cidr) -> u64 {
+    cidr.size().saturating_sub(RESERVED_PER_SUBNET)
+}
+
+/// One IPv4 subnet's usage.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct SubnetUsage {
+    pub account: String,
+    pub region: String,
+    pub vpc_id: String,
+    pub subnet_id: String,
+    pub availability_zone: String,
+    pub cidr: String,
+    pub usable: u64,
+    pub used: u64,
+    pub free: u64,
+    /// Percent of usable addresses in use.
+    pub utilization: f64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub free_prefixes: Option<u64>,
+}
+
+/// An IPv6-only subnet: counted, not summed.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Ipv6OnlySubnet {
+    pub account: String,
+    pub region: String,
+    pub vpc_id: String,
+    pub subnet_id: String,
+}
+
+/// The pool's totals.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Totals {
+    pub usable: u64,
+    pub used: u64,
+    pub free: u64,
+    pub utilization: f64,
+    pub max_subnet_utilization: f64,
+    /// `None` without IPv4 subnets.
+    pub min_subnet_free: Option<u64>,
+    /// IPv4 subnets.
+    pub subnet_count: u64,
+    pub ipv6_only_subnets: u64,
+    /// Percent of the selected VPCs' IPv4 space covered by the pool's subnets; `None`
+    /// without VPC CIDRs.
+    pub vpc_allocation: Option<f64>,
+    /// With prefix accounting.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub free_prefixes: Option<u64>,
+}
+
+/// The usage report: what a tick returns and `cidrwatch report` prints.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Report {
+    pub pool: String,
+    pub totals: Totals,
+    /// Fullest first.
+    pub subnets: Vec<SubnetUsage>,
+    pub ipv6_only: Vec<Ipv6OnlySubnet>,
+    /// Account-regions scanned, failed ones included.
+    pub scanned: usize,
+    pub errors: Vec<ScanError>,
+}
+
+fn percent(part: u64, whole: u64) -> f64 {
+    if whole == 0 {
+        0.0
+    } else {
+        part as f64 * 100.0 / whole as f64
+    }
+}
+
+fn subnet_usage(s: &SubnetInfo, cidr: Ipv4Cidr) -> SubnetUsage {
+    let usable = usable(cidr);
+    // Clamp: a count above the usable space (seen from emulators) means nothing is used.
+    let free = s.available.min(usable);
+    let used = usable - free;
+    SubnetUsage {
+        account: s.account.clone(),
+        region: s.region.clone(),
+        vpc_id: s.vpc_id.clone(),
+        subnet_id: s.subnet_id.clone(),
+        availability_zone: s.availability_zone.clone(),
+        cidr: cidr.to_string(),
+        usable,
+        used,
+        free,
+        utilization: percent(used, usable),
+        free_prefixes: s.occupancy.as_ref().map(|o| free_blocks(cidr, o)),
+    }
+}
+
+pub fn compute(pool: &str, snapshot: &Snapshot) -> Report {
+    let mut subnets = Vec::new();
+    let mut ipv6_only = Vec::new();
+    for s in &snapshot.subnets {
+        match s.cidr {
+            Some(cidr) => subnets.push(subnet_usage(s, cidr)),
+            None => ipv6_only.push(Ipv6OnlySubnet {
+                account: s.account.clone(),
+                region: s.region.clone(),
+                vpc_id: s.vpc_id.clone(),
+                subnet_id: s.subnet_id.clone(),
+            }),
+        }
+    }
+    subnets.sort_by(|a, b| {
+        b.utilization
+            .total_cmp(&a.utilization)
+            .then(a.free.cmp(&b.free))
+            .then_with(|| a.subnet_id.cmp(&b.subnet_id))
+    });
+    let usable: u64 = subnets.iter().map(|s| s.usable).sum();
+    let used: u64 = subnets.iter().map(|s| s.used).sum();
+    let totals = Totals {
+        usable,
+        used,
+        free: usable - used,
+        utilization: percent(used, usable),
+        max_subnet_utilization: subnets.iter().map(|s| s.utilization).fold(0.0, f64::max),
+        min_subnet_free: subnets.iter().map(|s| s.free).min(),
+        subnet_count: subnets.len() as u64,
+        ipv6_only_subnets: ipv6_only.len() as u64,
+        vpc_allocation: vpc_allocation(snapshot),
+        free_prefixes: snapshot
+            .prefix_accounting
+            .then(|| subnets.iter().filter_map(|s| s.free_prefixes).sum()),
+    };
+    Report {
+        pool: pool.to_string(),
+        totals,
+        subnets,
+        ipv6_only,
+        scanned: snapshot.scanned,
+        errors: snapshot.errors.clone(),
+    }
+}
+
+/// Σ (each VPC's space covered by the pool's subnets) / Σ (each VPC's space), overlapping or
+/// nested CIDRs counted once. VPCs are separate address spaces, so each is measured alone.
+fn vpc_allocation(snapshot: &Snapshot) -> Option<f64> {
+    let mut total = 0u64;
+    let mut covered = 0u64;
+    for vpc in &snapshot.vpcs {
+        let space = merge(vpc.cidrs.iter().map(range).collect());
+        let carved = merge(
+            snapshot
+                .subnets
+                .iter()
+                .filter(|s| {
+                    s.vpc_id == vpc.vpc_id && s.account == vpc.account && s.region == vpc.region
+                })
+                .filter_map(|s| s.cidr.as_ref().map(range))
+                .collect(),
+        );
+        total += measure(&space);
+        covered += measure(&intersect(&space, &carved));
+    }
+    (total > 0).then(|| percent(covered, total))
+}
+
+type Range = (u64, u64);
+
+fn range(c: &Ipv4Cidr) -> Range {
+    let lo = u64::from(c.base());
+    (lo, lo + c.size())
+}
+
+/// Sorted, disjoint, non-adjacent ranges covering the same addresses.
+fn merge(mut ranges: Vec<Range>) -> Vec<Range> {
+    ranges.sort_unstable();
+    let mut out: Vec<Range> = Vec::with_capacity(ranges.len());
+    for (lo, hi) in ranges {
+        match out.last_mut() {
+            Some(last) if lo <= last.1 => last.1 = last.1.max(hi),
+            _ => out.push((lo, hi)),
+        }
+    }
+    out
+}
+
+fn intersect(a: &[Range], b: &[Range]) -> Vec<Range> {
+    let (mut i, mut j, mut out) = (0, 0, Vec::new());
+    while i < a.len() && j < b.len() {
+        let lo = a[i].0.max(b[j].0);
+        let hi = a[i].1.min(b[j].1);
+        if lo < hi {
+            out.push((lo, hi));
+        }
+        if a[i].1 < b[j].1 { i += 1 } else { j += 1 }
+    }
+    out
+}
+
+fn measure(ranges: &[Range]) -> u64 {
+    ranges.iter().map(|(lo, hi)| hi - lo).sum()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::usage::{Occupancy, VpcInfo};
+    use proptest::prelude::*;
+
+    fn subnet(id: &str, vpc: &str, cidr: Option<&str>, available: u64) -> SubnetInfo {
+        SubnetInfo {
+            account: "111111111111".into(),
+            region: "us-east-1".into(),
+            vpc_id: vpc.into(),
+            subnet_id: id.into(),
+            availability_zone: "us-east-1a".into(),
+            cidr: cidr.map(|c| c.parse().unwrap()),
+            available,
+            occupancy: None,
+        }
+    }
+
+    fn vpc(id: &str, cidrs: &[&str]) -> VpcInfo {
+        VpcInfo {
+            account: "111111111111".into(),
+            region: "us-east-1".into(),
+            vpc_id: id.into(),
+            cidrs: cidrs.iter().map(|c| c.parse().unwrap()).collect(),
+        }
+    }
+
+    #[test]
+    fn totals_fullest_first_and_ipv6_only_apart() {
+        let snap = Snapshot {
+            subnets: vec![
+                subnet("subnet-a", "vpc-1", Some("10.0.0.0/24"), 251), // empty
+                subnet("subnet-b", "vpc-1", Some("10.0.1.0/26"), 9),   // 59 usable, 50 used
+                subnet("subnet-c", "vpc-1", None, u64::MAX - 4),       // IPv6-only
+            ],
+            vpcs: vec![vpc("vpc-1", &["10.0.0.0/16"])],
+            prefix_accounting: false,
+            scanned: 1,
+            errors: vec![],
+        };
+        let r = compute("p", &snap);
+        assert_eq!(
+            r.subnets
+                .iter()
+                .map(|s| s.subnet_id.as_str())
+                .collect::<Vec<_>>(),
+            ["subnet-b", "subnet-a"]
+        );
+        let t = &r.totals;
+        assert_eq!(
+            (
+                t.usable,
+                t.used,
+                t.free,
+                t.subnet_count,
+                t.ipv6_only_subnets
+            ),
+            (251 + 59, 50, 260, 2, 1)
+        );
+        assert!((t.utilization - 50.0 * 100.0 / 310.0).abs() < 1e-9);
+        assert!((t.max_subnet_utilization - 50.0 * 100.0 / 59.0).abs() < 1e-9);
+        assert_eq!(t.min_subnet_free, Some(9));
+        let alloc = t.vpc_allocation.unwrap();
+        assert!(
+            (alloc - (256.0 + 64.0) * 100.0 / 65536.0).abs() < 1e-9,
+            "{alloc}"
+        );
+        assert_eq!(t.free_prefixes, None);
+        assert_eq!(r.ipv6_only[0].subnet_id, "subnet-c");
+    }
+
+    #[test]
+    fn vpc_allocation_counts_overlaps_once_and_vpcs_apart() {
+        // Secondary CIDR nested in the primary; another VPC reuses the same space.
+        let snap = Snapshot {
+            subnets: vec![
+                subnet("s1", "vpc-1", Some("10.0.0.0/24"), 0),
+                subnet("s2", "vpc-1", Some("10.1.0.0/24"), 0),
+                subnet("s3", "vpc-2", Some("10.0.0.0/17"), 0),
+            ],
+            vpcs: vec![
+                vpc("vpc-1", &["10.0.0.0/16", "10.0.0.0/20", "10.1.0.0/16"]),
+                vpc("vpc-2", &["10.0.0.0/16"]),
+            ],
+            ..Snapshot::default()
+        };
+        let alloc = compute("p", &snap).totals.vpc_allocation.unwrap();
+        let expected = (256.0 + 256.0 + 32768.0) * 100.0 / (131072.0 + 65536.0);
+        assert!((alloc - expected).abs() < 1e-9, "{alloc} vs {expected}");
+    }
+
+    #[test]
+    fn prefix_accounting_sums_free_blocks() {
+        let mut a = subnet("a", "vpc-1", Some("10.0.0.0/24"), 250);
+        a.occupancy = Some(Occupancy {
+            addresses: vec![0x0A00_0020],
+            ranges: vec![],
+        });
+        let mut b = subnet("b", "vpc-1", Some("10.0.1.0/28"), 11);
+        b.occupancy = Some(Occupancy::default());
+        let snap = Snapshot {
+            subnets: vec![a, b],
+            prefix_accounting: true,
+            ..Snapshot::default()
+        };
+        let r = compute("p", &snap);
+        assert_eq!(r.totals.free_prefixes, Some(13));
+        assert_eq!(r.totals.vpc_allocation, None);
+    }
+
+    #[test]
+    fn an_empty_pool_is_all_zero_and_finite() {
+        let r = compute("p", &Snapshot::default());
+        assert_eq!(
+            (
+                r.totals.usable,
+                r.totals.utilization,
+                r.totals.min_subnet_free
+            ),
+            (0, 0.0, None)
+        );
+    }
+
+    proptest! {
+        /// Every /16…/28: usable = 2^(32−p) − 5, and used + free = usable whatever the count says.
+        #[test]
+        fn usable_used_free_add_up(prefix in 16u8..=28, available in 0u64..70_000) {
+            let size = 1u64 << (32 - prefix);
+            let cidr = Ipv4Cidr::new(0x0A00_0000, prefix).unwrap();
+            prop_assert_eq!(usable(cidr), size - 5);
+            let s = subnet_usage(&subnet("s", "v", Some(&cidr.to_string()), available), cidr);
+            prop_assert_eq!(s.used + s.free, s.usable);
+            prop_assert_eq!(s.free, available.min(size - 5));
+            prop_assert!(s.utilization >= 0.0 && s.utilization <= 100.0);
+        }
+
+        /// Allocation never exceeds 100% however subnets and VPC CIDRs overlap.
+        #[test]
+        fn allocation_is_a_percentage(cidrs in proptest::collection::vec((0u32..64, 16u8..=28), 1..12)) {
+            let to = |(i, p): (u32, u8)| {
+                let size = 1u32 << (32 - p);
+                Ipv4Cidr::new((0x0A00_0000 + i * 4096) & !(size - 1), p).unwrap().to_string()
+            };
+            let names: Vec<String> = cidrs.iter().map(|c| to(*c)).collect();
+            let subnets = names.iter().enumerate().map(|(i, c)| subnet(&format!("s{i}"), "vpc-1", Some(c), 0)).collect();
+            let snap = Snapshot { subnets, vpcs: vec![vpc("vpc-1", &["10.0.0.0/14"])], ..Snapshot::default() };
+            let alloc = compute("p", &snap).totals.vpc_allocation.unwrap();
+            prop_assert!((0.0..=100.0).contains(&alloc));
+        }
+    }
+}

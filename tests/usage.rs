@@ -1,0 +1,345 @@
+//! The usage engine against a known moto estate: a tick's metrics read back with
+//! GetMetricData equal what the test computes from the estate alone; API calls meet the floor;
+//! a denied account costs only its own numbers; `cidrwatch report` agrees with the tick.
+
+mod support;
+
+use std::process::Stdio;
+
+use serde_json::{Value, json};
+use support::estate::{self, OTHER, OWN, ROLE, TAG_KEY, TAG_VALUE};
+use support::*;
+
+const NS: &str = "CidrWatch";
+
+fn monitor(pool: &str, regions: &[&str]) -> Value {
+    json!({
+        "PoolName": pool,
+        "Select": {"Tags": {TAG_KEY: TAG_VALUE}, "Regions": regions, "Accounts": [OWN, OTHER], "RoleName": ROLE},
+        "Thresholds": {"MinFreePrefixes": 8},
+        "SubnetMetrics": true
+    })
+}
+
+fn tick(pool: &str, regions: &[&str]) -> Value {
+    json!({"cidrwatch": "tick", "v": 1, "id": format!("cidrwatch-{pool}-00000000"), "monitor": monitor(pool, regions)})
+}
+
+fn close(a: f64, b: f64) -> bool {
+    (a - b).abs() < 1e-9 * b.abs().max(1.0)
+}
+
+async fn built_estate(bed: &Bed) -> estate::Estate {
+    let sdk = bed.sdk().await;
+    estate::build(&sdk, &estate::assumed(&sdk, OTHER).await).await
+}
+
+#[tokio::test]
+async fn a_tick_publishes_exactly_the_estates_usage() {
+    let bed = Bed::start();
+    let estate = built_estate(&bed).await;
+    let app = bed.app().await;
+    let regions = ["us-east-1", "eu-west-1"];
+    let report = app
+        .handle(tick("eks-prod", &regions), &invocation(120))
+        .await
+        .expect("tick");
+    let want = estate.expected(&[OWN, OTHER], &regions);
+    assert_eq!(
+        want.subnet_count, 33,
+        "the estate is what the test meant to build"
+    );
+
+    let pool = [("Pool", "eks-prod")];
+    let m = |name: &'static str| {
+        let bed = &bed;
+        async move {
+            bed.metric(NS, name, &pool)
+                .await
+                .unwrap_or_else(|| panic!("{name} not published"))
+        }
+    };
+    assert_eq!(m("UsableAddresses").await, want.usable as f64);
+    assert_eq!(m("UsedAddresses").await, want.used as f64);
+    assert_eq!(m("FreeAddresses").await, want.free as f64);
+    assert!(
+        close(m("Utilization").await, want.utilization),
+        "{} vs {}",
+        m("Utilization").await,
+        want.utilization
+    );
+    assert!(close(
+        m("MaxSubnetUtilization").await,
+        want.max_subnet_utilization
+    ));
+    assert_eq!(want.max_subnet_utilization, 100.0, "the full /28");
+    assert_eq!(
+        m("MinSubnetFreeAddresses").await,
+        want.min_subnet_free as f64
+    );
+    assert_eq!(m("SubnetCount").await, want.subnet_count as f64);
+    assert!(
+        close(m("VpcAllocation").await, want.vpc_allocation),
+        "{} vs {}",
+        m("VpcAllocation").await,
+        want.vpc_allocation
+    );
+    assert_eq!(m("FreePrefixes").await, want.free_prefixes as f64);
+    assert_eq!(m("ScanErrors").await, 0.0);
+    assert_eq!(m("Heartbeat").await, 1.0);
+
+    // Per-subnet series for the fullest subnet.
+    let full = estate
+        .subnets
+        .iter()
+        .find(|s| s.cidr == Some((0x0A00_1880, 28)))
+        .unwrap();
+    let dims = [("Pool", "eks-prod"), ("SubnetId", full.subnet_id.as_str())];
+    assert_eq!(bed.metric(NS, "Utilization", &dims).await, Some(100.0));
+    assert_eq!(bed.metric(NS, "FreeAddresses", &dims).await, Some(0.0));
+
+    // The returned report: fullest first, the IPv6-only subnet listed apart, no errors.
+    assert_eq!(report["subnets"].as_array().unwrap().len(), 33);
+    assert_eq!(report["subnets"][0]["subnet_id"], full.subnet_id.as_str());
+    assert_eq!(report["subnets"][0]["cidr"], "10.0.24.128/28");
+    assert_eq!(report["ipv6_only"].as_array().unwrap().len(), 1);
+    assert_eq!(report["totals"]["ipv6_only_subnets"], 1);
+    assert_eq!(report["errors"], json!([]));
+    assert_eq!(report["scanned"], 4);
+    let accounts: Vec<&str> = report["subnets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["account"].as_str().unwrap())
+        .collect();
+    assert!(accounts.contains(&OTHER) && accounts.contains(&OWN));
+}
+
+#[tokio::test]
+async fn a_denied_account_costs_only_its_own_numbers() {
+    let bed = Bed::start();
+    let estate = built_estate(&bed).await;
+    let app = bed.app().await;
+    bed.faults(
+        json!([{"op": "sts:AssumeRole", "contains": OTHER, "status": 403, "code": "AccessDenied"}]),
+    )
+    .await;
+    let regions = ["us-east-1"];
+    let report = app
+        .handle(tick("denied", &regions), &invocation(120))
+        .await
+        .expect("tick");
+    let want = estate.expected(&[OWN], &regions);
+    let pool = [("Pool", "denied")];
+    assert_eq!(bed.metric(NS, "ScanErrors", &pool).await, Some(1.0));
+    assert_eq!(
+        bed.metric(NS, "UsedAddresses", &pool).await,
+        Some(want.used as f64)
+    );
+    assert_eq!(
+        bed.metric(NS, "SubnetCount", &pool).await,
+        Some(want.subnet_count as f64)
+    );
+    assert_eq!(bed.metric(NS, "Heartbeat", &pool).await, Some(1.0));
+    let errors = report["errors"].as_array().unwrap();
+    assert_eq!(errors.len(), 1);
+    assert_eq!(errors[0]["account"], OTHER);
+    assert!(
+        errors[0]["error"]
+            .as_str()
+            .unwrap()
+            .contains("AccessDenied"),
+        "{errors:?}"
+    );
+}
+
+#[tokio::test]
+async fn when_every_account_region_fails_only_scan_errors_go_out() {
+    let bed = Bed::start();
+    let app = bed.app().await;
+    bed.faults(json!([{"op": "sts:AssumeRole", "status": 403, "code": "AccessDenied"}]))
+        .await;
+    app.handle(tick("dark", &["us-east-1"]), &invocation(60))
+        .await
+        .expect("tick");
+    let pool = [("Pool", "dark")];
+    assert_eq!(bed.metric(NS, "ScanErrors", &pool).await, Some(2.0));
+    assert_eq!(
+        bed.metric(NS, "Heartbeat", &pool).await,
+        None,
+        "silence lets the stale alarm speak"
+    );
+    assert_eq!(
+        bed.metric(NS, "Utilization", &pool).await,
+        None,
+        "no made-up zero utilization"
+    );
+}
+
+#[tokio::test]
+async fn a_tick_for_3000_subnets_in_300_vpcs_makes_the_floors_calls_and_no_more() {
+    use futures::stream::{self, StreamExt};
+    let bed = Bed::start();
+    let sdk = bed.sdk().await;
+    let ec2 = aws_sdk_ec2::Client::new(&sdk);
+    let vpcs: Vec<String> = stream::iter(0..300)
+        .map(|i| {
+            let ec2 = ec2.clone();
+            async move {
+                let cidr = format!("10.{}.{}.0/22", i / 64, (i % 64) * 4);
+                let vpc = ec2
+                    .create_vpc()
+                    .cidr_block(&cidr)
+                    .send()
+                    .await
+                    .expect("vpc");
+                vpc.vpc().unwrap().vpc_id().unwrap().to_string()
+            }
+        })
+        .buffered(8)
+        .collect()
+        .await;
+    let tag = aws_sdk_ec2::types::TagSpecification::builder()
+        .resource_type(aws_sdk_ec2::types::ResourceType::Subnet)
+        .tags(
+            aws_sdk_ec2::types::Tag::builder()
+                .key("pool")
+                .value("big")
+                .build(),
+        )
+        .build();
+    let made: Vec<()> = stream::iter(0..3000)
+        .map(|i| {
+            let (ec2, tag, vpc) = (ec2.clone(), tag.clone(), vpcs[i / 10].clone());
+            async move {
+                let (v, j) = (i / 10, i % 10);
+                let cidr = format!("10.{}.{}.{}/26", v / 64, (v % 64) * 4 + j / 4, (j % 4) * 64);
+                ec2.create_subnet()
+                    .vpc_id(vpc)
+                    .cidr_block(cidr)
+                    .tag_specifications(tag)
+                    .send()
+                    .await
+                    .expect("subnet");
+            }
+        })
+        .buffer_unordered(8)
+        .collect()
+        .await;
+    assert_eq!(made.len(), 3000);
+
+    let app = bed.app().await;
+    bed.reset_counts().await;
+    let event = json!({"cidrwatch": "tick", "v": 1, "monitor": {"PoolName": "big", "Select": {"Tags": {"pool": "big"}}, "SubnetMetrics": true}});
+    let report = app.handle(event, &invocation(300)).await.expect("tick");
+    let counts = bed.counts().await;
+
+    assert_eq!(report["totals"]["subnet_count"], 3000);
+    // 10 pool datums + Utilization and FreeAddresses for each of 3000 subnets.
+    let datums: u64 = 10 + 2 * 3000;
+    let floor = [
+        ("ec2:DescribeSubnets".to_string(), 3000u64.div_ceil(1000)),
+        ("ec2:DescribeVpcs".to_string(), 1),
+        (
+            "monitoring:PutMetricData".to_string(),
+            datums.div_ceil(1000),
+        ),
+    ];
+    assert_eq!(counts, floor.into_iter().collect(), "one tick's requests");
+}
+
+#[tokio::test]
+async fn report_prints_the_table_and_its_json_matches_the_tick() {
+    let bed = Bed::start();
+    let estate = built_estate(&bed).await;
+    let app = bed.app().await;
+    let regions = ["us-east-1", "eu-west-1"];
+    let tick_report = app
+        .handle(tick("cli", &regions), &invocation(120))
+        .await
+        .expect("tick");
+
+    let dir = std::env::temp_dir().join(format!("cidrwatch-report-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("monitor.json");
+    std::fs::write(&file, monitor("cli", &regions).to_string()).unwrap();
+    let run = |args: Vec<String>| {
+        let endpoint = bed.endpoint.clone();
+        async move {
+            tokio::process::Command::new(env!("CARGO_BIN_EXE_cidrwatch"))
+                .env_clear()
+                .env("AWS_ENDPOINT_URL", endpoint)
+                .env("AWS_REGION", "us-east-1")
+                .env("AWS_ACCESS_KEY_ID", "testing")
+                .env("AWS_SECRET_ACCESS_KEY", "testing")
+                .env("AWS_EC2_METADATA_DISABLED", "true")
+                .env("RUST_LOG", "warn")
+                .args(args)
+                .stdin(Stdio::null())
+                .output()
+                .await
+                .unwrap()
+        }
+    };
+    let out = run(vec![
+        "report".into(),
+        "--monitor".into(),
+        file.display().to_string(),
+        "--json".into(),
+    ])
+    .await;
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let printed: Value = serde_json::from_slice(&out.stdout).expect("--json prints JSON");
+    assert_eq!(printed, tick_report, "report --json is the tick's report");
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("scanned 4/4 account-regions"),
+        "progress on stderr"
+    );
+
+    let args = format!("report --tag {TAG_KEY}={TAG_VALUE} --region us-east-1 --region eu-west-1");
+    let out = run(args.split(' ').map(String::from).collect()).await;
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let table = String::from_utf8_lossy(&out.stdout);
+    let lines: Vec<&str> = table.lines().collect();
+    assert!(lines[0].starts_with("SUBNET"), "{table}");
+    assert!(
+        lines[1].contains("10.0.24.128/28")
+            && lines[1].contains("100.0%")
+            && lines[1].contains("████████████████████"),
+        "fullest first:\n{table}"
+    );
+    let own = estate.expected(&[OWN], &regions);
+    let total = lines
+        .iter()
+        .find(|l| l.starts_with("TOTAL"))
+        .expect("a TOTAL line");
+    assert!(
+        total.contains(&format!("used {}/{}", own.used, own.usable)),
+        "{total} vs {own:?}"
+    );
+    assert!(
+        total.contains(&format!("{} subnets (+1 IPv6-only)", own.subnet_count)),
+        "{total}"
+    );
+
+    for bad in [
+        vec!["report", "--vpc"],
+        vec!["report", "--colour", "red"],
+        vec!["report", "--cidr", "10.0.0.1/8"],
+    ] {
+        let out = run(bad.iter().map(|s| s.to_string()).collect()).await;
+        assert_eq!(out.status.code(), Some(2), "{bad:?}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(err.lines().count(), 1, "one line: {err}");
+        assert!(err.starts_with("cidrwatch report: "), "{err}");
+    }
+    std::fs::remove_dir_all(&dir).ok();
+}
