@@ -406,15 +406,22 @@ async fn malformed_and_unrecognised_events() {
         "unrecognised event: an object with keys detail-type, foo; expected a CloudFormation \
          request, an SNS notification carrying one, a cidrwatch tick or a CloudWatch alarm event"
     );
-    let tick = json!({"cidrwatch": "tick", "v": 1, "monitor": {"PoolName": "p"}});
+    let tick = json!({"cidrwatch": "tick", "v": 1, "monitor": {"PoolName": "p", "Select": {"Tags": {"none": "x"}}}});
+    let report = app
+        .handle(tick, &invocation(30))
+        .await
+        .expect("a tick is served");
+    assert_eq!(report["totals"]["subnet_count"], 0, "{report}");
+    let alarm = json!({"source": "aws.cloudwatch", "alarmArn": "arn:aws:cloudwatch:us-east-1:123456789012:alarm:x",
+        "alarmData": {"alarmName": "x", "state": {"value": "ALARM"}}});
     let err = app
-        .handle(tick, &invocation(5))
+        .handle(alarm, &invocation(5))
         .await
         .unwrap_err()
         .to_string();
     assert!(
         err.contains("not implemented"),
-        "ticks are recognised, not yet served: {err}"
+        "alarm events are recognised, not yet served: {err}"
     );
     assert_eq!(cfn.requests().len(), 1, "no stray answers");
 }
