@@ -1,15 +1,17 @@
-"""`make demo`: the cidrwatch provider on a laptop, no AWS account.
+"""`make demo`: cidrwatch on a laptop, no AWS account.
 
 Starts a local AWS (moto behind the test bed's CBOR front) and a local endpoint standing in
-for CloudFormation's ResponseURL, then drives the real binary through `cidrwatch invoke` with
-real CloudFormation events: Create, an in-place Update, Delete. After each step it reads the
-local AWS back and prints what is there.
+for CloudFormation's ResponseURL, builds a small EKS-like estate, then drives the real binary:
+a CloudFormation Create through `cidrwatch invoke`, ticks fed the schedule's own input while
+ENIs fill a node subnet (metrics read back from the local CloudWatch), `cidrwatch report`,
+an in-place Update, a bad Update, and Delete. After each step it prints what is there.
 
 Usage: python scripts/demo.py PATH/TO/cidrwatch
 """
 
 import json
 import os
+from datetime import datetime, timedelta, timezone
 import subprocess
 import sys
 import tempfile
@@ -64,8 +66,8 @@ class Responses:
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}/response?X-Amz-Signature=demo"
 
 
-def invoke(binary: str, endpoint: str, event: dict, responses: Responses) -> dict:
-    env = {
+def binary_env(endpoint: str) -> dict:
+    return {
         "PATH": os.environ.get("PATH", ""),
         "AWS_ENDPOINT_URL": endpoint,
         "AWS_REGION": "us-east-1",
@@ -76,11 +78,19 @@ def invoke(binary: str, endpoint: str, event: dict, responses: Responses) -> dic
         "SCHEDULER_ROLE_ARN": ROLE_ARN,
         "RUST_LOG": "warn",
     }
+
+
+def run_event(binary: str, endpoint: str, event: dict) -> subprocess.CompletedProcess:
     with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as f:
         json.dump(event, f)
-    before = len(responses.bodies)
-    run = subprocess.run([binary, "invoke", f.name], env=env, capture_output=True, text=True)
+    run = subprocess.run([binary, "invoke", f.name], env=binary_env(endpoint), capture_output=True, text=True)
     os.unlink(f.name)
+    return run
+
+
+def invoke(binary: str, endpoint: str, event: dict, responses: Responses) -> dict:
+    before = len(responses.bodies)
+    run = run_event(binary, endpoint, event)
     if run.returncode != 0 or len(responses.bodies) != before + 1:
         sys.exit(f"cidrwatch invoke failed ({run.returncode}):\n{run.stderr}")
     body = responses.bodies[-1]
@@ -115,6 +125,55 @@ def show(endpoint: str, monitor_id: str) -> None:
         print("    no schedules")
 
 
+def clients(endpoint: str):
+    kwargs = dict(region_name="us-east-1", endpoint_url=endpoint, aws_access_key_id="demo", aws_secret_access_key="demo")
+    return boto3.client("ec2", **kwargs), boto3.client("cloudwatch", **kwargs), boto3.client("scheduler", **kwargs)
+
+
+TAG = {"Key": "kubernetes.io/cluster/prod", "Value": "shared"}
+
+
+def build_estate(ec2) -> dict:
+    """Two VPCs like an EKS cluster's: node subnets per AZ, pod subnets in 100.64/16."""
+    subnets = {}
+
+    def subnet(vpc: str, cidr: str, az: str, tagged: bool = True) -> None:
+        tags = [TAG, {"Key": "Name", "Value": f"{'eks' if tagged else 'public'}-{cidr}"}]
+        spec = [{"ResourceType": "subnet", "Tags": tags if tagged else tags[1:]}]
+        s = ec2.create_subnet(VpcId=vpc, CidrBlock=cidr, AvailabilityZone=az, TagSpecifications=spec)["Subnet"]
+        subnets[cidr] = s["SubnetId"]
+
+    eks = ec2.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
+    ec2.associate_vpc_cidr_block(VpcId=eks, CidrBlock="100.64.0.0/16")
+    for i, az in enumerate(["us-east-1a", "us-east-1b", "us-east-1c"]):
+        subnet(eks, f"10.0.{i}.0/24", az)                 # nodes
+        subnet(eks, f"100.64.{i * 32}.0/19", az)          # pods (custom networking)
+    subnet(eks, "10.0.100.0/24", "us-east-1a", tagged=False)
+    shared = ec2.create_vpc(CidrBlock="10.1.0.0/16")["Vpc"]["VpcId"]
+    subnet(shared, "10.1.0.0/22", "us-east-1a")
+    subnet(shared, "10.1.4.0/26", "us-east-1b")
+    print(f"    VPC {eks} 10.0.0.0/16 + 100.64.0.0/16: 3 node /24s, 3 pod /19s (tagged), 1 public /24 (not)")
+    print(f"    VPC {shared} 10.1.0.0/16: a /22 and a /26 (tagged)")
+    return subnets
+
+
+def take_ips(ec2, subnet_id: str, n: int) -> None:
+    while n > 0:
+        k = min(n, 10)
+        ec2.create_network_interface(SubnetId=subnet_id, SecondaryPrivateIpAddressCount=k - 1)
+        n -= k
+
+
+def metric(cw, name: str, pool: str, stat: str) -> float | None:
+    now = datetime.now(timezone.utc)
+    out = cw.get_metric_data(
+        MetricDataQueries=[{"Id": "m", "MetricStat": {"Metric": {"Namespace": "CidrWatch", "MetricName": name,
+            "Dimensions": [{"Name": "Pool", "Value": pool}]}, "Period": 300, "Stat": stat}}],
+        StartTime=now - timedelta(minutes=15), EndTime=now + timedelta(minutes=15))
+    values = out["MetricDataResults"][0]["Values"]
+    return values[0] if values else None
+
+
 def main() -> None:
     binary = sys.argv[1] if len(sys.argv) > 1 else str(ROOT / "target/debug/cidrwatch")
     step("Starting a local AWS (moto) and a stand-in for CloudFormation's ResponseURL")
@@ -125,14 +184,44 @@ def main() -> None:
         boto3.client(
             "scheduler", region_name="us-east-1", endpoint_url=endpoint, aws_access_key_id="demo", aws_secret_access_key="demo"
         ).create_schedule_group(Name="cidrwatch")
+        ec2, cw, scheduler = clients(endpoint)
+        step("Building an EKS-like estate in the local EC2")
+        subnets = build_estate(ec2)
+
         create = json.loads((ROOT / "tests/fixtures/create.json").read_text())
         create["ResponseURL"] = responses.url
         props = create["ResourceProperties"]
+        props["Select"] = {"Tags": {TAG["Key"]: TAG["Value"]}}
 
         step(f"Create: a Custom::CidrMonitor for pool {props['PoolName']} ({props['Schedule']}, Notify {props['Notify']})")
         body = invoke(binary, endpoint, create, responses)
         monitor_id = body["PhysicalResourceId"]
         show(endpoint, monitor_id)
+
+        tick = json.loads(scheduler.get_schedule(GroupName="cidrwatch", Name=monitor_id)["Target"]["Input"])
+        node_a = subnets["10.0.0.0/24"]
+        for round_, pods in enumerate([60, 90, 95], start=1):
+            step(f"Tick {round_}: {pods} more pod IPs land on node subnet 10.0.0.0/24, then the schedule's tick runs")
+            take_ips(ec2, node_a, pods)
+            run = run_event(binary, endpoint, tick)
+            if run.returncode != 0:
+                sys.exit(f"tick failed:\n{run.stderr}")
+            report = json.loads(run.stdout)
+            t, top = report["totals"], report["subnets"][0]
+            print(f"    report: {t['subnet_count']} subnets, used {t['used']}/{t['usable']} ({t['utilization']:.2f}%), "
+                  f"fullest {top['cidr']} at {top['utilization']:.1f}% ({top['free']} free)")
+            # The latest datapoint of each series: the max of a rising one, the min of a falling one.
+            read = {n: metric(cw, n, props["PoolName"], stat) for n, stat in
+                    [("Utilization", "Maximum"), ("MaxSubnetUtilization", "Maximum"), ("FreeAddresses", "Minimum"), ("Heartbeat", "Maximum")]}
+            print("    read back from CloudWatch: " + ", ".join(f"{k} {v:g}" for k, v in read.items() if v is not None))
+            limit = float(props["Thresholds"]["SubnetCriticalPercent"])
+            if top["utilization"] >= limit:
+                print(f"    MaxSubnetUtilization >= {limit:g}: the -subnet-critical alarm fires on CloudWatch's next evaluation")
+
+        step("cidrwatch report: the same engine at the terminal")
+        run = subprocess.run([binary, "report", "--tag", f"{TAG['Key']}={TAG['Value']}", "--pool", "eks-prod"],
+                             env=binary_env(endpoint), capture_output=True, text=True)
+        print("    " + run.stdout.replace("\n", "\n    ").rstrip())
 
         step("Create again (CloudFormation re-delivery): still one set of resources")
         invoke(binary, endpoint, create, responses)

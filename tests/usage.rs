@@ -40,10 +40,30 @@ async fn a_tick_publishes_exactly_the_estates_usage() {
     let estate = built_estate(&bed).await;
     let app = bed.app().await;
     let regions = ["us-east-1", "eu-west-1"];
+    bed.reset_counts().await;
     let report = app
         .handle(tick("eks-prod", &regions), &invocation(120))
         .await
         .expect("tick");
+    // 2 accounts x 2 regions, of which OTHER/eu-west-1 holds no pool subnet; prefix
+    // accounting on: one reservation look-up per selected IPv4 subnet (33), none for the
+    // IPv6-only one; 11 pool datums + 3 per subnet fit one PutMetricData.
+    let expected_calls = [
+        ("sts:AssumeRole", 2),
+        ("ec2:DescribeSubnets", 4),
+        ("ec2:DescribeVpcs", 3),
+        ("ec2:DescribeNetworkInterfaces", 3),
+        ("ec2:GetSubnetCidrReservations", 33),
+        ("monitoring:PutMetricData", 1),
+    ];
+    assert_eq!(
+        bed.counts().await,
+        expected_calls
+            .iter()
+            .map(|(k, v)| (k.to_string(), *v))
+            .collect(),
+        "one STS session per account, one page per account-region"
+    );
     let want = estate.expected(&[OWN, OTHER], &regions);
     assert_eq!(
         want.subnet_count, 33,

@@ -271,9 +271,13 @@ async fn vpcs(
 
 /// Fills each subnet's occupancy: ENI private IPs and /28 prefixes, explicit reservations.
 async fn occupancy(ec2: &aws_sdk_ec2::Client, subnets: &mut [SubnetInfo]) -> Result<(), Error> {
-    let ids: Vec<String> = subnets.iter().map(|s| s.subnet_id.clone()).collect();
-    let vpc_ids: Vec<String> = subnets
-        .iter()
+    // IPv6-only subnets have no IPv4 blocks to occupy.
+    let v4 = || subnets.iter().filter(|s| s.cidr.is_some());
+    let ids: Vec<String> = v4().map(|s| s.subnet_id.clone()).collect();
+    if ids.is_empty() {
+        return Ok(());
+    }
+    let vpc_ids: Vec<String> = v4()
         .map(|s| s.vpc_id.clone())
         .collect::<BTreeSet<_>>()
         .into_iter()
