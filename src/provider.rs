@@ -122,15 +122,26 @@ fn target(settings: &Settings, function_arn: Option<String>) -> Result<Target, E
     })
 }
 
+/// Everything Create and Update check before any AWS call: the spec, where its alarms and
+/// schedule point, and the id the properties give.
+fn prepare(
+    p: &Provider,
+    coords: &Coords,
+    properties: &Value,
+    function_arn: Option<String>,
+) -> Result<(MonitorSpec, Target, String), Error> {
+    let spec = spec::parse(properties)?;
+    let target = target(&p.settings, function_arn)?;
+    Ok((spec, target, id_for(coords, properties)))
+}
+
 async fn create(
     p: &Provider,
     coords: &Coords,
     properties: &Value,
     function_arn: Option<String>,
 ) -> Result<Success, Error> {
-    let spec = spec::parse(properties)?;
-    let target = target(&p.settings, function_arn)?;
-    let id = id_for(coords, properties);
+    let (spec, target, id) = prepare(p, coords, properties, function_arn)?;
     apply_or_undo(p, &id, &spec, &target).await
 }
 
@@ -141,9 +152,7 @@ async fn update(
     properties: &Value,
     function_arn: Option<String>,
 ) -> Result<Success, Error> {
-    let spec = spec::parse(properties)?;
-    let target = target(&p.settings, function_arn)?;
-    let id = id_for(coords, properties);
+    let (spec, target, id) = prepare(p, coords, properties, function_arn)?;
     if id == physical_id {
         apply(p, &id, &spec, &target).await
     } else {

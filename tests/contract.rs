@@ -15,9 +15,7 @@ use tokio::time::Instant;
 
 #[tokio::test]
 async fn invalid_properties_fail_naming_the_property_and_call_nothing() {
-    let bed = Bed::start();
-    let app = bed.app().await;
-    let cfn = Loopback::responder(vec![]).await;
+    let Stack { bed, app, cfn } = Stack::start().await;
     let cases: Vec<(Value, &str)> = vec![
         (json!({}), "PoolName: required"),
         (
@@ -82,12 +80,7 @@ async fn invalid_properties_fail_naming_the_property_and_call_nothing() {
         ),
     ];
     for (props, expected) in cases {
-        let body = answer(
-            &app,
-            request("create", &cfn.response_url(), None, Some(props.clone())),
-            &cfn,
-        )
-        .await;
+        let body = send(&app, &cfn, "create", None, Some(props.clone())).await;
         assert_eq!(body["Status"], "FAILED", "{props}: {body}");
         let reason = body["Reason"].as_str().unwrap();
         assert!(
@@ -113,23 +106,15 @@ async fn invalid_properties_fail_naming_the_property_and_call_nothing() {
 
 #[tokio::test]
 async fn a_failed_create_answers_the_id_its_rollback_delete_gets() {
-    let bed = Bed::start();
-    let app = bed.app().await;
-    let cfn = Loopback::responder(vec![]).await;
+    let Stack {
+        bed: _bed,
+        app,
+        cfn,
+    } = Stack::start().await;
     let mut bad = create_properties();
     bad["Thresholds"]["WarningPercent"] = json!("eighty");
-    let failed = answer(
-        &app,
-        request("create", &cfn.response_url(), None, Some(bad)),
-        &cfn,
-    )
-    .await;
-    let good = answer(
-        &app,
-        request("create", &cfn.response_url(), None, None),
-        &cfn,
-    )
-    .await;
+    let failed = send(&app, &cfn, "create", None, Some(bad)).await;
+    let good = send(&app, &cfn, "create", None, None).await;
     assert_eq!(failed["Status"], "FAILED");
     assert_eq!(good["Status"], "SUCCESS");
     assert_eq!(failed["PhysicalResourceId"], good["PhysicalResourceId"]);
@@ -137,26 +122,13 @@ async fn a_failed_create_answers_the_id_its_rollback_delete_gets() {
 
 #[tokio::test]
 async fn an_invalid_update_fails_with_the_old_id_and_changes_nothing() {
-    let bed = Bed::start();
-    let app = bed.app().await;
-    let cfn = Loopback::responder(vec![]).await;
-    let created = answer(
-        &app,
-        request("create", &cfn.response_url(), None, None),
-        &cfn,
-    )
-    .await;
-    let id = created["PhysicalResourceId"].as_str().unwrap().to_string();
+    let Stack { bed, app, cfn } = Stack::start().await;
+    let id = create(&app, &cfn).await;
     let before = bed.alarms("").await;
 
     let mut props = create_properties();
     props["Schedule"] = json!("cron(0/5 * * * ? *)");
-    let body = answer(
-        &app,
-        request("update", &cfn.response_url(), Some(&id), Some(props)),
-        &cfn,
-    )
-    .await;
+    let body = send(&app, &cfn, "update", Some(&id), Some(props)).await;
     assert_eq!(body["Status"], "FAILED");
     assert_eq!(body["PhysicalResourceId"], id.as_str());
     assert_eq!(bed.alarms("").await, before);
@@ -168,9 +140,7 @@ async fn an_invalid_update_fails_with_the_old_id_and_changes_nothing() {
 
 #[tokio::test]
 async fn an_sns_wrapped_request_is_answered() {
-    let bed = Bed::start();
-    let app = bed.app().await;
-    let cfn = Loopback::responder(vec![]).await;
+    let Stack { bed, app, cfn } = Stack::start().await;
     let mut event = fixture("sns.json", "");
     let inner = request("create", &cfn.response_url(), None, None);
     event["Records"][0]["Sns"]["Message"] = Value::String(inner.to_string());
@@ -182,21 +152,14 @@ async fn an_sns_wrapped_request_is_answered() {
 
 #[tokio::test]
 async fn strings_and_native_scalars_make_the_same_alarms() {
-    let bed = Bed::start();
-    let app = bed.app().await;
-    let cfn = Loopback::responder(vec![]).await;
+    let Stack { bed, app, cfn } = Stack::start().await;
     let as_strings = json!({"PoolName": "strings", "Thresholds": {"WarningPercent": "72.5",
         "CriticalPercent": "88", "MinFreeAddresses": "100"}, "SubnetMetrics": "TRUE", "Dashboard": "false"});
     let as_scalars = json!({"PoolName": "scalars", "Thresholds": {"WarningPercent": 72.5,
         "CriticalPercent": 88, "MinFreeAddresses": 100}, "SubnetMetrics": true, "Dashboard": false});
     let mut thresholds = Vec::new();
     for props in [as_strings, as_scalars] {
-        let body = answer(
-            &app,
-            request("create", &cfn.response_url(), None, Some(props)),
-            &cfn,
-        )
-        .await;
+        let body = send(&app, &cfn, "create", None, Some(props)).await;
         assert_eq!(body["Status"], "SUCCESS", "{body}");
         let id = body["PhysicalResourceId"].as_str().unwrap();
         let alarms = bed.alarms(&format!("{id}-")).await;
@@ -222,9 +185,11 @@ async fn strings_and_native_scalars_make_the_same_alarms() {
 
 #[tokio::test]
 async fn a_ten_thousand_character_error_still_fits_4096_bytes() {
-    let bed = Bed::start();
-    let app = bed.app().await;
-    let cfn = Loopback::responder(vec![]).await;
+    let Stack {
+        bed: _bed,
+        app,
+        cfn,
+    } = Stack::start().await;
     let bad_ids: Vec<String> = (0..250).map(|i| format!("vpc-bad{i}")).collect();
     let props = json!({"PoolName": "p", "Select": {"VpcIds": bad_ids}});
     let full = cidrwatch::spec::parse(&props).unwrap_err().to_string();
@@ -234,12 +199,7 @@ async fn a_ten_thousand_character_error_still_fits_4096_bytes() {
         full.len()
     );
 
-    let body = answer(
-        &app,
-        request("create", &cfn.response_url(), None, Some(props)),
-        &cfn,
-    )
-    .await;
+    let body = send(&app, &cfn, "create", None, Some(props)).await;
     let sent = cfn.only();
     assert!(sent.body.len() <= 4096, "{} bytes", sent.body.len());
     assert_eq!(
@@ -385,9 +345,11 @@ async fn a_panic_in_the_work_answers_failed() {
 
 #[tokio::test]
 async fn malformed_and_unrecognised_events() {
-    let bed = Bed::start();
-    let app = bed.app().await;
-    let cfn = Loopback::responder(vec![]).await;
+    let Stack {
+        bed: _bed,
+        app,
+        cfn,
+    } = Stack::start().await;
     let mut odd = request("create", &cfn.response_url(), None, None);
     odd["RequestType"] = json!("Explode");
     let body = answer(&app, odd, &cfn).await;

@@ -15,16 +15,9 @@ fn data(body: &Value, key: &str) -> String {
 
 #[tokio::test]
 async fn create_makes_exactly_the_planned_alarms_and_schedule() {
-    let bed = Bed::start();
-    let app = bed.app().await;
-    let cfn = Loopback::responder(vec![]).await;
+    let Stack { bed, app, cfn } = Stack::start().await;
 
-    let body = answer(
-        &app,
-        request("create", &cfn.response_url(), None, None),
-        &cfn,
-    )
-    .await;
+    let body = send(&app, &cfn, "create", None, None).await;
     assert_eq!(body["Status"], "SUCCESS", "{body}");
     let id = body["PhysicalResourceId"].as_str().unwrap().to_string();
     assert!(
@@ -167,16 +160,9 @@ async fn create_makes_exactly_the_planned_alarms_and_schedule() {
 
 #[tokio::test]
 async fn detailed_alarms_invoke_the_function() {
-    let bed = Bed::start();
-    let app = bed.app().await;
-    let cfn = Loopback::responder(vec![]).await;
+    let Stack { bed, app, cfn } = Stack::start().await;
     let props = json!({"PoolName": "detail", "AlarmTopicArns": [TOPIC_ARN]});
-    let body = answer(
-        &app,
-        request("create", &cfn.response_url(), None, Some(props)),
-        &cfn,
-    )
-    .await;
+    let body = send(&app, &cfn, "create", None, Some(props)).await;
     assert_eq!(body["Status"], "SUCCESS", "{body}");
     let alarms = bed.alarms("").await;
     assert_eq!(
@@ -192,16 +178,8 @@ async fn detailed_alarms_invoke_the_function() {
 
 #[tokio::test]
 async fn update_in_place_keeps_the_id_and_converges() {
-    let bed = Bed::start();
-    let app = bed.app().await;
-    let cfn = Loopback::responder(vec![]).await;
-    let created = answer(
-        &app,
-        request("create", &cfn.response_url(), None, None),
-        &cfn,
-    )
-    .await;
-    let id = created["PhysicalResourceId"].as_str().unwrap().to_string();
+    let Stack { bed, app, cfn } = Stack::start().await;
+    let id = create(&app, &cfn).await;
 
     let mut props = create_properties();
     props["Thresholds"] = json!({"WarningPercent": "70", "CriticalPercent": "85"});
@@ -248,25 +226,12 @@ async fn update_in_place_keeps_the_id_and_converges() {
 
 #[tokio::test]
 async fn pool_rename_replaces_and_leaves_the_old_for_its_delete() {
-    let bed = Bed::start();
-    let app = bed.app().await;
-    let cfn = Loopback::responder(vec![]).await;
-    let created = answer(
-        &app,
-        request("create", &cfn.response_url(), None, None),
-        &cfn,
-    )
-    .await;
-    let old = created["PhysicalResourceId"].as_str().unwrap().to_string();
+    let Stack { bed, app, cfn } = Stack::start().await;
+    let old = create(&app, &cfn).await;
 
     let mut props = create_properties();
     props["PoolName"] = json!("eks-prod-2");
-    let body = answer(
-        &app,
-        request("update", &cfn.response_url(), Some(&old), Some(props)),
-        &cfn,
-    )
-    .await;
+    let body = send(&app, &cfn, "update", Some(&old), Some(props)).await;
     assert_eq!(body["Status"], "SUCCESS", "{body}");
     let new = body["PhysicalResourceId"].as_str().unwrap().to_string();
     assert_ne!(new, old);
@@ -284,12 +249,7 @@ async fn pool_rename_replaces_and_leaves_the_old_for_its_delete() {
     assert_eq!(new_alarm[0].dimensions()[0].value(), Some("eks-prod-2"));
 
     // CloudFormation then deletes the old id.
-    let body = answer(
-        &app,
-        request("delete", &cfn.response_url(), Some(&old), None),
-        &cfn,
-    )
-    .await;
+    let body = send(&app, &cfn, "delete", Some(&old), None).await;
     assert_eq!(body["Status"], "SUCCESS", "{body}");
     assert!(bed.alarm_names(&format!("{old}-")).await.is_empty());
     assert_eq!(bed.alarm_names(&format!("{new}-")).await.len(), 5);
@@ -298,35 +258,17 @@ async fn pool_rename_replaces_and_leaves_the_old_for_its_delete() {
 
 #[tokio::test]
 async fn namespace_change_is_a_replacement_too() {
-    let bed = Bed::start();
-    let app = bed.app().await;
-    let cfn = Loopback::responder(vec![]).await;
-    let created = answer(
-        &app,
-        request("create", &cfn.response_url(), None, None),
-        &cfn,
-    )
-    .await;
-    let old = created["PhysicalResourceId"].as_str().unwrap().to_string();
+    let Stack { bed, app, cfn } = Stack::start().await;
+    let old = create(&app, &cfn).await;
     let mut props = create_properties();
     props["Namespace"] = json!("Network/Ips");
-    let body = answer(
-        &app,
-        request("update", &cfn.response_url(), Some(&old), Some(props)),
-        &cfn,
-    )
-    .await;
+    let body = send(&app, &cfn, "update", Some(&old), Some(props)).await;
     let new = body["PhysicalResourceId"].as_str().unwrap().to_string();
     assert_ne!(
         new, old,
         "same pool name, new namespace: a new id, so the old Delete spares it"
     );
-    let body = answer(
-        &app,
-        request("delete", &cfn.response_url(), Some(&old), None),
-        &cfn,
-    )
-    .await;
+    let body = send(&app, &cfn, "delete", Some(&old), None).await;
     assert_eq!(body["Status"], "SUCCESS");
     let left = bed.alarms("").await;
     assert_eq!(left.len(), 5);
@@ -335,16 +277,8 @@ async fn namespace_change_is_a_replacement_too() {
 
 #[tokio::test]
 async fn delete_removes_that_id_and_only_that_id() {
-    let bed = Bed::start();
-    let app = bed.app().await;
-    let cfn = Loopback::responder(vec![]).await;
-    let first = answer(
-        &app,
-        request("create", &cfn.response_url(), None, None),
-        &cfn,
-    )
-    .await;
-    let first = first["PhysicalResourceId"].as_str().unwrap().to_string();
+    let Stack { bed, app, cfn } = Stack::start().await;
+    let first = create(&app, &cfn).await;
     // A second monitor in the same account whose pool name extends the first id's pool.
     let mut other = request("create", &cfn.response_url(), None, None);
     other["LogicalResourceId"] = json!("OtherPool");
@@ -357,12 +291,7 @@ async fn delete_removes_that_id_and_only_that_id() {
         "{second} extends {first}"
     );
 
-    let body = answer(
-        &app,
-        request("delete", &cfn.response_url(), Some(&first), None),
-        &cfn,
-    )
-    .await;
+    let body = send(&app, &cfn, "delete", Some(&first), None).await;
     assert_eq!(body["Status"], "SUCCESS", "{body}");
     assert_eq!(body["PhysicalResourceId"], first.as_str());
     let names = bed.alarm_names("").await;
@@ -376,24 +305,11 @@ async fn delete_removes_that_id_and_only_that_id() {
 
 #[tokio::test]
 async fn delete_of_an_unknown_id_and_a_second_delete_succeed() {
-    let bed = Bed::start();
-    let app = bed.app().await;
-    let cfn = Loopback::responder(vec![]).await;
-    let created = answer(
-        &app,
-        request("create", &cfn.response_url(), None, None),
-        &cfn,
-    )
-    .await;
-    let id = created["PhysicalResourceId"].as_str().unwrap().to_string();
+    let Stack { bed, app, cfn } = Stack::start().await;
+    let id = create(&app, &cfn).await;
 
     for foreign in ["not-ours-123", "cidrwatch-eks-prod-00000000"] {
-        let body = answer(
-            &app,
-            request("delete", &cfn.response_url(), Some(foreign), None),
-            &cfn,
-        )
-        .await;
+        let body = send(&app, &cfn, "delete", Some(foreign), None).await;
         assert_eq!(body["Status"], "SUCCESS", "{foreign}: {body}");
         assert_eq!(body["PhysicalResourceId"], foreign);
     }
@@ -404,12 +320,7 @@ async fn delete_of_an_unknown_id_and_a_second_delete_succeed() {
     );
 
     for round in 0..2 {
-        let body = answer(
-            &app,
-            request("delete", &cfn.response_url(), Some(&id), None),
-            &cfn,
-        )
-        .await;
+        let body = send(&app, &cfn, "delete", Some(&id), None).await;
         assert_eq!(body["Status"], "SUCCESS", "delete #{round}: {body}");
     }
     assert!(bed.alarm_names("").await.is_empty());
@@ -418,9 +329,7 @@ async fn delete_of_an_unknown_id_and_a_second_delete_succeed() {
 
 #[tokio::test]
 async fn the_same_create_twice_leaves_one_set() {
-    let bed = Bed::start();
-    let app = bed.app().await;
-    let cfn = Loopback::responder(vec![]).await;
+    let Stack { bed, app, cfn } = Stack::start().await;
     let event = request("create", &cfn.response_url(), None, None);
     let a = answer(&app, event.clone(), &cfn).await;
     let b = answer(&app, event, &cfn).await;

@@ -45,18 +45,21 @@ impl Aws {
         } else {
             sel.regions.clone()
         };
-        // One credentials provider (one STS session) per account, shared by its regions.
-        let mut scopes = Vec::new();
-        if sel.accounts.is_empty() {
-            for r in &regions {
-                scopes.push((None, r.clone(), self.config.clone()));
-            }
+        // No Accounts: the provider's own credentials. Otherwise one credentials provider (one
+        // STS session) per account, shared by its regions.
+        let accounts: Vec<Option<&String>> = if sel.accounts.is_empty() {
+            vec![None]
         } else {
-            for account in &sel.accounts {
-                let config = self.assumed(account, sel.role_name.as_deref()).await;
-                for r in &regions {
-                    scopes.push((Some(account.clone()), r.clone(), config.clone()));
-                }
+            sel.accounts.iter().map(Some).collect()
+        };
+        let mut scopes = Vec::new();
+        for account in accounts {
+            let config = match account {
+                None => self.config.clone(),
+                Some(a) => self.assumed(a, sel.role_name.as_deref()).await,
+            };
+            for r in &regions {
+                scopes.push((account.cloned(), r.clone(), config.clone()));
             }
         }
         let total = scopes.len();

@@ -476,6 +476,50 @@ pub async fn answer(app: &App, event: Value, cfn: &Loopback) -> Value {
     all[before].json()
 }
 
+/// What most provider tests start with: a bed, the provider app on it, and a stand-in for
+/// CloudFormation's ResponseURL that accepts every answer. Destructure it keeping `bed` bound
+/// (`bed: _bed` when unused): dropping the bed stops moto.
+pub struct Stack {
+    pub bed: Bed,
+    pub app: App,
+    pub cfn: Loopback,
+}
+
+impl Stack {
+    pub async fn start() -> Stack {
+        let bed = Bed::start();
+        let app = bed.app().await;
+        let cfn = Loopback::responder(vec![]).await;
+        Stack { bed, app, cfn }
+    }
+}
+
+/// Sends a `kind` request built from its fixture and returns the body CloudFormation received.
+pub async fn send(
+    app: &App,
+    cfn: &Loopback,
+    kind: &str,
+    physical_id: Option<&str>,
+    properties: Option<Value>,
+) -> Value {
+    answer(
+        app,
+        request(kind, &cfn.response_url(), physical_id, properties),
+        cfn,
+    )
+    .await
+}
+
+/// Creates the fixture monitor, checks it succeeded, and returns its PhysicalResourceId.
+pub async fn create(app: &App, cfn: &Loopback) -> String {
+    let body = send(app, cfn, "create", None, None).await;
+    assert_eq!(body["Status"], "SUCCESS", "{body}");
+    body["PhysicalResourceId"]
+        .as_str()
+        .expect("an id")
+        .to_string()
+}
+
 /// The properties of the Create fixture.
 pub fn create_properties() -> Value {
     fixture("create.json", "")["ResourceProperties"].clone()
