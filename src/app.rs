@@ -7,7 +7,6 @@ use aws_config::SdkConfig;
 use serde_json::{Value, json};
 use tokio::time::Instant;
 
-use crate::Error;
 use crate::aws::Aws;
 use crate::cfn::{self, Delivery, Parsed};
 use crate::event::{self, Event};
@@ -15,6 +14,7 @@ use crate::plan;
 use crate::provider::{self, Provider, Settings};
 use crate::spec::DEFAULT_NAMESPACE;
 use crate::tick;
+use crate::{Error, alarm};
 
 /// What the environment gives one invocation: who this function is and when it must be done.
 #[derive(Clone, Debug)]
@@ -72,7 +72,7 @@ impl App {
                 }
             }
             Event::Tick(t) => tick::run(&self.provider.aws, &t).await,
-            Event::Alarm(_) => Err(Error::NotImplemented("detailed alarm notification")),
+            Event::Alarm(a) => alarm::run(&self.provider.aws, &self.provider.settings, &a).await,
         }
     }
 

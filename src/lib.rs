@@ -17,16 +17,20 @@
 //! - [`provider`]: Create / Update / Delete of one monitor: plan, then apply through [`aws`].
 //! - [`aws`]: the only code that calls AWS; it speaks in our structs, never SDK types.
 //! - [`usage`]: CIDR arithmetic and pool usage (pure).
-//! - [`tick`]: discover → usage → metrics → report.
+//! - [`tick`]: discover → usage → trend → metrics → report.
+//! - [`alarm`]: an alarm's event → a fresh scan → one notification per topic, composed by
+//!   [`notify`] (pure).
 //! - [`cli`]: `cidrwatch invoke` and `cidrwatch report` off Lambda.
 //! - [`error`]: the one error type at the library edge.
 
+pub mod alarm;
 pub mod app;
 pub mod aws;
 pub mod cfn;
 pub mod cli;
 pub mod error;
 pub mod event;
+pub mod notify;
 pub mod plan;
 pub mod provider;
 pub mod spec;

@@ -14,7 +14,10 @@
 
 use sha2::{Digest, Sha256};
 
+use serde_json::{Value, json};
+
 use crate::spec::{MonitorSpec, Notify};
+use crate::usage::metrics::POOL_METRICS;
 
 const ID_PREFIX: &str = "cidrwatch-";
 const POOL_PART_MAX: usize = 45;
@@ -103,6 +106,14 @@ impl AlarmKind {
         format!("{id}-{}", self.suffix())
     }
 
+    /// The monitor and kind an alarm name belongs to, if it is a cidrwatch alarm's.
+    pub fn monitor_of(name: &str) -> Option<(String, AlarmKind)> {
+        Self::ALL.into_iter().find_map(|k| {
+            let id = name.strip_suffix(k.suffix())?.strip_suffix('-')?;
+            is_monitor_id(id).then(|| (id.to_string(), k))
+        })
+    }
+
     /// Which kind `name` is for monitor `id`, if it is one of that monitor's alarm names.
     /// Exact: another monitor whose pool name extends this one's never matches.
     pub fn of(id: &str, name: &str) -> Option<AlarmKind> {
@@ -182,6 +193,132 @@ pub struct Plan {
     pub schedule: ScheduleDef,
 }
 
+/// The monitor's dashboard.
+#[derive(Clone, Debug, PartialEq)]
+pub struct DashboardDef {
+    pub name: String,
+    pub body: String,
+}
+
+/// The monitor's metric stream: its namespace's pool metrics to a Firehose.
+#[derive(Clone, Debug, PartialEq)]
+pub struct StreamDef {
+    pub name: String,
+    pub firehose_arn: String,
+    pub role_arn: String,
+    pub output_format: String,
+    pub namespace: String,
+    pub metric_names: Vec<String>,
+    pub tags: Vec<(String, String)>,
+}
+
+/// The tags every resource of monitor `id` carries: the user's, and ours.
+pub fn tags(id: &str, spec: &MonitorSpec) -> Vec<(String, String)> {
+    let mut tags: Vec<(String, String)> = spec
+        .tags
+        .iter()
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
+    tags.push((MONITOR_TAG.to_string(), id.to_string()));
+    tags
+}
+
+pub fn stream(id: &str, spec: &MonitorSpec) -> Option<StreamDef> {
+    let s = spec.metric_stream.as_ref()?;
+    Some(StreamDef {
+        name: id.to_string(),
+        firehose_arn: s.firehose_arn.clone(),
+        role_arn: s.role_arn.clone(),
+        output_format: s.output_format.clone(),
+        namespace: spec.namespace.clone(),
+        metric_names: POOL_METRICS.iter().map(|m| m.to_string()).collect(),
+        tags: tags(id, spec),
+    })
+}
+
+/// The dashboard for monitor `id`: utilization against its thresholds, free addresses, free
+/// /28s when counted, days to exhaustion, the ten fullest subnets (a Metrics Insights query
+/// over the per-subnet series, when `SubnetMetrics` publishes them), and the alarms' status.
+pub fn dashboard(
+    id: &str,
+    spec: &MonitorSpec,
+    region: &str,
+    alarm_arns: &[String],
+) -> Option<DashboardDef> {
+    if !spec.dashboard {
+        return None;
+    }
+    let (ns, pool, t) = (&spec.namespace, &spec.pool_name, &spec.thresholds);
+    let period = spec.schedule.seconds();
+    let series = |name: &str, label: &str| json!([ns, name, "Pool", pool, {"label": label}]);
+    let line = |label: &str, value: f64, color: &str| json!({"label": label, "value": value, "color": color});
+    let graph = |title: &str, stat: &str, metrics: Vec<Value>, lines: Vec<Value>, y: Value| {
+        json!({"type": "metric", "properties": {
+            "title": title, "view": "timeSeries", "region": region, "stat": stat, "period": period,
+            "metrics": metrics, "annotations": {"horizontal": lines}, "yAxis": {"left": y}}})
+    };
+    let mut widgets = vec![graph(
+        "Utilization (%)",
+        "Maximum",
+        vec![
+            series("Utilization", "pool"),
+            series("MaxSubnetUtilization", "fullest subnet"),
+        ],
+        vec![
+            line("warning", t.warning_percent, "#ff7f0e"),
+            line("critical", t.critical_percent, "#d62728"),
+            line("subnet critical", t.subnet_critical_percent, "#9467bd"),
+        ],
+        json!({"min": 0, "max": 100}),
+    )];
+    widgets.push(graph(
+        "Free addresses",
+        "Minimum",
+        vec![
+            series("FreeAddresses", "pool"),
+            series("MinSubnetFreeAddresses", "emptiest subnet"),
+        ],
+        t.min_free_addresses
+            .map(|m| line("minimum", m as f64, "#d62728"))
+            .into_iter()
+            .collect(),
+        json!({"min": 0}),
+    ));
+    if let Some(min) = t.min_free_prefixes {
+        widgets.push(graph(
+            "Free /28 blocks",
+            "Minimum",
+            vec![series("FreePrefixes", "pool")],
+            vec![line("minimum", min as f64, "#d62728")],
+            json!({"min": 0}),
+        ));
+    }
+    widgets.push(json!({"type": "metric", "properties": {
+        "title": "Days to exhaustion", "view": "singleValue", "region": region, "stat": "Minimum",
+        "period": period, "metrics": [series("DaysToExhaustion", "days")]}}));
+    if spec.subnet_metrics {
+        let query = format!(
+            "SELECT MAX(Utilization) FROM SCHEMA(\"{ns}\", Pool,SubnetId) WHERE Pool = '{pool}' \
+             GROUP BY SubnetId ORDER BY MAX() DESC LIMIT 10"
+        );
+        widgets.push(json!({"type": "metric", "properties": {
+            "title": "Ten fullest subnets (%)", "view": "timeSeries", "region": region, "period": period,
+            "metrics": [[{"expression": query, "id": "fullest", "label": ""}]], "yAxis": {"left": {"min": 0, "max": 100}}}}));
+    }
+    widgets.push(json!({"type": "alarm", "properties": {"title": "Alarms", "alarms": alarm_arns}}));
+    // Two widgets a row, 12 units wide and 6 high each.
+    for (i, w) in widgets.iter_mut().enumerate() {
+        w["x"] = json!((i % 2) * 12);
+        w["y"] = json!((i / 2) * 6);
+        w["width"] = json!(12);
+        w["height"] = json!(6);
+    }
+    Some(DashboardDef {
+        name: id.to_string(),
+        body: json!({"widgets": widgets}).to_string(),
+    })
+}
+
 /// The tick the schedule delivers: the envelope the event router recognises, around the spec.
 pub fn tick_input(id: &str, spec: &MonitorSpec) -> String {
     serde_json::json!({"cidrwatch": "tick", "v": 1, "id": id, "monitor": spec}).to_string()
@@ -190,12 +327,7 @@ pub fn tick_input(id: &str, spec: &MonitorSpec) -> String {
 pub fn plan(id: &str, spec: &MonitorSpec, target: &Target) -> Plan {
     let period = spec.schedule.seconds();
     let t = &spec.thresholds;
-    let mut tags: Vec<(String, String)> = spec
-        .tags
-        .iter()
-        .map(|(k, v)| (k.clone(), v.clone()))
-        .collect();
-    tags.push((MONITOR_TAG.to_string(), id.to_string()));
+    let tags = tags(id, spec);
     let actions = match spec.notify {
         Notify::Native => spec.alarm_topic_arns.clone(),
         Notify::Detailed => vec![target.function_arn.clone()],
@@ -360,6 +492,15 @@ mod tests {
             None
         );
         assert_eq!(AlarmKind::of(id, "cidrwatch-a-12345678-unknown"), None);
+        assert_eq!(
+            AlarmKind::monitor_of("cidrwatch-a-12345678-subnet-critical"),
+            Some((id.to_string(), AlarmKind::SubnetCritical))
+        );
+        assert_eq!(
+            AlarmKind::monitor_of("cidrwatch-a-12345678-critical"),
+            Some((id.to_string(), AlarmKind::Critical))
+        );
+        assert_eq!(AlarmKind::monitor_of("someone-elses-alarm"), None);
     }
 
     #[test]

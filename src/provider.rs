@@ -5,8 +5,8 @@
 //! - A change of PoolName or Namespace changes the id (see [`crate::plan::monitor_id`]): that
 //!   is a replacement, answered with the new id; CloudFormation later deletes the old one.
 //! - A Create or replacement that fails part-way removes what it made before answering.
-//! - Delete acts on the PhysicalResourceId alone; what is gone counts as deleted; an id that
-//!   is not ours succeeds as a no-op.
+//! - Delete acts on the PhysicalResourceId alone — alarms, dashboard, metric stream, schedule;
+//!   what is gone counts as deleted; an id that is not ours succeeds as a no-op.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -193,7 +193,7 @@ async fn apply(
     for alarm in &plan.alarms {
         p.aws.put_alarm(alarm).await?;
         if let Some(existing) = before.iter().find(|e| e.kind == alarm.kind) {
-            p.aws.sync_alarm_tags(&existing.arn, &alarm.tags).await?;
+            p.aws.sync_tags(&existing.arn, &alarm.tags).await?;
         }
     }
     let unplanned: Vec<String> = before
@@ -205,6 +205,17 @@ async fn apply(
     p.aws.put_schedule(&plan.schedule).await?;
 
     let after = p.aws.monitor_alarms(id).await?;
+    // The dashboard shows the alarms' status, so it follows them; both it and the stream
+    // converge too: off in the spec means deleted (a no-op when there is none).
+    let arns: Vec<String> = after.iter().map(|a| a.arn.clone()).collect();
+    match plan::dashboard(id, spec, &p.aws.region(), &arns) {
+        Some(d) => p.aws.put_dashboard(&d).await?,
+        None => p.aws.delete_dashboard(id).await?,
+    }
+    match plan::stream(id, spec) {
+        Some(s) => p.aws.put_stream(&s).await?,
+        None => p.aws.delete_stream(id).await?,
+    }
     let arn = |kind: AlarmKind| {
         after
             .iter()
@@ -223,7 +234,14 @@ async fn apply(
         ("PoolName".to_string(), spec.pool_name.clone()),
         ("Namespace".to_string(), spec.namespace.clone()),
         ("ScheduleName".to_string(), plan.schedule.name.clone()),
-        ("DashboardName".to_string(), String::new()),
+        (
+            "DashboardName".to_string(),
+            if spec.dashboard {
+                id.to_string()
+            } else {
+                String::new()
+            },
+        ),
         ("AlarmNames".to_string(), names.join(",")),
         ("WarningAlarmArn".to_string(), arn(AlarmKind::Warning)?),
         ("CriticalAlarmArn".to_string(), arn(AlarmKind::Critical)?),
@@ -252,6 +270,8 @@ async fn delete(p: &Provider, id: &str) -> Result<Success, Error> {
         .map(|a| a.name)
         .collect();
     p.aws.delete_alarms(&names).await?;
+    p.aws.delete_dashboard(id).await?;
+    p.aws.delete_stream(id).await?;
     let schedule = p
         .aws
         .delete_schedule(&p.settings.schedule_group, id)

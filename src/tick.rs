@@ -1,4 +1,6 @@
-//! The schedule tick: discover → usage → metrics → report.
+//! The schedule tick: discover → usage → trend → metrics → report.
+
+use std::time::{SystemTime, UNIX_EPOCH};
 
 use serde_json::Value;
 
@@ -9,14 +11,48 @@ use crate::event::Tick;
 use crate::spec::{self, MonitorSpec};
 use crate::usage::metrics;
 use crate::usage::pool::{self, Report};
+use crate::usage::trend::{self, WINDOW_DAYS};
 
-/// Scans the monitor's selection and computes its usage.
+/// Scans the monitor's selection and computes its usage, with the days to exhaustion from
+/// the pool's published history (one GetMetricData). Shared by ticks, `cidrwatch report`
+/// and notifications.
 pub async fn scan(aws: &Aws, spec: &MonitorSpec, progress: Progress<'_>) -> Report {
     let prefix_accounting = spec.thresholds.min_free_prefixes.is_some();
     let snapshot = aws
         .discover(&spec.select, prefix_accounting, progress)
         .await;
-    pool::compute(&spec.pool_name, &snapshot)
+    let mut report = pool::compute(&spec.pool_name, &snapshot);
+    // A partial scan's totals would bend the trend: only a whole one gets an estimate.
+    if report.errors.is_empty() && report.totals.subnet_count > 0 {
+        report.totals.days_to_exhaustion = days_to_exhaustion(aws, spec, &report).await;
+    }
+    report
+}
+
+async fn days_to_exhaustion(aws: &Aws, spec: &MonitorSpec, report: &Report) -> Option<f64> {
+    let history = aws
+        .history(
+            &spec.namespace,
+            &spec.pool_name,
+            "UsedAddresses",
+            spec.schedule.seconds(),
+            WINDOW_DAYS,
+        )
+        .await;
+    match history {
+        Ok(mut points) => {
+            let now = SystemTime::now()
+                .duration_since(UNIX_EPOCH)
+                .unwrap_or_default()
+                .as_secs_f64();
+            points.push((now, report.totals.used as f64));
+            trend::days_to_exhaustion(&points, report.totals.free)
+        }
+        Err(e) => {
+            tracing::warn!(error = %e, "no usage history: DaysToExhaustion skipped this tick");
+            None
+        }
+    }
 }
 
 /// One tick: scan, publish the pool's metrics, return the report (for Lambda destinations).

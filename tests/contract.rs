@@ -381,9 +381,9 @@ async fn malformed_and_unrecognised_events() {
         .await
         .unwrap_err()
         .to_string();
-    assert!(
-        err.contains("not implemented"),
-        "alarm events are recognised, not yet served: {err}"
+    assert_eq!(
+        err, r#"unrecognised event: alarm "x" is not a cidrwatch monitor's"#,
+        "alarm events are served; a foreign alarm is refused by name"
     );
     assert_eq!(cfn.requests().len(), 1, "no stray answers");
 }

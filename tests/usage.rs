@@ -47,13 +47,15 @@ async fn a_tick_publishes_exactly_the_estates_usage() {
         .expect("tick");
     // 2 accounts x 2 regions, of which OTHER/eu-west-1 holds no pool subnet; prefix
     // accounting on: one reservation look-up per selected IPv4 subnet (33), none for the
-    // IPv6-only one; 11 pool datums + 3 per subnet fit one PutMetricData.
+    // IPv6-only one; one GetMetricData for the week of UsedAddresses behind
+    // DaysToExhaustion; 11 pool datums + 3 per subnet fit one PutMetricData.
     let expected_calls = [
         ("sts:AssumeRole", 2),
         ("ec2:DescribeSubnets", 4),
         ("ec2:DescribeVpcs", 3),
         ("ec2:DescribeNetworkInterfaces", 3),
         ("ec2:GetSubnetCidrReservations", 33),
+        ("monitoring:GetMetricData", 1),
         ("monitoring:PutMetricData", 1),
     ];
     assert_eq!(
@@ -260,6 +262,8 @@ async fn a_tick_for_3000_subnets_in_300_vpcs_makes_the_floors_calls_and_no_more(
     let floor = [
         ("ec2:DescribeSubnets".to_string(), 3000u64.div_ceil(1000)),
         ("ec2:DescribeVpcs".to_string(), 1),
+        // The week of UsedAddresses behind DaysToExhaustion.
+        ("monitoring:GetMetricData".to_string(), 1),
         (
             "monitoring:PutMetricData".to_string(),
             datums.div_ceil(1000),

@@ -52,7 +52,7 @@ impl Aws {
     }
 
     /// Creates or overwrites an alarm. Tags given here apply only when it is created; see
-    /// [`Aws::sync_alarm_tags`] for an existing one.
+    /// [`Aws::sync_tags`] for an existing one.
     pub async fn put_alarm(&self, a: &AlarmDef) -> Result<(), Error> {
         let tags = a
             .tags
@@ -93,13 +93,9 @@ impl Aws {
         Ok(())
     }
 
-    /// Makes an existing alarm's tags exactly `desired`: PutMetricAlarm leaves the tags of an
-    /// existing alarm as they were.
-    pub async fn sync_alarm_tags(
-        &self,
-        arn: &str,
-        desired: &[(String, String)],
-    ) -> Result<(), Error> {
+    /// Makes a CloudWatch resource's tags exactly `desired`: PutMetricAlarm and PutMetricStream
+    /// leave the tags of an existing resource as they were.
+    pub async fn sync_tags(&self, arn: &str, desired: &[(String, String)]) -> Result<(), Error> {
         let current: BTreeMap<String, String> = self
             .cloudwatch
             .list_tags_for_resource()

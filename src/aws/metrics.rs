@@ -3,7 +3,9 @@
 use std::time::SystemTime;
 
 use aws_sdk_cloudwatch::primitives::DateTime;
-use aws_sdk_cloudwatch::types::{Dimension, MetricDatum, StandardUnit};
+use aws_sdk_cloudwatch::types::{
+    Dimension, Metric, MetricDataQuery, MetricDatum, MetricStat, ScanBy, StandardUnit,
+};
 
 use super::{Aws, sdk_error};
 use crate::Error;
@@ -57,6 +59,7 @@ impl Aws {
                         .unit(match d.unit {
                             Unit::Count => StandardUnit::Count,
                             Unit::Percent => StandardUnit::Percent,
+                            Unit::None => StandardUnit::None,
                         });
                     if let Some(id) = &d.subnet_id {
                         b = b.dimensions(Dimension::builder().name("SubnetId").value(id).build());
@@ -73,6 +76,58 @@ impl Aws {
                 .map_err(|e| sdk_error("cloudwatch:PutMetricData", e))?;
         }
         Ok(ranges.len())
+    }
+}
+
+impl Aws {
+    /// A pool metric's values over the last `days`, oldest first, as (unix seconds, value):
+    /// one GetMetricData.
+    pub async fn history(
+        &self,
+        namespace: &str,
+        pool: &str,
+        metric: &str,
+        period_seconds: u32,
+        days: u64,
+    ) -> Result<Vec<(f64, f64)>, Error> {
+        let now = SystemTime::now();
+        let start = now - std::time::Duration::from_secs(days * 86_400);
+        let query = MetricDataQuery::builder()
+            .id("history")
+            .metric_stat(
+                MetricStat::builder()
+                    .metric(
+                        Metric::builder()
+                            .namespace(namespace)
+                            .metric_name(metric)
+                            .dimensions(Dimension::builder().name("Pool").value(pool).build())
+                            .build(),
+                    )
+                    .period(period_seconds.max(60) as i32)
+                    .stat("Maximum")
+                    .build(),
+            )
+            .build();
+        let mut pages = self
+            .cloudwatch
+            .get_metric_data()
+            .metric_data_queries(query)
+            .start_time(DateTime::from(start))
+            .end_time(DateTime::from(now))
+            .scan_by(ScanBy::TimestampAscending)
+            .into_paginator()
+            .send();
+        let mut points = Vec::new();
+        while let Some(page) = pages.next().await {
+            let page = page.map_err(|e| sdk_error("cloudwatch:GetMetricData", e))?;
+            for result in page.metric_data_results() {
+                for (t, v) in result.timestamps().iter().zip(result.values()) {
+                    points.push((t.as_secs_f64(), *v));
+                }
+            }
+        }
+        points.sort_by(|a, b| a.0.total_cmp(&b.0));
+        Ok(points)
     }
 }
 

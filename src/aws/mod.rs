@@ -2,9 +2,12 @@
 //! small records out), never SDK types.
 
 pub mod alarms;
+pub mod dashboard;
 pub mod discover;
 pub mod metrics;
+pub mod notify;
 pub mod schedule;
+pub mod stream;
 
 use std::time::Duration;
 
@@ -31,6 +34,13 @@ impl Aws {
             scheduler: aws_sdk_scheduler::Client::new(config),
         }
     }
+
+    /// The same, with CloudWatch calls going to `cloudwatch` (an `aws-smithy-mocks` client in
+    /// tests of what the local endpoint lacks, such as metric streams).
+    pub fn with_cloudwatch(mut self, cloudwatch: aws_sdk_cloudwatch::Client) -> Self {
+        self.cloudwatch = cloudwatch;
+        self
+    }
 }
 
 /// Per-call limits, so a hung endpoint costs one bounded wait (then the SDK's retries)
@@ -50,6 +60,15 @@ pub async fn load_config() -> SdkConfig {
         .timeout_config(timeouts())
         .load()
         .await
+}
+
+/// Whether an error says the resource is not there: for deletes, where gone is done. Some
+/// operations model no such error, and services spell it several ways, so match the code.
+pub(crate) fn is_not_found<E: ProvideErrorMetadata>(err: &E) -> bool {
+    matches!(
+        err.code(),
+        Some("ResourceNotFound" | "ResourceNotFoundException" | "DashboardNotFoundError")
+    )
 }
 
 /// An SDK error as "Code: message" when the service said so, else its whole chain.

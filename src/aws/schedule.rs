@@ -71,6 +71,28 @@ impl Aws {
         Ok(())
     }
 
+    /// The schedule's target input (the tick, which carries the monitor's spec); `None` when
+    /// the schedule does not exist.
+    pub async fn schedule_input(&self, group: &str, name: &str) -> Result<Option<String>, Error> {
+        match self
+            .scheduler
+            .get_schedule()
+            .group_name(group)
+            .name(name)
+            .send()
+            .await
+        {
+            Ok(out) => Ok(out.target().and_then(|t| t.input()).map(str::to_string)),
+            Err(e)
+                if e.as_service_error()
+                    .is_some_and(|e| e.is_resource_not_found_exception()) =>
+            {
+                Ok(None)
+            }
+            Err(e) => Err(sdk_error("scheduler:GetSchedule", e)),
+        }
+    }
+
     /// Deletes the schedule; returns false when it was already gone.
     pub async fn delete_schedule(&self, group: &str, name: &str) -> Result<bool, Error> {
         match self

@@ -7,7 +7,25 @@ use super::pool::Report;
 pub enum Unit {
     Count,
     Percent,
+    /// Days have no CloudWatch unit.
+    None,
 }
+
+/// Every pool-level metric a tick may publish: what a metric stream includes.
+pub const POOL_METRICS: [&str; 12] = [
+    "UsableAddresses",
+    "UsedAddresses",
+    "FreeAddresses",
+    "Utilization",
+    "MaxSubnetUtilization",
+    "MinSubnetFreeAddresses",
+    "SubnetCount",
+    "VpcAllocation",
+    "FreePrefixes",
+    "DaysToExhaustion",
+    "ScanErrors",
+    "Heartbeat",
+];
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct Datum {
@@ -59,6 +77,9 @@ pub fn datums(report: &Report, subnet_metrics: bool) -> Vec<Datum> {
     if let Some(f) = t.free_prefixes {
         out.push(pool("FreePrefixes", f as f64, Unit::Count));
     }
+    if let Some(d) = t.days_to_exhaustion {
+        out.push(pool("DaysToExhaustion", d, Unit::None));
+    }
     if subnet_metrics {
         for s in &report.subnets {
             let series = |name, value, unit| Datum {
@@ -76,4 +97,28 @@ pub fn datums(report: &Report, subnet_metrics: bool) -> Vec<Datum> {
     }
     out.retain(|d| d.value.is_finite());
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::usage::{Snapshot, pool};
+
+    #[test]
+    fn every_published_pool_metric_is_in_the_stream_list() {
+        let mut report = pool::compute(
+            "p",
+            &Snapshot {
+                scanned: 1,
+                prefix_accounting: true,
+                ..Snapshot::default()
+            },
+        );
+        report.totals.min_subnet_free = Some(1);
+        report.totals.vpc_allocation = Some(1.0);
+        report.totals.days_to_exhaustion = Some(1.0);
+        let names: Vec<&str> = datums(&report, false).iter().map(|d| d.name).collect();
+        assert_eq!(names.len(), POOL_METRICS.len());
+        assert!(names.iter().all(|n| POOL_METRICS.contains(n)), "{names:?}");
+    }
 }

@@ -61,6 +61,10 @@ pub struct Totals {
     /// With prefix accounting.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub free_prefixes: Option<u64>,
+    /// Days until the free addresses run out at the last week's growth; only while usage
+    /// grows. Filled in by the tick, which has the history.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub days_to_exhaustion: Option<f64>,
 }
 
 /// The usage report: what a tick returns and `cidrwatch report` prints.
@@ -68,7 +72,7 @@ pub struct Totals {
 pub struct Report {
     pub pool: String,
     pub totals: Totals,
-    /// Fullest first.
+    /// Fullest first; among equally full ones, fewer free addresses first, then by id.
     pub subnets: Vec<SubnetUsage>,
     pub ipv6_only: Vec<Ipv6OnlySubnet>,
     /// Account-regions scanned, failed ones included.
@@ -139,6 +143,7 @@ pub fn compute(pool: &str, snapshot: &Snapshot) -> Report {
         free_prefixes: snapshot
             .prefix_accounting
             .then(|| subnets.iter().filter_map(|s| s.free_prefixes).sum()),
+        days_to_exhaustion: None,
     };
     Report {
         pool: pool.to_string(),

@@ -12,6 +12,9 @@ spoken since Dec 2025. This front listens on a loopback port and:
   GET /__front/counts and cleared by POST /__front/reset, so tests can assert API-call counts;
 - paginates EC2 Describe{Subnets,Vpcs,NetworkInterfaces} by MaxResults/NextToken as EC2 does
   (moto returns every item at once), so page counts are real;
+- stands in for CloudWatch metric streams, which moto lacks entirely (every call is a 500):
+  Put/Get/Delete/ListMetricStreams and tags on stream ARNs, kept in memory per account-region;
+  the exact requests are pinned separately by aws-smithy-mocks tests;
 - repairs one moto bug: IPv6-only subnets report availableIpAddressCount as 2^64-5, which
   no SDK can read as EC2's 32-bit Integer; EC2 reports 0 for them, and so does the front;
 - injects faults: POST /__front/faults with a JSON list of
@@ -66,6 +69,9 @@ EC2_PAGED = {
     "DescribeNetworkInterfaces": "networkInterfaceSet",
 }
 
+STREAM_OPS = {"PutMetricStream", "GetMetricStream", "DeleteMetricStream", "ListMetricStreams"}
+TAG_OPS = {"ListTagsForResource", "TagResource", "UntagResource"}
+
 OVERSIZED_COUNT = re.compile(rb"<availableIpAddressCount>(\d+)</availableIpAddressCount>")
 
 
@@ -86,6 +92,7 @@ class Front:
         self.lock = threading.Lock()
         self.clients: dict = {}
         self.faults: list[dict] = []
+        self.streams: dict = {}
 
     def fault_for(self, op: str, body: bytes) -> dict | None:
         """The first scripted fault matching this request, used up by one if limited."""
@@ -185,6 +192,8 @@ def make_handler(front: Front):
             fault = front.fault_for(f"{service}:{op}", body)
             if fault:
                 return self._fault(fault, service, bool(cbor_op))
+            if cbor_op and (op in STREAM_OPS or (op in TAG_OPS and b":metric-stream/" in body)):
+                return self._stream(op, body, access_key, region)
             if cbor_op:
                 return self._cbor(op, body, access_key, region)
             if service == "ec2" and op in EC2_PAGED:
@@ -232,6 +241,42 @@ def make_handler(front: Front):
                 token.text = f"front-{offset + max_results}"
             ET.register_namespace("", ns)
             return self._send(200, headers, ET.tostring(root, encoding="utf-8"))
+
+        def _stream(self, op: str, body: bytes, access_key: str, region: str) -> None:
+            """The metric-stream stand-in: same wire format as _cbor, state in memory."""
+            params = cbor2.loads(body) if body else {}
+            key = (access_key, region)
+            with front.lock:
+                streams = front.streams.setdefault(key, {})
+                name = params.get("Name") or params.get("ResourceARN", "").rsplit("/", 1)[-1]
+                arn = f"arn:aws:cloudwatch:{region}:123456789012:metric-stream/{name}"
+                result: dict = {}
+                if op == "PutMetricStream":
+                    tags = {t["Key"]: t["Value"] for t in params.get("Tags", [])}
+                    old = streams.get(name)
+                    streams[name] = {**params, "Arn": arn, "Tags": old["Tags"] if old else tags}
+                    result = {"Arn": arn}
+                elif op == "DeleteMetricStream":
+                    streams.pop(name, None)
+                elif op == "ListMetricStreams":
+                    result = {"Entries": [{"Name": n, "Arn": v["Arn"]} for n, v in streams.items()]}
+                elif name not in streams:
+                    payload = {"__type": "com.amazonaws.cloudwatch#ResourceNotFoundException", "message": name}
+                    headers = {"smithy-protocol": "rpc-v2-cbor", "Content-Type": "application/cbor"}
+                    return self._send(400, headers, cbor2.dumps(payload))
+                elif op == "GetMetricStream":
+                    st = streams[name]
+                    result = {k: st[k] for k in ("Arn", "Name", "FirehoseArn", "RoleArn", "OutputFormat") if k in st}
+                    result["IncludeFilters"] = st.get("IncludeFilters", [])
+                elif op == "ListTagsForResource":
+                    result = {"Tags": [{"Key": k, "Value": v} for k, v in streams[name]["Tags"].items()]}
+                elif op == "TagResource":
+                    streams[name]["Tags"].update({t["Key"]: t["Value"] for t in params.get("Tags", [])})
+                elif op == "UntagResource":
+                    for k in params.get("TagKeys", []):
+                        streams[name]["Tags"].pop(k, None)
+            headers = {"smithy-protocol": "rpc-v2-cbor", "Content-Type": "application/cbor"}
+            return self._send(200, headers, cbor2.dumps(result))
 
         def _cbor(self, op: str, body: bytes, access_key: str, region: str) -> None:
             if "gzip" in self.headers.get("Content-Encoding", ""):

@@ -1,0 +1,57 @@
+//! A monitor's CloudWatch metric stream: put (with tags kept in step) and delete.
+
+use aws_sdk_cloudwatch::types::{MetricStreamFilter, MetricStreamOutputFormat, Tag};
+
+use super::{Aws, is_not_found, sdk_error};
+use crate::Error;
+use crate::plan::StreamDef;
+
+impl Aws {
+    /// Creates or updates the stream, then makes its tags exactly the planned ones (tags in
+    /// PutMetricStream apply only when it creates the stream).
+    pub async fn put_stream(&self, s: &StreamDef) -> Result<(), Error> {
+        let filter = MetricStreamFilter::builder()
+            .namespace(&s.namespace)
+            .set_metric_names(Some(s.metric_names.clone()))
+            .build();
+        let tags = s
+            .tags
+            .iter()
+            .map(|(k, v)| Tag::builder().key(k).value(v).build())
+            .collect();
+        let out = self
+            .cloudwatch
+            .put_metric_stream()
+            .name(&s.name)
+            .firehose_arn(&s.firehose_arn)
+            .role_arn(&s.role_arn)
+            .output_format(MetricStreamOutputFormat::from(s.output_format.as_str()))
+            .include_filters(filter)
+            .set_tags(Some(tags))
+            .send()
+            .await
+            .map_err(|e| sdk_error("cloudwatch:PutMetricStream", e))?;
+        match out.arn() {
+            Some(arn) => self.sync_tags(arn, &s.tags).await,
+            None => Err(Error::Aws {
+                call: "cloudwatch:PutMetricStream",
+                message: "no stream ARN in the answer".to_string(),
+            }),
+        }
+    }
+
+    /// Deletes the stream; one already gone counts as deleted.
+    pub async fn delete_stream(&self, name: &str) -> Result<(), Error> {
+        match self
+            .cloudwatch
+            .delete_metric_stream()
+            .name(name)
+            .send()
+            .await
+        {
+            Ok(_) => Ok(()),
+            Err(e) if is_not_found(&e) => Ok(()),
+            Err(e) => Err(sdk_error("cloudwatch:DeleteMetricStream", e)),
+        }
+    }
+}

@@ -1,0 +1,66 @@
+//! Days until a pool's free addresses run out, from how fast its used addresses grew (pure).
+//!
+//! A least-squares line through the last days of `UsedAddresses`: when it rises, the days
+//! until it has eaten today's free addresses; when it is flat or falling, no estimate at all
+//! (an "infinite" value would only clutter graphs and alarms).
+
+/// How far back the trend looks.
+pub const WINDOW_DAYS: u64 = 7;
+const SECONDS_PER_DAY: f64 = 86_400.0;
+
+/// The slope of `(unix seconds, used addresses)` points, in addresses per day; `None` with
+/// fewer than two distinct times.
+pub fn growth_per_day(points: &[(f64, f64)]) -> Option<f64> {
+    if points.len() < 2 {
+        return None;
+    }
+    // Times relative to the first point keep the sums well inside f64's precision.
+    let t0 = points[0].0;
+    let n = points.len() as f64;
+    let mean_t = points.iter().map(|(t, _)| t - t0).sum::<f64>() / n;
+    let mean_v = points.iter().map(|(_, v)| v).sum::<f64>() / n;
+    let (mut sxx, mut sxy) = (0.0, 0.0);
+    for (t, v) in points {
+        let dt = t - t0 - mean_t;
+        sxx += dt * dt;
+        sxy += dt * (v - mean_v);
+    }
+    (sxx > 0.0).then(|| sxy / sxx * SECONDS_PER_DAY)
+}
+
+/// Days until `free_now` addresses are used up at the fitted growth; `None` unless usage grows.
+pub fn days_to_exhaustion(points: &[(f64, f64)], free_now: u64) -> Option<f64> {
+    let growth = growth_per_day(points)?;
+    (growth > 0.0 && growth.is_finite()).then(|| free_now as f64 / growth)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn steady_growth_gives_free_over_rate() {
+        // 100 addresses a day for a week, sampled hourly.
+        let points: Vec<(f64, f64)> = (0..=168)
+            .map(|h| (1.7e9 + h as f64 * 3600.0, 1000.0 + h as f64 * 100.0 / 24.0))
+            .collect();
+        let days = days_to_exhaustion(&points, 350).unwrap();
+        assert!((days - 3.5).abs() < 1e-9, "{days}");
+    }
+
+    #[test]
+    fn flat_shrinking_and_single_points_give_nothing() {
+        let flat: Vec<(f64, f64)> = (0..10).map(|i| (i as f64 * 300.0, 42.0)).collect();
+        assert_eq!(days_to_exhaustion(&flat, 100), None);
+        let shrinking: Vec<(f64, f64)> = (0..10)
+            .map(|i| (i as f64 * 300.0, 500.0 - i as f64))
+            .collect();
+        assert_eq!(days_to_exhaustion(&shrinking, 100), None);
+        assert_eq!(days_to_exhaustion(&[(0.0, 1.0)], 100), None);
+        assert_eq!(
+            days_to_exhaustion(&[(5.0, 1.0), (5.0, 9.0)], 100),
+            None,
+            "no time passed"
+        );
+    }
+}
