@@ -3,8 +3,9 @@
 Starts a local AWS (moto behind the test bed's CBOR front) and a local endpoint standing in
 for CloudFormation's ResponseURL, builds a small EKS-like estate, then drives the real binary:
 a CloudFormation Create through `cidrwatch invoke`, ticks fed the schedule's own input while
-ENIs fill a node subnet (metrics read back from the local CloudWatch), `cidrwatch report`,
-an in-place Update, a bad Update, and Delete. After each step it prints what is there.
+ENIs fill a node subnet (metrics read back from the local CloudWatch), `cidrwatch report`, an
+alarm event and the notification SNS delivered to a queue and a chat webhook, an in-place
+Update, a bad Update, and Delete. After each step it prints what is there.
 
 Usage: python scripts/demo.py PATH/TO/cidrwatch
 """
@@ -48,12 +49,20 @@ class Responses:
 
     def __init__(self) -> None:
         self.bodies: list[dict] = []
+        self.posts: list[dict] = []  # SNS deliveries to the stand-in chat webhook
         outer = self
 
         class Handler(BaseHTTPRequestHandler):
             def do_PUT(self):  # noqa: N802
                 body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
                 outer.bodies.append(json.loads(body))
+                self.send_response(200)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def do_POST(self):  # noqa: N802
+                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                outer.posts.append(json.loads(body))
                 self.send_response(200)
                 self.send_header("Content-Length", "0")
                 self.end_headers()
@@ -127,7 +136,7 @@ def show(endpoint: str, monitor_id: str) -> None:
 
 def clients(endpoint: str):
     kwargs = dict(region_name="us-east-1", endpoint_url=endpoint, aws_access_key_id="demo", aws_secret_access_key="demo")
-    return boto3.client("ec2", **kwargs), boto3.client("cloudwatch", **kwargs), boto3.client("scheduler", **kwargs)
+    return tuple(boto3.client(name, **kwargs) for name in ["ec2", "cloudwatch", "scheduler", "sns", "sqs"])
 
 
 TAG = {"Key": "kubernetes.io/cluster/prod", "Value": "shared"}
@@ -184,14 +193,21 @@ def main() -> None:
         boto3.client(
             "scheduler", region_name="us-east-1", endpoint_url=endpoint, aws_access_key_id="demo", aws_secret_access_key="demo"
         ).create_schedule_group(Name="cidrwatch")
-        ec2, cw, scheduler = clients(endpoint)
-        step("Building an EKS-like estate in the local EC2")
+        ec2, cw, scheduler, sns, sqs = clients(endpoint)
+        step("Building an EKS-like estate in the local EC2, and an SNS topic with two subscribers")
         subnets = build_estate(ec2)
+        topic = sns.create_topic(Name="network-alerts")["TopicArn"]
+        queue = sqs.create_queue(QueueName="network-alerts")["QueueUrl"]
+        sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint="arn:aws:sqs:us-east-1:123456789012:network-alerts")
+        webhook = responses.url.split("/response")[0] + "/chat-webhook"
+        sns.subscribe(TopicArn=topic, Protocol="http", Endpoint=webhook)
+        print(f"    topic {topic}: an SQS queue and a chat webhook at {webhook}")
 
         create = json.loads((ROOT / "tests/fixtures/create.json").read_text())
         create["ResponseURL"] = responses.url
         props = create["ResourceProperties"]
         props["Select"] = {"Tags": {TAG["Key"]: TAG["Value"]}}
+        props.update(Notify="detailed", AlarmTopicArns=[topic], Dashboard="true")
 
         step(f"Create: a Custom::CidrMonitor for pool {props['PoolName']} ({props['Schedule']}, Notify {props['Notify']})")
         body = invoke(binary, endpoint, create, responses)
@@ -217,6 +233,28 @@ def main() -> None:
             limit = float(props["Thresholds"]["SubnetCriticalPercent"])
             if top["utilization"] >= limit:
                 print(f"    MaxSubnetUtilization >= {limit:g}: the -subnet-critical alarm fires on CloudWatch's next evaluation")
+
+        step(f"CloudWatch moves {monitor_id}-subnet-critical to ALARM and invokes the function")
+        alarm = json.loads((ROOT / "tests/fixtures/alarm.json").read_text())
+        name = f"{monitor_id}-subnet-critical"
+        alarm["alarmData"]["alarmName"] = name
+        alarm["alarmArn"] = f"arn:aws:cloudwatch:us-east-1:123456789012:alarm:{name}"
+        run = run_event(binary, endpoint, alarm)
+        if run.returncode != 0:
+            sys.exit(f"alarm handling failed:\n{run.stderr}")
+        print(f"    published to {json.loads(run.stdout)['published']}")
+        for m in sqs.receive_message(QueueUrl=queue, MaxNumberOfMessages=10).get("Messages", []):
+            envelope = json.loads(m["Body"])
+            attrs = {k: v["Value"] for k, v in envelope.get("MessageAttributes", {}).items()}
+            payload = json.loads(envelope["Message"])
+            t = payload["report"]["totals"]
+            print(f"    SQS got the report JSON: attributes {attrs}; used {t['used']}/{t['usable']}, "
+                  f"fullest {payload['report']['subnets'][0]['cidr']}")
+        for post in responses.posts:
+            q = json.loads(post["Message"])
+            print(f"    the chat webhook got an Amazon Q notification: {q['content']['title']}")
+            for line in q["content"]["description"].splitlines():
+                print(f"      {line}")
 
         step("cidrwatch report: the same engine at the terminal")
         run = subprocess.run([binary, "report", "--tag", f"{TAG['Key']}={TAG['Value']}", "--pool", "eks-prod"],

@@ -6,12 +6,16 @@
 
 /// How far back the trend looks.
 pub const WINDOW_DAYS: u64 = 7;
+/// Less history than this says nothing about a week: a new monitor waits for it.
+pub const MIN_POINTS: usize = 3;
+pub const MIN_SPAN_SECONDS: f64 = 3600.0;
 const SECONDS_PER_DAY: f64 = 86_400.0;
 
-/// The slope of `(unix seconds, used addresses)` points, in addresses per day; `None` with
-/// fewer than two distinct times.
+/// The slope of `(unix seconds, used addresses)` points (oldest first), in addresses per
+/// day; `None` with fewer than [`MIN_POINTS`] points or less than [`MIN_SPAN_SECONDS`] of time.
 pub fn growth_per_day(points: &[(f64, f64)]) -> Option<f64> {
-    if points.len() < 2 {
+    let (first, last) = (points.first()?, points.last()?);
+    if points.len() < MIN_POINTS || last.0 - first.0 < MIN_SPAN_SECONDS {
         return None;
     }
     // Times relative to the first point keep the sums well inside f64's precision.
@@ -50,9 +54,9 @@ mod tests {
 
     #[test]
     fn flat_shrinking_and_single_points_give_nothing() {
-        let flat: Vec<(f64, f64)> = (0..10).map(|i| (i as f64 * 300.0, 42.0)).collect();
+        let flat: Vec<(f64, f64)> = (0..20).map(|i| (i as f64 * 300.0, 42.0)).collect();
         assert_eq!(days_to_exhaustion(&flat, 100), None);
-        let shrinking: Vec<(f64, f64)> = (0..10)
+        let shrinking: Vec<(f64, f64)> = (0..20)
             .map(|i| (i as f64 * 300.0, 500.0 - i as f64))
             .collect();
         assert_eq!(days_to_exhaustion(&shrinking, 100), None);
@@ -61,6 +65,31 @@ mod tests {
             days_to_exhaustion(&[(5.0, 1.0), (5.0, 9.0)], 100),
             None,
             "no time passed"
+        );
+    }
+
+    #[test]
+    fn minutes_of_history_say_nothing_about_a_week() {
+        let minutes: Vec<(f64, f64)> = (0..30)
+            .map(|i| (i as f64 * 60.0, 100.0 + i as f64 * 5.0))
+            .collect();
+        assert_eq!(
+            days_to_exhaustion(&minutes, 1000),
+            None,
+            "29 minutes of fast growth"
+        );
+        let hour: Vec<(f64, f64)> = (0..=12)
+            .map(|i| (i as f64 * 300.0, 100.0 + i as f64))
+            .collect();
+        assert!(
+            days_to_exhaustion(&hour, 1000).is_some(),
+            "an hour is enough"
+        );
+        let two = [(0.0, 1.0), (7200.0, 9.0)];
+        assert_eq!(
+            days_to_exhaustion(&two, 1000),
+            None,
+            "two points are not a trend"
         );
     }
 }
