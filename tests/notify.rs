@@ -10,34 +10,10 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use aws_sdk_cloudwatch::primitives::DateTime;
 use aws_sdk_cloudwatch::types::{Dimension, MetricDatum};
 use serde_json::{Value, json};
-use support::estate::{self, Builder, OWN, TAG_KEY, TAG_VALUE};
+use support::estate::{self, OWN, TAG_KEY, TAG_VALUE};
 use support::*;
 
 const NS: &str = "CidrWatch";
-
-/// A VPC of six tagged subnets, three of them partly full, one untagged.
-async fn small_estate(bed: &Bed) -> estate::Estate {
-    let sdk = bed.sdk().await;
-    let mut e = estate::Estate::default();
-    let mut b = Builder::new(&sdk, OWN, "us-east-1", &mut e);
-    let vpc = b.vpc(&["10.0.0.0/16"]).await;
-    let mut ids = Vec::new();
-    for c in [
-        "10.0.0.0/24",
-        "10.0.1.0/24",
-        "10.0.2.0/26",
-        "10.0.3.0/24",
-        "10.0.4.0/28",
-        "10.0.8.0/22",
-    ] {
-        ids.push(b.subnet(&vpc, c, true).await);
-    }
-    b.subnet(&vpc, "10.0.100.0/24", false).await;
-    b.fill(&ids[0], 200).await;
-    b.fill(&ids[2], 50).await;
-    b.fill(&ids[4], 5).await;
-    e
-}
 
 /// (subnet id, utilization) of the estate's selected subnets, fullest first (ties: fewer free
 /// addresses first, then id), as the test computes them.
@@ -146,7 +122,7 @@ async fn create_monitor(app: &cidrwatch::app::App, cfn: &Loopback, topic: &str) 
 #[tokio::test]
 async fn an_alarm_reaches_sqs_and_a_chat_endpoint_with_the_estates_numbers() {
     let Stack { bed, app, cfn } = Stack::start().await;
-    let estate = small_estate(&bed).await;
+    let estate = estate::small(&bed.sdk().await).await;
     let subs = subscribe(&bed).await;
     let id = create_monitor(&app, &cfn, &subs.topic).await;
 
@@ -228,7 +204,7 @@ async fn an_alarm_reaches_sqs_and_a_chat_endpoint_with_the_estates_numbers() {
 #[tokio::test]
 async fn recovery_sends_a_short_ok_message() {
     let Stack { bed, app, cfn } = Stack::start().await;
-    let _estate = small_estate(&bed).await;
+    let _estate = estate::small(&bed.sdk().await).await;
     let subs = subscribe(&bed).await;
     let id = create_monitor(&app, &cfn, &subs.topic).await;
     app.handle(alarm_event(&id, "subnet-critical", "OK"), &invocation(60))
@@ -329,7 +305,7 @@ fn slope_per_day(points: &[(f64, f64)]) -> f64 {
 #[tokio::test]
 async fn days_to_exhaustion_follows_the_fed_history() {
     let bed = Bed::start();
-    let estate = small_estate(&bed).await;
+    let estate = estate::small(&bed.sdk().await).await;
     let app = bed.app().await;
     let want = estate.expected(&[OWN], &["us-east-1"]);
     let used_now = want.used as f64;

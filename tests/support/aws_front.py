@@ -18,8 +18,9 @@ spoken since Dec 2025. This front listens on a loopback port and:
 - repairs one moto bug: IPv6-only subnets report availableIpAddressCount as 2^64-5, which
   no SDK can read as EC2's 32-bit Integer; EC2 reports 0 for them, and so does the front;
 - injects faults: POST /__front/faults with a JSON list of
-  {"op": "sts:AssumeRole", "contains": "222222222222", "status": 403, "code": "AccessDenied",
-   "times": null, "hang": 0} makes matching requests fail (or hang for `hang` seconds).
+  {"op": "sts:AssumeRole", "contains": "222222222222", "region": "eu-west-1", "status": 403,
+   "code": "AccessDenied", "times": null, "hang": 0} makes matching requests (op, and when
+  given, body substring and signing region) fail, or hang for `hang` seconds first.
 
 Usage: python aws_front.py  ->  prints "READY <port>" and serves until stdin closes.
 """
@@ -94,11 +95,13 @@ class Front:
         self.faults: list[dict] = []
         self.streams: dict = {}
 
-    def fault_for(self, op: str, body: bytes) -> dict | None:
+    def fault_for(self, op: str, body: bytes, region: str) -> dict | None:
         """The first scripted fault matching this request, used up by one if limited."""
         with self.lock:
             for f in self.faults:
                 if f.get("op") != op or f.get("contains", "").encode() not in body:
+                    continue
+                if f.get("region") not in (None, region):
                     continue
                 if f.get("times") is not None:
                     if f["times"] <= 0:
@@ -189,7 +192,7 @@ def make_handler(front: Front):
             cbor_op = CBOR_PATH.match(path) if self.command == "POST" else None
             op = cbor_op.group(1) if cbor_op else operation_name(self.command, path, self.headers, body, service)
             front.count(f"{service}:{op}")
-            fault = front.fault_for(f"{service}:{op}", body)
+            fault = front.fault_for(f"{service}:{op}", body, region)
             if fault:
                 return self._fault(fault, service, bool(cbor_op))
             if cbor_op and (op in STREAM_OPS or (op in TAG_OPS and b":metric-stream/" in body)):

@@ -436,6 +436,30 @@ pub async fn build(own: &SdkConfig, other: &SdkConfig) -> Estate {
     estate
 }
 
+/// A VPC of six tagged subnets in the own account's us-east-1, three of them partly full,
+/// and one untagged.
+pub async fn small(sdk: &SdkConfig) -> Estate {
+    let mut e = Estate::default();
+    let mut b = Builder::new(sdk, OWN, "us-east-1", &mut e);
+    let vpc = b.vpc(&["10.0.0.0/16"]).await;
+    let mut ids = Vec::new();
+    for c in [
+        "10.0.0.0/24",
+        "10.0.1.0/24",
+        "10.0.2.0/26",
+        "10.0.3.0/24",
+        "10.0.4.0/28",
+        "10.0.8.0/22",
+    ] {
+        ids.push(b.subnet(&vpc, c, true).await);
+    }
+    b.subnet(&vpc, "10.0.100.0/24", false).await;
+    b.fill(&ids[0], 200).await;
+    b.fill(&ids[2], 50).await;
+    b.fill(&ids[4], 5).await;
+    e
+}
+
 /// The SDK configuration acting in `account` through the member role, as cidrwatch would.
 pub async fn assumed(sdk: &SdkConfig, account: &str) -> SdkConfig {
     let provider =

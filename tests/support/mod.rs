@@ -78,7 +78,12 @@ impl Bed {
 
     /// The provider app on this bed, with the schedule group the provider stack would make.
     pub async fn app(&self) -> App {
-        let sdk = self.sdk().await;
+        self.app_on(&self.sdk().await).await
+    }
+
+    /// The same with another SDK configuration for the app (shorter timeouts, say).
+    pub async fn app_on(&self, sdk: &SdkConfig) -> App {
+        let sdk = sdk.clone();
         let scheduler = aws_sdk_scheduler::Client::new(&sdk);
         let made = scheduler.create_schedule_group().name(GROUP).send().await;
         if let Err(e) = made {
