@@ -6,11 +6,13 @@ VENV := .venv
 PY := $(VENV)/bin/python
 TEST_TOOLS := $(VENV)/.test-tools
 PACKAGE_TOOLS := $(VENV)/.package-tools
+IAC_VENV := .venv-iac
+IAC_TOOLS := $(IAC_VENV)/.iac-tools
 # cargo-lambda and zig come from the venv; put it first on PATH for the Lambda build.
 VENV_PATH := PATH="$(CURDIR)/$(VENV)/bin:$$PATH"
 ZIP := target/lambda/cidrwatch/bootstrap.zip
 
-.PHONY: test lint unit demo package lambda-smoke clean-venv
+.PHONY: test lint iac demo package lambda-smoke clean-venv
 
 $(VENV)/bin/python:
 	python3 -m venv $(VENV)
@@ -20,18 +22,30 @@ $(TEST_TOOLS): tests/support/requirements.txt | $(VENV)/bin/python
 	$(VENV)/bin/pip install --quiet --disable-pip-version-check -r tests/support/requirements.txt
 	touch $@
 
+$(IAC_TOOLS): scripts/requirements-iac.txt
+	python3 -m venv $(IAC_VENV)
+	$(IAC_VENV)/bin/pip install --quiet --disable-pip-version-check -r scripts/requirements-iac.txt
+	touch $@
+
 $(PACKAGE_TOOLS): scripts/requirements-package.txt | $(VENV)/bin/python
 	$(VENV)/bin/pip install --quiet --disable-pip-version-check -r scripts/requirements-package.txt
 	touch $@
 
-## Every test: unit, integration against moto, the binary as a Lambda, then fmt and clippy.
+## Every test: unit, integration against moto, the binary as a Lambda; fmt and clippy; the
+## CloudFormation templates (cfn-lint, checkov) and the Terraform example (parsed).
 test: $(TEST_TOOLS)
 	cargo test
 	$(MAKE) lint
+	$(MAKE) iac
 
 lint:
 	cargo fmt --check
 	cargo clippy --all-targets -- -D warnings
+
+iac: $(IAC_TOOLS)
+	$(IAC_VENV)/bin/cfn-lint cfn/*.yaml cfn/examples/*.yaml
+	$(IAC_VENV)/bin/checkov -d cfn --framework cloudformation --quiet --compact --skip-download
+	$(IAC_VENV)/bin/python tests/iac/check_terraform.py
 
 ## The provider lifecycle on a local moto, step by step.
 demo: $(TEST_TOOLS)
@@ -50,4 +64,4 @@ lambda-smoke: package $(TEST_TOOLS)
 		cargo test --test binary the_binary_serves_a_create_as_a_lambda
 
 clean-venv:
-	rm -rf $(VENV)
+	rm -rf $(VENV) $(IAC_VENV)
