@@ -12,7 +12,7 @@ IAC_TOOLS := $(IAC_VENV)/.iac-tools
 VENV_PATH := PATH="$(CURDIR)/$(VENV)/bin:$$PATH"
 ZIP := target/lambda/cidrwatch/bootstrap.zip
 
-.PHONY: test lint iac demo package lambda-smoke clean-venv
+.PHONY: test lint iac cdk demo package lambda-smoke clean-venv
 
 $(VENV)/bin/python:
 	python3 -m venv $(VENV)
@@ -32,11 +32,13 @@ $(PACKAGE_TOOLS): scripts/requirements-package.txt | $(VENV)/bin/python
 	touch $@
 
 ## Every test: unit, integration against moto, the binary as a Lambda; fmt and clippy; the
-## CloudFormation templates (cfn-lint, checkov) and the Terraform example (parsed).
+## CloudFormation templates (cfn-lint, checkov), the Terraform example (parsed), and the CDK
+## example (Jest, then cfn-lint on what it synthesizes).
 test: $(TEST_TOOLS)
 	cargo test
 	$(MAKE) lint
 	$(MAKE) iac
+	$(MAKE) cdk
 
 lint:
 	cargo fmt --check
@@ -46,6 +48,10 @@ iac: $(IAC_TOOLS)
 	$(IAC_VENV)/bin/cfn-lint cfn/*.yaml cfn/examples/*.yaml
 	$(IAC_VENV)/bin/checkov -d cfn --framework cloudformation --quiet --compact --skip-download
 	$(IAC_VENV)/bin/python tests/iac/check_terraform.py
+
+cdk: $(IAC_TOOLS)
+	cd cdk-example && npm ci --no-audit --no-fund && npm test && npm run synth
+	$(IAC_VENV)/bin/cfn-lint cdk-example/cdk.out/CidrwatchMonitors.template.json
 
 ## The provider lifecycle on a local moto, step by step.
 demo: $(TEST_TOOLS)
