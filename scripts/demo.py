@@ -132,6 +132,8 @@ def show(endpoint: str, monitor_id: str) -> None:
         print(f"      tick input: pool {tick['monitor']['PoolName']}, {len(full['Target']['Input'])} bytes")
     if not schedules:
         print("    no schedules")
+    dashboards = [d["DashboardName"] for d in cw.list_dashboards(DashboardNamePrefix=monitor_id)["DashboardEntries"]]
+    print(f"    dashboards: {', '.join(dashboards) if dashboards else 'none'}")
 
 
 def clients(endpoint: str):

@@ -186,6 +186,21 @@ impl Bed {
             .and_then(|r| r.values().first().copied())
     }
 
+    /// Asserts that `pool`'s published UsedAddresses and SubnetCount are the estate's.
+    pub async fn assert_published(&self, namespace: &str, pool: &str, want: &estate::Expected) {
+        let dims = [("Pool", pool)];
+        assert_eq!(
+            self.metric(namespace, "UsedAddresses", &dims).await,
+            Some(want.used as f64),
+            "{pool}: UsedAddresses"
+        );
+        assert_eq!(
+            self.metric(namespace, "SubnetCount", &dims).await,
+            Some(want.subnet_count as f64),
+            "{pool}: SubnetCount"
+        );
+    }
+
     /// Scripts faults in the front (see aws_front.py).
     pub async fn faults(&self, faults: Value) {
         reqwest::Client::new()
