@@ -6,14 +6,13 @@ use serde_json::{Value, json};
 use crate::Error;
 use crate::aws::Aws;
 use crate::event::Alarm;
-use crate::notify::{self, AlarmFacts};
+use crate::notify;
 use crate::plan::AlarmKind;
 use crate::provider::Settings;
 use crate::spec;
 use crate::tick;
 
 pub async fn run(aws: &Aws, settings: &Settings, alarm: &Alarm) -> Result<Value, Error> {
-    let facts = AlarmFacts::from_event(&alarm.raw);
     let (id, kind) = AlarmKind::monitor_of(&alarm.alarm_name).ok_or_else(|| {
         Error::Event(format!(
             "alarm {:?} is not a cidrwatch monitor's",
@@ -48,7 +47,7 @@ pub async fn run(aws: &Aws, settings: &Settings, alarm: &Alarm) -> Result<Value,
         Ok(&report)
     };
     let dashboard = spec.dashboard.then_some(id.as_str());
-    let message = notify::compose(&facts, kind, &spec, scan, dashboard);
+    let message = notify::compose(alarm, kind, &spec, scan, dashboard);
 
     let mut published = Vec::new();
     let mut failures = Vec::new();
@@ -67,8 +66,8 @@ pub async fn run(aws: &Aws, settings: &Settings, alarm: &Alarm) -> Result<Value,
             message: failures.join("; "),
         });
     }
-    tracing::info!(alarm = %alarm.alarm_name, state = %facts.state, topics = published.len(), "notified");
+    tracing::info!(alarm = %alarm.alarm_name, state = %alarm.state, topics = published.len(), "notified");
     Ok(
-        json!({"alarm": alarm.alarm_name, "state": facts.state, "published": published, "failed": failures}),
+        json!({"alarm": alarm.alarm_name, "state": alarm.state, "published": published, "failed": failures}),
     )
 }

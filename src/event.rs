@@ -24,13 +24,18 @@ pub struct Tick {
     pub monitor: Value,
 }
 
-/// A CloudWatch alarm state change delivered by an alarm's Lambda action.
-#[derive(Debug, PartialEq)]
+/// A CloudWatch alarm state change delivered by an alarm's Lambda action: what it says,
+/// which is all a notification has when a fresh scan fails.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
 pub struct Alarm {
-    pub alarm_arn: String,
     pub alarm_name: String,
+    pub alarm_arn: String,
     pub state: String,
-    pub raw: Value,
+    pub previous_state: String,
+    pub reason: String,
+    pub time: String,
+    pub region: String,
+    pub account: String,
 }
 
 pub fn classify(payload: Value) -> Result<Event, Error> {
@@ -43,7 +48,7 @@ pub fn classify(payload: Value) -> Result<Event, Error> {
     if payload.get("source").and_then(Value::as_str) == Some("aws.cloudwatch")
         && payload.get("alarmData").is_some()
     {
-        return Ok(Event::Alarm(alarm(payload)));
+        return Ok(Event::Alarm(alarm(&payload)));
     }
     if is_sns(&payload) {
         let sns: SnsEvent = serde_json::from_value(payload)
@@ -113,7 +118,7 @@ fn tick(payload: Value) -> Result<Event, Error> {
     Ok(Event::Tick(Tick { id, monitor }))
 }
 
-fn alarm(payload: Value) -> Alarm {
+fn alarm(payload: &Value) -> Alarm {
     let text = |ptr: &str| {
         payload
             .pointer(ptr)
@@ -122,10 +127,14 @@ fn alarm(payload: Value) -> Alarm {
             .to_string()
     };
     Alarm {
-        alarm_arn: text("/alarmArn"),
         alarm_name: text("/alarmData/alarmName"),
+        alarm_arn: text("/alarmArn"),
         state: text("/alarmData/state/value"),
-        raw: payload,
+        previous_state: text("/alarmData/previousState/value"),
+        reason: text("/alarmData/state/reason"),
+        time: text("/time"),
+        region: text("/region"),
+        account: text("/accountId"),
     }
 }
 

@@ -6,9 +6,9 @@
 //! JSON for `sqs` and `lambda`. Message attributes `pool`, `severity` and `state` let
 //! subscription filter policies pick what they want.
 
-use serde::Serialize;
 use serde_json::{Value, json};
 
+use crate::event::Alarm;
 use crate::plan::AlarmKind;
 use crate::spec::MonitorSpec;
 use crate::usage::pool::Report;
@@ -17,40 +17,6 @@ use crate::usage::pool::Report;
 const REPORT_BYTES_MAX: usize = 90_000;
 /// Subnets listed in texts.
 const FULLEST: usize = 10;
-
-/// What the alarm event itself says: enough for a message even when a scan fails.
-#[derive(Clone, Debug, PartialEq, Serialize)]
-pub struct AlarmFacts {
-    pub alarm_name: String,
-    pub alarm_arn: String,
-    pub state: String,
-    pub previous_state: String,
-    pub reason: String,
-    pub time: String,
-    pub region: String,
-    pub account: String,
-}
-
-impl AlarmFacts {
-    pub fn from_event(raw: &Value) -> AlarmFacts {
-        let text = |ptr: &str| {
-            raw.pointer(ptr)
-                .and_then(Value::as_str)
-                .unwrap_or_default()
-                .to_string()
-        };
-        AlarmFacts {
-            alarm_name: text("/alarmData/alarmName"),
-            alarm_arn: text("/alarmArn"),
-            state: text("/alarmData/state/value"),
-            previous_state: text("/alarmData/previousState/value"),
-            reason: text("/alarmData/state/reason"),
-            time: text("/time"),
-            region: text("/region"),
-            account: text("/accountId"),
-        }
-    }
-}
 
 /// A message ready to publish.
 #[derive(Clone, Debug, PartialEq)]
@@ -149,7 +115,7 @@ fn bounded_report(report: &Report) -> Value {
 
 /// Composes the notification. `scan` is the fresh report, or why there is none.
 pub fn compose(
-    facts: &AlarmFacts,
+    facts: &Alarm,
     kind: AlarmKind,
     spec: &MonitorSpec,
     scan: Result<&Report, &str>,
@@ -314,8 +280,8 @@ mod tests {
         )
     }
 
-    fn facts(state: &str) -> AlarmFacts {
-        AlarmFacts {
+    fn facts(state: &str) -> Alarm {
+        Alarm {
             alarm_name: "cidrwatch-p-12345678-critical".into(),
             alarm_arn:
                 "arn:aws:cloudwatch:us-east-1:111111111111:alarm:cidrwatch-p-12345678-critical"

@@ -208,10 +208,16 @@ async fn apply(
     // The dashboard shows the alarms' status, so it follows them; both it and the stream
     // converge too: off in the spec means deleted (a no-op when there is none).
     let arns: Vec<String> = after.iter().map(|a| a.arn.clone()).collect();
-    match plan::dashboard(id, spec, &p.aws.region(), &arns) {
-        Some(d) => p.aws.put_dashboard(&d).await?,
-        None => p.aws.delete_dashboard(id).await?,
-    }
+    let dashboard_name = match plan::dashboard(id, spec, &p.aws.region(), &arns) {
+        Some(d) => {
+            p.aws.put_dashboard(&d).await?;
+            d.name
+        }
+        None => {
+            p.aws.delete_dashboard(id).await?;
+            String::new()
+        }
+    };
     match plan::stream(id, spec) {
         Some(s) => p.aws.put_stream(&s).await?,
         None => p.aws.delete_stream(id).await?,
@@ -234,14 +240,7 @@ async fn apply(
         ("PoolName".to_string(), spec.pool_name.clone()),
         ("Namespace".to_string(), spec.namespace.clone()),
         ("ScheduleName".to_string(), plan.schedule.name.clone()),
-        (
-            "DashboardName".to_string(),
-            if spec.dashboard {
-                id.to_string()
-            } else {
-                String::new()
-            },
-        ),
+        ("DashboardName".to_string(), dashboard_name),
         ("AlarmNames".to_string(), names.join(",")),
         ("WarningAlarmArn".to_string(), arn(AlarmKind::Warning)?),
         ("CriticalAlarmArn".to_string(), arn(AlarmKind::Critical)?),
