@@ -6,7 +6,7 @@ use aws_sdk_cloudwatch::types::{
     AlarmType, ComparisonOperator, Dimension, Statistic as SdkStatistic, Tag,
 };
 
-use super::{Aws, sdk_error};
+use super::{Aws, deleted, sdk_error};
 use crate::Error;
 use crate::plan::{AlarmDef, AlarmKind, Comparison, MissingData, Statistic};
 
@@ -153,13 +153,7 @@ impl Aws {
                 .set_alarm_names(Some(batch.to_vec()))
                 .send()
                 .await;
-            match result {
-                Ok(_) => {}
-                Err(e)
-                    if e.as_service_error()
-                        .is_some_and(|e| e.is_resource_not_found()) => {}
-                Err(e) => return Err(sdk_error("cloudwatch:DeleteAlarms", e)),
-            }
+            deleted("cloudwatch:DeleteAlarms", result)?;
         }
         Ok(())
     }

@@ -1,6 +1,6 @@
 //! A monitor's CloudWatch dashboard: put and delete.
 
-use super::{Aws, is_not_found, sdk_error};
+use super::{Aws, deleted, sdk_error};
 use crate::Error;
 use crate::plan::DashboardDef;
 
@@ -32,16 +32,12 @@ impl Aws {
 
     /// Deletes the dashboard; one already gone counts as deleted.
     pub async fn delete_dashboard(&self, name: &str) -> Result<(), Error> {
-        match self
+        let result = self
             .cloudwatch
             .delete_dashboards()
             .dashboard_names(name)
             .send()
-            .await
-        {
-            Ok(_) => Ok(()),
-            Err(e) if is_not_found(&e) => Ok(()),
-            Err(e) => Err(sdk_error("cloudwatch:DeleteDashboards", e)),
-        }
+            .await;
+        deleted("cloudwatch:DeleteDashboards", result).map(drop)
     }
 }

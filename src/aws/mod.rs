@@ -71,6 +71,19 @@ pub(crate) fn is_not_found<E: ProvideErrorMetadata>(err: &E) -> bool {
     )
 }
 
+/// A delete's outcome: `true` when it deleted, `false` when the resource was already gone
+/// (deleted all the same), an error otherwise.
+pub(crate) fn deleted<T, E>(call: &'static str, result: Result<T, E>) -> Result<bool, Error>
+where
+    E: ProvideErrorMetadata + std::error::Error,
+{
+    match result {
+        Ok(_) => Ok(true),
+        Err(e) if is_not_found(&e) => Ok(false),
+        Err(e) => Err(sdk_error(call, e)),
+    }
+}
+
 /// An SDK error as "Code: message" when the service said so, else its whole chain.
 pub(crate) fn sdk_error<E>(call: &'static str, err: E) -> Error
 where

@@ -5,7 +5,7 @@ use aws_sdk_scheduler::types::{
     FlexibleTimeWindow, FlexibleTimeWindowMode, RetryPolicy, ScheduleState, Target,
 };
 
-use super::{Aws, sdk_error};
+use super::{Aws, deleted, sdk_error};
 use crate::Error;
 use crate::plan::ScheduleDef;
 
@@ -95,22 +95,13 @@ impl Aws {
 
     /// Deletes the schedule; returns false when it was already gone.
     pub async fn delete_schedule(&self, group: &str, name: &str) -> Result<bool, Error> {
-        match self
+        let result = self
             .scheduler
             .delete_schedule()
             .group_name(group)
             .name(name)
             .send()
-            .await
-        {
-            Ok(_) => Ok(true),
-            Err(e)
-                if e.as_service_error()
-                    .is_some_and(|e| e.is_resource_not_found_exception()) =>
-            {
-                Ok(false)
-            }
-            Err(e) => Err(sdk_error("scheduler:DeleteSchedule", e)),
-        }
+            .await;
+        deleted("scheduler:DeleteSchedule", result)
     }
 }

@@ -2,7 +2,7 @@
 
 use aws_sdk_cloudwatch::types::{MetricStreamFilter, MetricStreamOutputFormat, Tag};
 
-use super::{Aws, is_not_found, sdk_error};
+use super::{Aws, deleted, sdk_error};
 use crate::Error;
 use crate::plan::StreamDef;
 
@@ -42,16 +42,12 @@ impl Aws {
 
     /// Deletes the stream; one already gone counts as deleted.
     pub async fn delete_stream(&self, name: &str) -> Result<(), Error> {
-        match self
+        let result = self
             .cloudwatch
             .delete_metric_stream()
             .name(name)
             .send()
-            .await
-        {
-            Ok(_) => Ok(()),
-            Err(e) if is_not_found(&e) => Ok(()),
-            Err(e) => Err(sdk_error("cloudwatch:DeleteMetricStream", e)),
-        }
+            .await;
+        deleted("cloudwatch:DeleteMetricStream", result).map(drop)
     }
 }
