@@ -18,6 +18,13 @@ pub struct ExistingAlarm {
     pub arn: String,
 }
 
+/// Our (key, value) tags as CloudWatch's, for alarms and metric streams alike.
+pub(super) fn cloudwatch_tags(tags: &[(String, String)]) -> Vec<Tag> {
+    tags.iter()
+        .map(|(k, v)| Tag::builder().key(k).value(v).build())
+        .collect()
+}
+
 /// DeleteAlarms takes at most 100 names a call.
 const DELETE_BATCH: usize = 100;
 
@@ -54,11 +61,7 @@ impl Aws {
     /// Creates or overwrites an alarm. Tags given here apply only when it is created; see
     /// [`Aws::sync_tags`] for an existing one.
     pub async fn put_alarm(&self, a: &AlarmDef) -> Result<(), Error> {
-        let tags = a
-            .tags
-            .iter()
-            .map(|(k, v)| Tag::builder().key(k).value(v).build())
-            .collect();
+        let tags = cloudwatch_tags(&a.tags);
         self.cloudwatch
             .put_metric_alarm()
             .alarm_name(&a.name)
@@ -129,10 +132,7 @@ impl Aws {
             .iter()
             .any(|(k, v)| current.get(*k).map(String::as_str) != Some(*v));
         if changed {
-            let tags = desired
-                .iter()
-                .map(|(k, v)| Tag::builder().key(k).value(v).build())
-                .collect();
+            let tags = cloudwatch_tags(desired);
             self.cloudwatch
                 .tag_resource()
                 .resource_arn(arn)

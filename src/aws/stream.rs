@@ -1,7 +1,8 @@
 //! A monitor's CloudWatch metric stream: put (with tags kept in step) and delete.
 
-use aws_sdk_cloudwatch::types::{MetricStreamFilter, MetricStreamOutputFormat, Tag};
+use aws_sdk_cloudwatch::types::{MetricStreamFilter, MetricStreamOutputFormat};
 
+use super::alarms::cloudwatch_tags;
 use super::{Aws, deleted, sdk_error};
 use crate::Error;
 use crate::plan::StreamDef;
@@ -14,11 +15,7 @@ impl Aws {
             .namespace(&s.namespace)
             .set_metric_names(Some(s.metric_names.clone()))
             .build();
-        let tags = s
-            .tags
-            .iter()
-            .map(|(k, v)| Tag::builder().key(k).value(v).build())
-            .collect();
+        let tags = cloudwatch_tags(&s.tags);
         let out = self
             .cloudwatch
             .put_metric_stream()
