@@ -48,6 +48,31 @@ pub struct MonitorSpec {
     pub metric_stream: Option<MetricStream>,
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     pub tags: BTreeMap<String, String>,
+    /// Also read each subnet's `explicit` CIDR reservations for `FreePrefixes`. Opt-in:
+    /// EC2 answers that only per subnet, so it costs one call per subnet per tick.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub explicit_reservations: bool,
+}
+
+/// What a scan reads beyond subnets and VPCs, and so which calls a tick makes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Accounting {
+    /// Addresses only: `DescribeSubnets` and `DescribeVpcs`.
+    Addresses,
+    /// Also /28 blocks: plus `DescribeNetworkInterfaces`, ⌈ENIs/1000⌉ pages.
+    Prefixes,
+    /// Also `explicit` reservations: plus one `GetSubnetCidrReservations` per subnet.
+    PrefixesAndReservations,
+}
+
+impl MonitorSpec {
+    pub fn accounting(&self) -> Accounting {
+        match (self.thresholds.min_free_prefixes, self.explicit_reservations) {
+            (None, _) => Accounting::Addresses,
+            (Some(_), false) => Accounting::Prefixes,
+            (Some(_), true) => Accounting::PrefixesAndReservations,
+        }
+    }
 }
 
 /// Which subnets form the pool: AND across keys, OR within a list; empty selects every subnet.
@@ -242,6 +267,7 @@ const TOP_KEYS: &[&str] = &[
     "Dashboard",
     "MetricStream",
     "Tags",
+    "ExplicitReservations",
 ];
 const SELECT_KEYS: &[&str] = &[
     "VpcIds",
@@ -355,6 +381,18 @@ fn read_spec(c: &mut Check, properties: &Value) -> Option<MonitorSpec> {
         Some(v) => read_stream(c, v).map(Some),
     };
     let tags = get("Tags").map_or(Some(BTreeMap::new()), |v| read_tags(c, v));
+    let explicit_reservations = get("ExplicitReservations")
+        .map_or(Some(false), |v| c.boolean("ExplicitReservations", v));
+    if explicit_reservations == Some(true)
+        && thresholds
+            .as_ref()
+            .is_some_and(|t| t.min_free_prefixes.is_none())
+    {
+        c.report(
+            "ExplicitReservations",
+            "reservations only change FreePrefixes: set Thresholds.MinFreePrefixes too",
+        );
+    }
 
     Some(MonitorSpec {
         pool_name: pool_name?,
@@ -368,6 +406,7 @@ fn read_spec(c: &mut Check, properties: &Value) -> Option<MonitorSpec> {
         dashboard: dashboard?,
         metric_stream: metric_stream?,
         tags: tags?,
+        explicit_reservations: explicit_reservations?,
     })
 }
 
@@ -972,13 +1011,34 @@ mod tests {
                        "Cidrs": ["10.0.0.0/8"], "Accounts": [111111111111u64], "RoleName": "reader"},
             "Thresholds": {"MinFreePrefixes": 8}, "Schedule": "rate(60 minutes)",
             "AlarmTopicArns": ["arn:aws:sns:us-east-1:111111111111:alerts"], "Notify": "Native",
-            "Tags": {"team": "network"}
+            "Tags": {"team": "network"}, "ExplicitReservations": "true"
         }))
         .unwrap();
         let again = parse(&serde_json::to_value(&spec).unwrap()).unwrap();
         assert_eq!(spec, again);
+        assert_eq!(again.accounting(), Accounting::PrefixesAndReservations);
         assert_eq!(again.schedule.expression(), "rate(1 hour)");
         assert_eq!(again.select.accounts, ["111111111111"]);
+    }
+
+    #[test]
+    fn explicit_reservations_are_opt_in_and_need_prefix_accounting() {
+        let with = |extra: Value| {
+            let mut props = json!({"PoolName": "p"});
+            props.as_object_mut().unwrap().extend(extra.as_object().unwrap().clone());
+            parse(&props)
+        };
+        assert_eq!(with(json!({})).unwrap().accounting(), Accounting::Addresses);
+        let prefixes = json!({"Thresholds": {"MinFreePrefixes": 2}});
+        assert_eq!(with(prefixes).unwrap().accounting(), Accounting::Prefixes);
+        assert_eq!(
+            errors(json!({"PoolName": "p", "ExplicitReservations": true})),
+            ["ExplicitReservations: reservations only change FreePrefixes: set \
+              Thresholds.MinFreePrefixes too"]
+        );
+        // Off is the default, so it stays out of the schedule's input.
+        let off = with(json!({"ExplicitReservations": false})).unwrap();
+        assert!(serde_json::to_value(&off).unwrap().get("ExplicitReservations").is_none());
     }
 
     #[test]

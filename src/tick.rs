@@ -17,9 +17,8 @@ use crate::usage::trend::{self, WINDOW_DAYS};
 /// the pool's published history (one GetMetricData). Shared by ticks, `cidrwatch report`
 /// and notifications.
 pub async fn scan(aws: &Aws, spec: &MonitorSpec, progress: Progress<'_>) -> Report {
-    let prefix_accounting = spec.thresholds.min_free_prefixes.is_some();
     let snapshot = aws
-        .discover(&spec.select, prefix_accounting, progress)
+        .discover(&spec.select, spec.accounting(), progress)
         .await;
     let mut report = pool::compute(&spec.pool_name, &snapshot);
     // A partial scan's totals would bend the trend: only a whole one gets an estimate.

@@ -13,7 +13,7 @@ use aws_sdk_ec2::types::{
 };
 use aws_smithy_mocks::{MockResponseInterceptor, Rule, RuleMode, create_mock_http_client, mock};
 use cidrwatch::aws::discover::scan_region;
-use cidrwatch::spec;
+use cidrwatch::spec::{self, Accounting};
 use cidrwatch::usage::{Snapshot, pool};
 use serde_json::json;
 
@@ -81,7 +81,18 @@ async fn eni_prefixes_and_explicit_reservations_take_blocks_prefix_reservations_
     //   2, 3  ENI prefixes .32/28 and .48/28    6  ENI IP .100
     //   8–11  explicit reservation .128/26      12 prefix reservation .192/28: still free
     // Free: 1, 4, 5, 7, 12, 13, 14 = 7.
-    // Two pages of subnets, to show discovery follows the paginator.
+    // Two pages of subnets, to show discovery follows the paginator; two scans read them.
+    let page_1 = || {
+        DescribeSubnetsOutput::builder()
+            .subnets(subnet(SUBNET, "10.0.0.0/24", 200))
+            .next_token("page-2")
+            .build()
+    };
+    let page_2 = || {
+        DescribeSubnetsOutput::builder()
+            .subnets(subnet(OTHER_SUBNET, "10.0.1.0/28", 11))
+            .build()
+    };
     let subnets = mock!(Client::describe_subnets)
         .match_requests(|r| {
             r.max_results() == Some(1000)
@@ -90,17 +101,10 @@ async fn eni_prefixes_and_explicit_reservations_take_blocks_prefix_reservations_
                     .any(|f| f.name() == Some("tag:team") && f.values() == ["net"])
         })
         .sequence()
-        .output(|| {
-            DescribeSubnetsOutput::builder()
-                .subnets(subnet(SUBNET, "10.0.0.0/24", 200))
-                .next_token("page-2")
-                .build()
-        })
-        .output(|| {
-            DescribeSubnetsOutput::builder()
-                .subnets(subnet(OTHER_SUBNET, "10.0.1.0/28", 11))
-                .build()
-        })
+        .output(page_1)
+        .output(page_2)
+        .output(page_1)
+        .output(page_2)
         .build();
     let vpcs = mock!(Client::describe_vpcs)
         .match_requests(|r| {
@@ -159,18 +163,7 @@ async fn eni_prefixes_and_explicit_reservations_take_blocks_prefix_reservations_
         .then_output(|| GetSubnetCidrReservationsOutput::builder().build());
     let ec2 = client(&[&subnets, &vpcs, &enis, &reservations, &no_reservations]);
 
-    let spec = spec::parse(&json!({"PoolName": "p", "Select": {"Tags": {"team": "net"}}, "Thresholds": {"MinFreePrefixes": 4}})).unwrap();
-    let (found, vpc_infos) = scan_region(&ec2, "us-east-1", &spec.select, true)
-        .await
-        .expect("scan");
-    let snapshot = Snapshot {
-        subnets: found,
-        vpcs: vpc_infos,
-        prefix_accounting: true,
-        scanned: 1,
-        errors: vec![],
-    };
-    let report = pool::compute("p", &snapshot);
+    let report = scan(&ec2, Accounting::PrefixesAndReservations).await;
     let by_id = |id: &str| report.subnets.iter().find(|s| s.subnet_id == id).unwrap();
     assert_eq!(by_id(SUBNET).free_prefixes, Some(7));
     assert_eq!(
@@ -187,9 +180,29 @@ async fn eni_prefixes_and_explicit_reservations_take_blocks_prefix_reservations_
         (1, 1),
         "one call each, never per subnet"
     );
-    assert_eq!(
-        reservations.num_calls() + no_reservations.num_calls(),
-        2,
-        "one per subnet: EC2 has no bulk form"
-    );
+    let reservation_calls = || reservations.num_calls() + no_reservations.num_calls();
+    assert_eq!(reservation_calls(), 2, "one per subnet: EC2 has no bulk form");
+
+    // Without ExplicitReservations the floor holds: no call per subnet, and the explicit
+    // .128/26 (blocks 8–11) counts as free.
+    let report = scan(&ec2, Accounting::Prefixes).await;
+    let by_id = |id: &str| report.subnets.iter().find(|s| s.subnet_id == id).unwrap();
+    assert_eq!(by_id(SUBNET).free_prefixes, Some(7 + 4));
+    assert_eq!((subnets.num_calls(), enis.num_calls()), (4, 2));
+    assert_eq!(reservation_calls(), 2, "none this time");
+}
+
+async fn scan(ec2: &Client, accounting: Accounting) -> pool::Report {
+    let spec = spec::parse(&json!({"PoolName": "p", "Select": {"Tags": {"team": "net"}}, "Thresholds": {"MinFreePrefixes": 4}})).unwrap();
+    let (found, vpc_infos) = scan_region(ec2, "us-east-1", &spec.select, accounting)
+        .await
+        .expect("scan");
+    let snapshot = Snapshot {
+        subnets: found,
+        vpcs: vpc_infos,
+        prefix_accounting: true,
+        scanned: 1,
+        errors: vec![],
+    };
+    pool::compute("p", &snapshot)
 }

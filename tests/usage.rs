@@ -17,6 +17,7 @@ fn monitor(pool: &str, regions: &[&str]) -> Value {
         "PoolName": pool,
         "Select": {"Tags": {TAG_KEY: TAG_VALUE}, "Regions": regions, "Accounts": [OWN, OTHER], "RoleName": ROLE},
         "Thresholds": {"MinFreePrefixes": 8},
+        "ExplicitReservations": true,
         "SubnetMetrics": true
     })
 }
@@ -46,7 +47,8 @@ async fn a_tick_publishes_exactly_the_estates_usage() {
         .await
         .expect("tick");
     // 2 accounts x 2 regions, of which OTHER/eu-west-1 holds no pool subnet; prefix
-    // accounting on: one reservation look-up per selected IPv4 subnet (33), none for the
+    // accounting with ExplicitReservations on: one reservation look-up per selected IPv4
+    // subnet (33), none for the
     // IPv6-only one; one GetMetricData for the week of UsedAddresses behind
     // DaysToExhaustion; 11 pool datums + 3 per subnet fit one PutMetricData.
     let expected_calls = [

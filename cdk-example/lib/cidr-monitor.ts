@@ -45,6 +45,8 @@ export interface CidrMonitorProps {
   readonly namespace?: string;
   readonly subnetMetrics?: boolean;
   readonly dashboard?: boolean;
+  /** With thresholds.minFreePrefixes: explicit CIDR reservations take /28s too (one EC2 call per subnet per tick). */
+  readonly explicitReservations?: boolean;
   readonly metricStream?: CidrMonitorStream;
   readonly tags?: Record<string, string>;
 }
@@ -91,6 +93,9 @@ export function validate(props: CidrMonitorProps): string[] {
     if (!ok) {
       errors.push(`Select.Cidrs[${i}]: expected an IPv4 CIDR like 10.0.0.0/16, got "${cidr}"`);
     }
+  }
+  if (props.explicitReservations && t.minFreePrefixes === undefined) {
+    errors.push("ExplicitReservations: reservations only change FreePrefixes: set Thresholds.MinFreePrefixes too");
   }
   if (props.notify === "native" && (props.alarmTopicArns?.length ?? 0) > 5) {
     errors.push(`AlarmTopicArns: at most 5 topics with Notify: native, got ${props.alarmTopicArns!.length}`);
@@ -153,6 +158,7 @@ export class CidrMonitor extends Construct {
         Namespace: props.namespace,
         SubnetMetrics: props.subnetMetrics,
         Dashboard: props.dashboard,
+        ExplicitReservations: props.explicitReservations,
         MetricStream: props.metricStream && defined({
           FirehoseArn: props.metricStream.firehoseArn,
           RoleArn: props.metricStream.roleArn,

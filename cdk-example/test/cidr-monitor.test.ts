@@ -66,6 +66,13 @@ describe("synth-time validation", () => {
     ]);
   });
 
+  test("explicit reservations need prefix accounting", () => {
+    expect(validate({ poolName: "p", explicitReservations: true })).toEqual([
+      "ExplicitReservations: reservations only change FreePrefixes: set Thresholds.MinFreePrefixes too",
+    ]);
+    expect(validate({ poolName: "p", explicitReservations: true, thresholds: { minFreePrefixes: 4 } })).toEqual([]);
+  });
+
   test("a bad monitor fails synth", () => {
     const stack = new Stack(new App(), "Bad");
     expect(() => new CidrMonitor(stack, "P", { poolName: "p", thresholds: { warningPercent: 90, criticalPercent: 80 } })).toThrow(

@@ -3,8 +3,9 @@
 //!
 //! Per account-region: ⌈subnets/1000⌉ `DescribeSubnets` with server-side filters,
 //! ⌈VPCs/1000⌉ `DescribeVpcs`, and with prefix accounting ⌈ENIs/1000⌉
-//! `DescribeNetworkInterfaces` plus one `GetSubnetCidrReservations` per subnet (EC2 has no
-//! bulk form of that one). Never a call per VPC. Account-regions are scanned concurrently,
+//! `DescribeNetworkInterfaces`. Never a call per VPC or per subnet, with one opt-in exception:
+//! `ExplicitReservations` adds one `GetSubnetCidrReservations` per subnet (EC2 has no bulk
+//! form of that one). Account-regions are scanned concurrently,
 //! at most [`CONCURRENCY`] at once; one that fails is reported, the rest still count.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
@@ -18,7 +19,7 @@ use futures::stream::{self, StreamExt};
 
 use super::{Aws, sdk_error};
 use crate::Error;
-use crate::spec::Selection;
+use crate::spec::{Accounting, Selection};
 use crate::usage::{Ipv4Cidr, Occupancy, ScanError, Snapshot, SubnetInfo, VpcInfo};
 
 /// Items per page: the most EC2 returns.
@@ -37,7 +38,7 @@ impl Aws {
     pub async fn discover(
         &self,
         sel: &Selection,
-        prefix_accounting: bool,
+        accounting: Accounting,
         progress: Progress<'_>,
     ) -> Snapshot {
         let regions: Vec<String> = if sel.regions.is_empty() {
@@ -73,7 +74,7 @@ impl Aws {
                             .region(aws_config::Region::new(region.clone()))
                             .build(),
                     );
-                    let result = scan_region(&ec2, &region, sel, prefix_accounting).await;
+                    let result = scan_region(&ec2, &region, sel, accounting).await;
                     progress(done.fetch_add(1, Ordering::SeqCst) + 1, total);
                     (account, region, result)
                 }
@@ -83,7 +84,7 @@ impl Aws {
             .await;
 
         let mut snapshot = Snapshot {
-            prefix_accounting,
+            prefix_accounting: accounting != Accounting::Addresses,
             scanned: total,
             ..Snapshot::default()
         };
@@ -178,7 +179,7 @@ pub async fn scan_region(
     ec2: &aws_sdk_ec2::Client,
     region: &str,
     sel: &Selection,
-    prefix_accounting: bool,
+    accounting: Accounting,
 ) -> Result<(Vec<SubnetInfo>, Vec<VpcInfo>), Error> {
     let mut items = ec2
         .describe_subnets()
@@ -219,8 +220,9 @@ pub async fn scan_region(
         return Ok((subnets, Vec::new()));
     }
     let vpcs = vpcs(ec2, region, &subnets).await?;
-    if prefix_accounting {
-        occupancy(ec2, &mut subnets).await?;
+    if accounting != Accounting::Addresses {
+        let reservations = accounting == Accounting::PrefixesAndReservations;
+        occupancy(ec2, &mut subnets, reservations).await?;
     }
     Ok((subnets, vpcs))
 }
@@ -272,8 +274,13 @@ async fn vpcs(
     Ok(out)
 }
 
-/// Fills each subnet's occupancy: ENI private IPs and /28 prefixes, explicit reservations.
-async fn occupancy(ec2: &aws_sdk_ec2::Client, subnets: &mut [SubnetInfo]) -> Result<(), Error> {
+/// Fills each subnet's occupancy: ENI private IPs and /28 prefixes, and with `reservations`
+/// its explicit CIDR reservations.
+async fn occupancy(
+    ec2: &aws_sdk_ec2::Client,
+    subnets: &mut [SubnetInfo],
+    reservations: bool,
+) -> Result<(), Error> {
     // IPv6-only subnets have no IPv4 blocks to occupy.
     let v4 = || subnets.iter().filter(|s| s.cidr.is_some());
     let ids: Vec<String> = v4().map(|s| s.subnet_id.clone()).collect();
@@ -320,12 +327,13 @@ async fn occupancy(ec2: &aws_sdk_ec2::Client, subnets: &mut [SubnetInfo]) -> Res
                 .filter_map(|p| p.ipv4_prefix()?.parse::<Ipv4Cidr>().ok()),
         );
     }
-    let reservations: Vec<Result<(String, Vec<Ipv4Cidr>), Error>> = stream::iter(ids)
+    let ids = if reservations { ids } else { Vec::new() };
+    let found: Vec<Result<(String, Vec<Ipv4Cidr>), Error>> = stream::iter(ids)
         .map(|id| async move { explicit_reservations(ec2, &id).await.map(|r| (id, r)) })
         .buffer_unordered(CONCURRENCY)
         .collect()
         .await;
-    for r in reservations {
+    for r in found {
         let (id, ranges) = r?;
         if let Some(occ) = by_subnet.get_mut(&id) {
             occ.ranges.extend(ranges);
