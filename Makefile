@@ -11,8 +11,13 @@ IAC_TOOLS := $(IAC_VENV)/.iac-tools
 # cargo-lambda and zig come from the venv; put it first on PATH for the Lambda build.
 VENV_PATH := PATH="$(CURDIR)/$(VENV)/bin:$$PATH"
 ZIP := target/lambda/cidrwatch/bootstrap.zip
+# cargo-fuzz from crates.io, into the project. It drives libFuzzer with -Z flags, which the
+# stable toolchain accepts under RUSTC_BOOTSTRAP=1 (no nightly can be fetched here).
+CARGO_FUZZ := .tools/bin/cargo-fuzz
+FUZZ := RUSTC_BOOTSTRAP=1 $(CARGO_FUZZ) run --fuzz-dir fuzz --target-dir target/fuzz
+FUZZ_SECONDS ?= 600
 
-.PHONY: test lint iac cdk demo package lambda-smoke clean-venv
+.PHONY: test lint iac cdk demo package lambda-smoke fuzz bench clean-venv
 
 $(VENV)/bin/python:
 	python3 -m venv $(VENV)
@@ -68,6 +73,16 @@ lambda-smoke: package $(TEST_TOOLS)
 	unzip -o -q $(ZIP) -d target/lambda/cidrwatch/unzipped
 	CIDRWATCH_BIN=$(CURDIR)/target/lambda/cidrwatch/unzipped/bootstrap \
 		cargo test --test binary the_binary_serves_a_create_as_a_lambda
+
+$(CARGO_FUZZ):
+	cargo install cargo-fuzz --version 0.13.2 --locked --root .tools
+
+## Event routing + spec parsing under libFuzzer for FUZZ_SECONDS (default 10 minutes), seeded
+## with the fixture events. New inputs go to fuzz/corpus, a crash to fuzz/artifacts.
+fuzz: $(CARGO_FUZZ)
+	mkdir -p fuzz/corpus/route_and_spec
+	$(FUZZ) route_and_spec fuzz/corpus/route_and_spec tests/fixtures -- \
+		-dict=fuzz/json.dict -max_len=16384 -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1
 
 clean-venv:
 	rm -rf $(VENV) $(IAC_VENV)

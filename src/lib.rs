@@ -22,18 +22,27 @@
 //!   [`notify`] (pure).
 //! - [`cli`]: `cidrwatch invoke` and `cidrwatch report` off Lambda.
 //! - [`error`]: the one error type at the library edge.
+//!
+//! Without the default `aws` feature only the pure modules build (event, cfn's request and
+//! response, spec, plan, usage, notify, error): the fuzz target's crate.
 
+#[cfg(feature = "aws")]
 pub mod alarm;
+#[cfg(feature = "aws")]
 pub mod app;
+#[cfg(feature = "aws")]
 pub mod aws;
 pub mod cfn;
+#[cfg(feature = "aws")]
 pub mod cli;
 pub mod error;
 pub mod event;
 pub mod notify;
 pub mod plan;
+#[cfg(feature = "aws")]
 pub mod provider;
 pub mod spec;
+#[cfg(feature = "aws")]
 pub mod tick;
 pub mod usage;
 

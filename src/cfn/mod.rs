@@ -3,12 +3,16 @@
 //! `ResponseURL`, and the guard that answers exactly once — on success, error, panic or
 //! timeout.
 
+#[cfg(feature = "aws")]
 pub mod deliver;
+#[cfg(feature = "aws")]
 pub mod guard;
 pub mod request;
 pub mod response;
 
+#[cfg(feature = "aws")]
 pub use deliver::Delivery;
+#[cfg(feature = "aws")]
 pub use guard::{Answered, answer};
 pub use request::{Action, Coords, Parsed, Request};
 pub use response::{Response, Status, Success};
