@@ -6,9 +6,7 @@ mod support;
 
 use std::path::PathBuf;
 use std::process::Stdio;
-use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 use serde_json::Value;
 use support::*;
@@ -24,23 +22,13 @@ fn binary() -> PathBuf {
 fn command(bed: &Bed) -> Command {
     let mut c = Command::new(binary());
     c.env_clear()
-        .env("PATH", std::env::var("PATH").unwrap_or_default())
-        .env("AWS_ENDPOINT_URL", &bed.endpoint)
-        .env("AWS_REGION", "us-east-1")
-        .env("AWS_ACCESS_KEY_ID", "testing")
-        .env("AWS_SECRET_ACCESS_KEY", "testing")
-        .env("AWS_EC2_METADATA_DISABLED", "true")
-        .env("SCHEDULER_ROLE_ARN", SCHEDULER_ROLE_ARN)
-        .env("SCHEDULE_GROUP", GROUP)
-        .env("RUST_LOG", "info")
+        .envs(bed.binary_env())
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .kill_on_drop(true);
     c
 }
-
-const RUNTIME: &str = "/2018-06-01/runtime";
 
 #[tokio::test]
 async fn the_binary_serves_a_create_as_a_lambda() {
@@ -49,51 +37,9 @@ async fn the_binary_serves_a_create_as_a_lambda() {
     let cfn = Loopback::responder(vec![]).await;
     let event = request("create", &cfn.response_url(), None, None);
 
-    let nexts = Arc::new(AtomicUsize::new(0));
-    let runtime = Loopback::start(move |_, req| {
-        if req.target == format!("{RUNTIME}/invocation/next") {
-            if nexts.fetch_add(1, Ordering::SeqCst) > 0 {
-                return Reply::Hang; // one invocation, then an idle environment
-            }
-            let now_ms = SystemTime::now()
-                .duration_since(UNIX_EPOCH)
-                .unwrap()
-                .as_millis();
-            let headers = vec![
-                ("Lambda-Runtime-Aws-Request-Id".into(), "invoke-1".into()),
-                (
-                    "Lambda-Runtime-Deadline-Ms".into(),
-                    (now_ms + 60_000).to_string(),
-                ),
-                (
-                    "Lambda-Runtime-Invoked-Function-Arn".into(),
-                    FUNCTION_ARN.into(),
-                ),
-                (
-                    "Lambda-Runtime-Trace-Id".into(),
-                    "Root=1-00000000-000000000000000000000000".into(),
-                ),
-                ("Content-Type".into(), "application/json".into()),
-            ];
-            return Reply::Json(200, headers, event.clone());
-        }
-        Reply::Status(202)
-    })
-    .await;
-
+    let runtime = runtime_api(event, 60).await;
     let mut child = command(&bed)
-        .env("AWS_LAMBDA_RUNTIME_API", runtime.addr.to_string())
-        .env("AWS_LAMBDA_FUNCTION_NAME", "cidrwatch-provider")
-        .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "128")
-        .env("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST")
-        .env(
-            "AWS_LAMBDA_LOG_GROUP_NAME",
-            "/aws/lambda/cidrwatch-provider",
-        )
-        .env(
-            "AWS_LAMBDA_LOG_STREAM_NAME",
-            "2026/11/24/[$LATEST]0123456789abcdef",
-        )
+        .envs(lambda_env(&runtime))
         .spawn()
         .expect("start the binary");
 

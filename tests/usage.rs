@@ -195,54 +195,9 @@ async fn when_every_account_region_fails_only_scan_errors_go_out() {
 
 #[tokio::test]
 async fn a_tick_for_3000_subnets_in_300_vpcs_makes_the_floors_calls_and_no_more() {
-    use futures::stream::{self, StreamExt};
     let bed = Bed::start();
-    let sdk = bed.sdk().await;
-    let ec2 = aws_sdk_ec2::Client::new(&sdk);
-    let vpcs: Vec<String> = stream::iter(0..300)
-        .map(|i| {
-            let ec2 = ec2.clone();
-            async move {
-                let cidr = format!("10.{}.{}.0/22", i / 64, (i % 64) * 4);
-                let vpc = ec2
-                    .create_vpc()
-                    .cidr_block(&cidr)
-                    .send()
-                    .await
-                    .expect("vpc");
-                vpc.vpc().unwrap().vpc_id().unwrap().to_string()
-            }
-        })
-        .buffered(8)
-        .collect()
-        .await;
-    let tag = aws_sdk_ec2::types::TagSpecification::builder()
-        .resource_type(aws_sdk_ec2::types::ResourceType::Subnet)
-        .tags(
-            aws_sdk_ec2::types::Tag::builder()
-                .key("pool")
-                .value("big")
-                .build(),
-        )
-        .build();
-    let made: Vec<()> = stream::iter(0..3000)
-        .map(|i| {
-            let (ec2, tag, vpc) = (ec2.clone(), tag.clone(), vpcs[i / 10].clone());
-            async move {
-                let (v, j) = (i / 10, i % 10);
-                let cidr = format!("10.{}.{}.{}/26", v / 64, (v % 64) * 4 + j / 4, (j % 4) * 64);
-                ec2.create_subnet()
-                    .vpc_id(vpc)
-                    .cidr_block(cidr)
-                    .tag_specifications(tag)
-                    .send()
-                    .await
-                    .expect("subnet");
-            }
-        })
-        .buffer_unordered(8)
-        .collect()
-        .await;
+    let ec2 = aws_sdk_ec2::Client::new(&bed.sdk().await);
+    let made = estate::flat(&ec2, 300, 3000, ("pool", "big"), false).await;
     assert_eq!(made.len(), 3000);
 
     let app = bed.app().await;

@@ -474,3 +474,75 @@ pub async fn assumed(sdk: &SdkConfig, account: &str) -> SdkConfig {
         ))
         .build()
 }
+
+/// A flat estate for scale (the floor test, `make bench`): `vpcs` VPCs of a /20 each and
+/// `subnets` /26 subnets dealt round-robin across them (at most 64 a VPC), each tagged
+/// `tag`. Made 8 requests at a time, with a line of progress every 1,000 subnets when
+/// `progress`. Returns the subnet ids.
+pub async fn flat(
+    ec2: &Client,
+    vpcs: usize,
+    subnets: usize,
+    tag: (&str, &str),
+    progress: bool,
+) -> Vec<String> {
+    use futures::stream::{self, StreamExt};
+    assert!(vpcs <= 4096 && subnets <= vpcs * 64, "a /20 holds 64 /26s");
+    let vpc_ids: Vec<String> = stream::iter(0..vpcs)
+        .map(|i| async move {
+            let cidr = format!("10.{}.{}.0/20", i / 16, (i % 16) * 16);
+            let made = ec2.create_vpc().cidr_block(cidr).send().await.expect("vpc");
+            made.vpc().unwrap().vpc_id().unwrap().to_string()
+        })
+        .buffered(8)
+        .collect()
+        .await;
+    let tag = tagged(ResourceType::Subnet, &[tag]);
+    let made = std::sync::atomic::AtomicUsize::new(0);
+    stream::iter(0..subnets)
+        .map(|k| {
+            let (tag, vpc_ids, made) = (tag.clone(), &vpc_ids, &made);
+            async move {
+                let (i, j) = (k % vpcs, k / vpcs);
+                let cidr = format!(
+                    "10.{}.{}.{}/26",
+                    i / 16,
+                    (i % 16) * 16 + j / 4,
+                    (j % 4) * 64
+                );
+                let subnet = ec2
+                    .create_subnet()
+                    .vpc_id(&vpc_ids[i])
+                    .cidr_block(cidr)
+                    .tag_specifications(tag)
+                    .send()
+                    .await
+                    .expect("subnet");
+                let n = made.fetch_add(1, std::sync::atomic::Ordering::SeqCst) + 1;
+                if progress && n % 1000 == 0 {
+                    eprintln!("  {n}/{subnets} subnets");
+                }
+                subnet.subnet().unwrap().subnet_id().unwrap().to_string()
+            }
+        })
+        .buffer_unordered(8)
+        .collect()
+        .await
+}
+
+/// `per_subnet` ENIs of one address each in every one of `subnets`. Returns how many.
+pub async fn enis(ec2: &Client, subnets: &[String], per_subnet: usize) -> usize {
+    use futures::stream::{self, StreamExt};
+    let made: Vec<()> = stream::iter(subnets.iter().flat_map(|s| std::iter::repeat_n(s, per_subnet)))
+        .map(|subnet| async move {
+            ec2.create_network_interface()
+                .subnet_id(subnet)
+                .send()
+                .await
+                .expect("eni");
+        })
+        .buffer_unordered(8)
+        .collect()
+        .await;
+    made.len()
+}

@@ -12,8 +12,9 @@ use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use aws_config::{BehaviorVersion, Region, SdkConfig};
 use aws_sdk_cloudwatch::types::MetricAlarm;
@@ -100,6 +101,21 @@ impl Bed {
             },
         )
         .expect("app")
+    }
+
+    /// The binary's environment on this bed: only the local endpoint, never a real account.
+    pub fn binary_env(&self) -> Vec<(&'static str, String)> {
+        vec![
+            ("PATH", std::env::var("PATH").unwrap_or_default()),
+            ("AWS_ENDPOINT_URL", self.endpoint.clone()),
+            ("AWS_REGION", "us-east-1".into()),
+            ("AWS_ACCESS_KEY_ID", "testing".into()),
+            ("AWS_SECRET_ACCESS_KEY", "testing".into()),
+            ("AWS_EC2_METADATA_DISABLED", "true".into()),
+            ("SCHEDULER_ROLE_ARN", SCHEDULER_ROLE_ARN.into()),
+            ("SCHEDULE_GROUP", GROUP.into()),
+            ("RUST_LOG", "info".into()),
+        ]
     }
 
     /// Requests the front has seen, per "<service>:<Operation>".
@@ -448,6 +464,59 @@ async fn serve(
             return;
         }
     }
+}
+
+/// The Lambda Runtime API's path prefix.
+pub const RUNTIME: &str = "/2018-06-01/runtime";
+
+/// A Lambda Runtime API on loopback: hands out `event` once, as invocation `invoke-1` with a
+/// deadline `seconds` away, then idles as an environment between invocations does.
+pub async fn runtime_api(event: Value, seconds: u64) -> Loopback {
+    let nexts = AtomicUsize::new(0);
+    Loopback::start(move |_, req| {
+        if req.target != format!("{RUNTIME}/invocation/next") {
+            return Reply::Status(202);
+        }
+        if nexts.fetch_add(1, Ordering::SeqCst) > 0 {
+            return Reply::Hang;
+        }
+        let deadline_ms = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .unwrap()
+            .as_millis()
+            + u128::from(seconds) * 1000;
+        let headers = [
+            ("Lambda-Runtime-Aws-Request-Id", "invoke-1".to_string()),
+            ("Lambda-Runtime-Deadline-Ms", deadline_ms.to_string()),
+            ("Lambda-Runtime-Invoked-Function-Arn", FUNCTION_ARN.into()),
+            (
+                "Lambda-Runtime-Trace-Id",
+                "Root=1-00000000-000000000000000000000000".into(),
+            ),
+            ("Content-Type", "application/json".into()),
+        ];
+        let headers = headers.map(|(k, v)| (k.to_string(), v)).to_vec();
+        Reply::Json(200, headers, event.clone())
+    })
+    .await
+}
+
+/// What Lambda sets for a function, pointed at `runtime`.
+pub fn lambda_env(runtime: &Loopback) -> Vec<(&'static str, String)> {
+    vec![
+        ("AWS_LAMBDA_RUNTIME_API", runtime.addr.to_string()),
+        ("AWS_LAMBDA_FUNCTION_NAME", "cidrwatch-provider".into()),
+        ("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "128".into()),
+        ("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST".into()),
+        (
+            "AWS_LAMBDA_LOG_GROUP_NAME",
+            "/aws/lambda/cidrwatch-provider".into(),
+        ),
+        (
+            "AWS_LAMBDA_LOG_STREAM_NAME",
+            "2026/11/24/[$LATEST]0123456789abcdef".into(),
+        ),
+    ]
 }
 
 /// A fixture event (`tests/fixtures/NAME`) with its ResponseURL pointed at `response_url`.
