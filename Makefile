@@ -74,6 +74,16 @@ lambda-smoke: package $(TEST_TOOLS)
 	CIDRWATCH_BIN=$(CURDIR)/target/lambda/cidrwatch/unzipped/bootstrap \
 		cargo test --test binary the_binary_serves_a_create_as_a_lambda
 
+## What a tick costs on moto estates of 1,000 and 10,000 subnets (and one with prefix
+## accounting): requests per operation against DESIGN's floor, CPU and peak RSS of the tick's
+## process and of a bare DescribeSubnets loop, cold start through a local Runtime API, the
+## zip's size. Writes target/bench/results.json. Then the pure core under criterion.
+## ESTATES="1k" picks estates by name.
+bench: $(TEST_TOOLS)
+	cargo build --release --bin cidrwatch --example bare_subnets
+	cargo bench --bench floor -- $(ESTATES)
+	cargo bench --bench core
+
 $(CARGO_FUZZ):
 	cargo install cargo-fuzz --version 0.13.2 --locked --root .tools
 

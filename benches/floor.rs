@@ -1,0 +1,430 @@
+//! `make bench`: what one tick costs, measured on estates built in a local moto.
+//!
+//! For each estate: the requests per operation of one tick (the test bed's counting front)
+//! beside the floor DESIGN.md states; user+sys CPU seconds and peak RSS of the tick's process
+//! (the release binary, `cidrwatch invoke`); the same CPU for a bare loop that only
+//! paginates `DescribeSubnets` (`examples/bare_subnets.rs`), as tick/bare. Then the time from
+//! spawning the binary to its first answer through a local Lambda Runtime API, and the zip
+//! size when `make package` has built it. Figures are printed and written to
+//! `target/bench/results.json`. Nothing here judges a time; the run fails only when a tick's
+//! requests differ from the floor or its report miscounts the estate.
+
+#[path = "../tests/support/mod.rs"]
+mod support;
+
+use std::collections::BTreeMap;
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+use support::{Bed, Loopback, RUNTIME, estate, fixture, lambda_env, runtime_api};
+
+/// One estate: `subnets` /26 subnets in `vpcs` VPCs, one tick with `SubnetMetrics`.
+struct Estate {
+    name: &'static str,
+    vpcs: usize,
+    subnets: usize,
+    /// ENIs per subnet; with any, the monitor turns prefix accounting on.
+    enis_per_subnet: usize,
+}
+
+const ESTATES: &[Estate] = &[
+    Estate {
+        name: "1k",
+        vpcs: 300,
+        subnets: 1_000,
+        enis_per_subnet: 0,
+    },
+    Estate {
+        name: "10k",
+        vpcs: 300,
+        subnets: 10_000,
+        enis_per_subnet: 0,
+    },
+    Estate {
+        name: "1k-prefixes",
+        vpcs: 300,
+        subnets: 1_000,
+        enis_per_subnet: 3,
+    },
+];
+
+/// Spawns of the binary timed to its first answer.
+const COLD_STARTS: usize = 5;
+
+impl Estate {
+    fn prefixes(&self) -> bool {
+        self.enis_per_subnet > 0
+    }
+
+    fn monitor(&self) -> Value {
+        let mut m = json!({
+            "PoolName": format!("bench-{}", self.name),
+            "Select": {"Tags": {"bench": self.name}},
+            "SubnetMetrics": true,
+        });
+        if self.prefixes() {
+            m["Thresholds"] = json!({"MinFreePrefixes": 8});
+        }
+        m
+    }
+
+    /// DESIGN.md's "Scale and cost", for one account-region, plus the one GetMetricData a
+    /// tick makes for DaysToExhaustion's history (issue 5; DESIGN's list predates it).
+    fn floor(&self) -> BTreeMap<String, u64> {
+        let pages = |n: usize| (n as u64).div_ceil(1000);
+        // DESIGN's pool metrics: Usable/Used/FreeAddresses, Utilization, MaxSubnetUtilization,
+        // MinSubnetFreeAddresses, SubnetCount, VpcAllocation, ScanErrors, Heartbeat, and
+        // FreePrefixes when counted (DaysToExhaustion needs an hour of history: not yet).
+        // Per subnet with SubnetMetrics: Utilization, FreeAddresses (and FreePrefixes).
+        let (pool, per_subnet) = if self.prefixes() { (11, 3) } else { (10, 2) };
+        let datums = pool + per_subnet * self.subnets;
+        let mut floor = BTreeMap::from([
+            ("ec2:DescribeSubnets".to_string(), pages(self.subnets)),
+            ("ec2:DescribeVpcs".to_string(), pages(self.vpcs)),
+            ("monitoring:GetMetricData".to_string(), 1),
+            ("monitoring:PutMetricData".to_string(), pages(datums)),
+        ]);
+        if self.prefixes() {
+            floor.insert(
+                "ec2:DescribeNetworkInterfaces".into(),
+                pages(self.subnets * self.enis_per_subnet),
+            );
+        }
+        floor
+    }
+}
+
+/// What the kernel says a finished child process used.
+struct Measured {
+    user: f64,
+    sys: f64,
+    max_rss_kib: u64,
+    wall: Duration,
+    success: bool,
+    stdout: Vec<u8>,
+    stderr: String,
+}
+
+impl Measured {
+    fn cpu(&self) -> f64 {
+        self.user + self.sys
+    }
+
+    fn json(&self) -> Value {
+        json!({
+            "user_seconds": self.user,
+            "sys_seconds": self.sys,
+            "cpu_seconds": self.cpu(),
+            "peak_rss_kib": self.max_rss_kib,
+            "wall_seconds": self.wall.as_secs_f64(),
+        })
+    }
+}
+
+/// Runs `cmd` to the end and reads its rusage with wait4: this child's own figures, not a
+/// sum over every child the bench has waited for. (wait4 reaps it: no zombie is left.)
+#[allow(clippy::zombie_processes)]
+fn measure(mut cmd: Command) -> Measured {
+    cmd.stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let started = Instant::now();
+    let mut child = cmd.spawn().expect("spawn");
+    let mut out = child.stdout.take().unwrap();
+    let mut err = child.stderr.take().unwrap();
+    let out = std::thread::spawn(move || {
+        let mut b = Vec::new();
+        out.read_to_end(&mut b).map(|_| b)
+    });
+    let err = std::thread::spawn(move || {
+        let mut s = String::new();
+        err.read_to_string(&mut s).map(|_| s)
+    });
+    let mut status = 0;
+    // SAFETY: zeroed rusage is a valid value of a plain C struct; wait4 fills it.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    // SAFETY: the pid is our own unwaited child; both pointers are to live locals.
+    let pid = unsafe { libc::wait4(child.id() as libc::pid_t, &mut status, 0, &mut usage) };
+    assert_eq!(pid, child.id() as libc::pid_t, "wait4");
+    let wall = started.elapsed();
+    let seconds = |t: libc::timeval| t.tv_sec as f64 + t.tv_usec as f64 / 1e6;
+    Measured {
+        user: seconds(usage.ru_utime),
+        sys: seconds(usage.ru_stime),
+        max_rss_kib: usage.ru_maxrss as u64,
+        wall,
+        success: libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0,
+        stdout: out.join().unwrap().expect("stdout"),
+        stderr: err.join().unwrap().expect("stderr"),
+    }
+}
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn built(path: &str) -> PathBuf {
+    let p = root().join(path);
+    assert!(
+        p.exists(),
+        "{} is missing: `make bench` builds it first",
+        p.display()
+    );
+    p
+}
+
+fn command(program: &Path, bed: &Bed) -> Command {
+    let mut c = Command::new(program);
+    c.env_clear().envs(bed.binary_env()).env("RUST_LOG", "warn");
+    c
+}
+
+fn mib(kib: u64) -> f64 {
+    kib as f64 / 1024.0
+}
+
+async fn bench_estate(e: &Estate, bin: &Path, bare: &Path, out_dir: &Path) -> (Value, bool) {
+    eprintln!(
+        "estate {}: building {} subnets in {} VPCs{} in moto…",
+        e.name,
+        e.subnets,
+        e.vpcs,
+        if e.prefixes() {
+            format!(" and {} ENIs", e.subnets * e.enis_per_subnet)
+        } else {
+            String::new()
+        }
+    );
+    let bed = Bed::start();
+    let ec2 = aws_sdk_ec2::Client::new(&bed.sdk().await);
+    let built_at = Instant::now();
+    let ids = estate::flat(&ec2, e.vpcs, e.subnets, ("bench", e.name), true).await;
+    let enis = estate::enis(&ec2, &ids, e.enis_per_subnet).await;
+    eprintln!("  built in {:.0} s", built_at.elapsed().as_secs_f64());
+
+    let event = json!({"cidrwatch": "tick", "v": 1, "id": format!("cidrwatch-bench-{}-00000000", e.name), "monitor": e.monitor()});
+    let event_file = out_dir.join(format!("{}-tick.json", e.name));
+    std::fs::write(&event_file, event.to_string()).unwrap();
+
+    bed.reset_counts().await;
+    let mut cmd = command(bin, &bed);
+    cmd.arg("invoke").arg(&event_file);
+    let tick = tokio::task::spawn_blocking(move || measure(cmd))
+        .await
+        .unwrap();
+    let counts = bed.counts().await;
+    assert!(tick.success, "the tick failed: {}", tick.stderr);
+    let report: Value = serde_json::from_slice(&tick.stdout).expect("the tick's report");
+    let counted = report["totals"]["subnet_count"].as_u64();
+
+    bed.reset_counts().await;
+    let mut cmd = command(bare, &bed);
+    cmd.args(["bench", e.name]);
+    let loop_ = tokio::task::spawn_blocking(move || measure(cmd))
+        .await
+        .unwrap();
+    assert!(loop_.success, "the bare loop failed: {}", loop_.stderr);
+    let bare_seen: u64 = String::from_utf8_lossy(&loop_.stdout).trim().parse().unwrap();
+    let bare_counts = bed.counts().await;
+
+    let floor = e.floor();
+    let ops: Vec<&String> = floor
+        .keys()
+        .chain(counts.keys())
+        .collect::<std::collections::BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    let at_floor = counts == floor;
+    let counts_right = counted == Some(e.subnets as u64) && bare_seen == e.subnets as u64;
+    let ratio = tick.cpu() / loop_.cpu().max(1e-9);
+
+    println!();
+    println!(
+        "estate {}: {} subnets in {} VPCs{}, SubnetMetrics, one account-region",
+        e.name,
+        e.subnets,
+        e.vpcs,
+        if e.prefixes() {
+            format!(", {enis} ENIs, prefix accounting")
+        } else {
+            String::new()
+        }
+    );
+    println!("  {:<34} {:>6} {:>6}", "requests in one tick", "tick", "floor");
+    for op in &ops {
+        let got = counts.get(*op).copied().unwrap_or(0);
+        let want = floor.get(*op).copied().unwrap_or(0);
+        let mark = if got == want { "" } else { "  <- differs" };
+        println!("  {op:<34} {got:>6} {want:>6}{mark}");
+    }
+    println!(
+        "  requests at the floor: {}",
+        if at_floor { "yes" } else { "NO" }
+    );
+    println!(
+        "  tick process: {:.2} s CPU (user {:.2} + sys {:.2}), peak RSS {:.1} MiB, wall {:.2} s; report counts {} subnets",
+        tick.cpu(),
+        tick.user,
+        tick.sys,
+        mib(tick.max_rss_kib),
+        tick.wall.as_secs_f64(),
+        counted.unwrap_or(0),
+    );
+    println!(
+        "  bare DescribeSubnets loop: {:.2} s CPU, peak RSS {:.1} MiB ({} pages, {} subnets); tick/bare CPU {:.1}x",
+        loop_.cpu(),
+        mib(loop_.max_rss_kib),
+        bare_counts.get("ec2:DescribeSubnets").copied().unwrap_or(0),
+        bare_seen,
+        ratio
+    );
+
+    let result = json!({
+        "name": e.name,
+        "subnets": e.subnets,
+        "vpcs": e.vpcs,
+        "enis": enis,
+        "prefix_accounting": e.prefixes(),
+        "requests": counts,
+        "floor": floor,
+        "at_floor": at_floor,
+        "report_subnet_count": counted,
+        "tick": tick.json(),
+        "bare_describe_subnets": loop_.json(),
+        "tick_over_bare_cpu": ratio,
+    });
+    (result, at_floor && counts_right)
+}
+
+/// Spawn → the first `/invocation/next` (init), and spawn → the invocation's response (the
+/// first answer), for a Delete of an id that is not ours: no AWS call, one PUT to the
+/// loopback ResponseURL.
+async fn cold_start(bin: &Path) -> Value {
+    let bed = Bed::start();
+    let mut init = Vec::new();
+    let mut first = Vec::new();
+    for _ in 0..COLD_STARTS {
+        let cfn = Loopback::responder(vec![]).await;
+        let mut event = fixture("delete.json", &cfn.response_url());
+        event["PhysicalResourceId"] = json!("someone-elses-resource");
+        let runtime = runtime_api(event, 60).await;
+        let spawned = tokio::time::Instant::now();
+        let mut child = tokio::process::Command::new(bin)
+            .env_clear()
+            .envs(bed.binary_env())
+            .envs(lambda_env(&runtime))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .kill_on_drop(true)
+            .spawn()
+            .expect("spawn the binary");
+        let response = format!("{RUNTIME}/invocation/invoke-1/response");
+        let seen = runtime.wait_for(3, Duration::from_secs(30)).await;
+        child.start_kill().ok();
+        let _ = child.wait().await;
+        let at = |target: &str| {
+            seen.iter()
+                .find(|r| r.target == target)
+                .map(|r| (r.at - spawned).as_secs_f64() * 1000.0)
+        };
+        let (Some(next), Some(answer)) = (at(&format!("{RUNTIME}/invocation/next")), at(&response))
+        else {
+            panic!("the binary did not answer through the Runtime API: {seen:?}");
+        };
+        assert_eq!(cfn.requests().len(), 1, "one answer to CloudFormation");
+        init.push(next);
+        first.push(answer);
+    }
+    let median = |v: &mut Vec<f64>| {
+        v.sort_by(f64::total_cmp);
+        v[v.len() / 2]
+    };
+    let (init_ms, first_ms) = (median(&mut init), median(&mut first));
+    println!();
+    println!(
+        "cold start through a local Runtime API ({COLD_STARTS} spawns, median): init {init_ms:.1} ms, first answer {first_ms:.1} ms (min {:.1} ms)",
+        first[0]
+    );
+    json!({"spawns": COLD_STARTS, "init_ms_median": init_ms, "first_answer_ms_median": first_ms, "first_answer_ms_min": first[0]})
+}
+
+fn machine() -> Value {
+    let read = |p: &str| std::fs::read_to_string(p).unwrap_or_default();
+    let cpuinfo = read("/proc/cpuinfo");
+    let cpu = cpuinfo
+        .lines()
+        .find_map(|l| l.strip_prefix("model name"))
+        .and_then(|l| l.split_once(':'))
+        .map(|(_, v)| v.trim().to_string())
+        .unwrap_or_default();
+    let mem_kib: u64 = read("/proc/meminfo")
+        .lines()
+        .find_map(|l| l.strip_prefix("MemTotal:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .unwrap_or(0);
+    json!({
+        "cpu": cpu,
+        "cores": std::thread::available_parallelism().map_or(0, |n| n.get()),
+        "memory_gib": (mem_kib as f64 / 1048576.0 * 10.0).round() / 10.0,
+        "kernel": read("/proc/sys/kernel/osrelease").trim(),
+    })
+}
+
+#[tokio::main]
+async fn main() {
+    // `cargo bench` passes --bench; any other argument picks estates by name.
+    let wanted: Vec<String> = std::env::args()
+        .skip(1)
+        .filter(|a| !a.starts_with("--"))
+        .collect();
+    let bin = built("target/release/cidrwatch");
+    let bare = built("target/release/examples/bare_subnets");
+    let out_dir = root().join("target/bench");
+    std::fs::create_dir_all(&out_dir).unwrap();
+    let machine = machine();
+    println!(
+        "machine: {} ({} cores, {} GiB), Linux {}",
+        machine["cpu"].as_str().unwrap_or(""),
+        machine["cores"],
+        machine["memory_gib"],
+        machine["kernel"].as_str().unwrap_or("")
+    );
+
+    let mut estates = Vec::new();
+    let mut all_right = true;
+    for e in ESTATES
+        .iter()
+        .filter(|e| wanted.is_empty() || wanted.iter().any(|w| w == e.name))
+    {
+        let (result, right) = bench_estate(e, &bin, &bare, &out_dir).await;
+        all_right &= right;
+        estates.push(result);
+    }
+    let cold = cold_start(&bin).await;
+    let zip = root().join("target/lambda/cidrwatch/bootstrap.zip");
+    let zip_bytes = std::fs::metadata(&zip).ok().map(|m| m.len());
+    match zip_bytes {
+        Some(b) => println!(
+            "Lambda zip: {} ({:.1} MiB)",
+            zip.display(),
+            b as f64 / 1048576.0
+        ),
+        None => println!("Lambda zip: not built (`make package` builds it)"),
+    }
+    let results = json!({
+        "machine": machine,
+        "estates": estates,
+        "cold_start": cold,
+        "zip_bytes": zip_bytes,
+    });
+    let path = out_dir.join("results.json");
+    std::fs::write(&path, serde_json::to_vec_pretty(&results).unwrap()).unwrap();
+    println!("written: {}", path.display());
+    if !all_right {
+        eprintln!("a tick's requests differ from the floor, or its report miscounted the estate");
+        std::process::exit(1);
+    }
+}
