@@ -3,6 +3,8 @@
 //! Usable IPv4 in a subnet = 2^(32−prefix) − 5 (AWS reserves the first four addresses and the
 //! last). Used = usable − `AvailableIpAddressCount`. IPv6-only subnets are listed, not summed.
 
+use std::collections::HashMap;
+
 use serde::Serialize;
 
 use super::blocks::free_blocks;
@@ -158,20 +160,23 @@ pub fn compute(pool: &str, snapshot: &Snapshot) -> Report {
 /// Σ (each VPC's space covered by the pool's subnets) / Σ (each VPC's space), overlapping or
 /// nested CIDRs counted once. VPCs are separate address spaces, so each is measured alone.
 fn vpc_allocation(snapshot: &Snapshot) -> Option<f64> {
+    // Each subnet's range under its VPC, in one pass: matching per VPC instead made 100,000
+    // subnets in 1,000 VPCs take a second (`cargo bench --bench core`).
+    let mut carved: HashMap<(&str, &str, &str), Vec<Range>> = HashMap::new();
+    for s in &snapshot.subnets {
+        if let Some(cidr) = &s.cidr {
+            carved
+                .entry((&s.account, &s.region, &s.vpc_id))
+                .or_default()
+                .push(range(cidr));
+        }
+    }
     let mut total = 0u64;
     let mut covered = 0u64;
     for vpc in &snapshot.vpcs {
         let space = merge(vpc.cidrs.iter().map(range).collect());
-        let carved = merge(
-            snapshot
-                .subnets
-                .iter()
-                .filter(|s| {
-                    s.vpc_id == vpc.vpc_id && s.account == vpc.account && s.region == vpc.region
-                })
-                .filter_map(|s| s.cidr.as_ref().map(range))
-                .collect(),
-        );
+        let key = (vpc.account.as_str(), vpc.region.as_str(), vpc.vpc_id.as_str());
+        let carved = carved.get(&key).map(|r| merge(r.clone())).unwrap_or_default();
         total += measure(&space);
         covered += measure(&intersect(&space, &carved));
     }
