@@ -17,6 +17,9 @@ spoken since Dec 2025. This front listens on a loopback port and:
   the exact requests are pinned separately by aws-smithy-mocks tests;
 - repairs one moto bug: IPv6-only subnets report availableIpAddressCount as 2^64-5, which
   no SDK can read as EC2's 32-bit Integer; EC2 reports 0 for them, and so does the front;
+- and one moto slowness: an EC2 resource's tags are found by scanning every tag in the
+  region, once per resource listed or filtered, so DescribeSubnets over 10,000 tagged
+  subnets took minutes (`make bench`); the front reads them by resource id instead;
 - injects faults: POST /__front/faults with a JSON list of
   {"op": "sts:AssumeRole", "contains": "222222222222", "region": "eu-west-1", "status": 403,
    "code": "AccessDenied", "times": null, "hang": 0} makes matching requests (op, and when
@@ -45,6 +48,8 @@ import boto3
 import cbor2
 from botocore.config import Config
 from botocore.exceptions import ClientError
+from moto.ec2.models.core import TaggedEC2Resource
+from moto.ec2.utils import EC2_PREFIX_TO_RESOURCE, get_prefix
 from moto.moto_server.threaded_moto_server import ThreadedMotoServer
 
 CBOR_PATH = re.compile(r"^/service/GraniteServiceVersion20100801/operation/([A-Za-z]+)$")
@@ -82,6 +87,20 @@ def repair_ec2(data: bytes) -> bytes:
 
     return OVERSIZED_COUNT.sub(fix, data)
 
+
+def own_tags(self) -> list[dict[str, str]]:
+    """moto's TaggedEC2Resource.get_tags with the same answer, by key rather than by a scan.
+
+    moto asks describe_tags for an anchored resource-id pattern, which visits every tag in
+    the backend: quadratic in the number of tagged resources."""
+    if not getattr(self, "id", None):
+        return []
+    kind = EC2_PREFIX_TO_RESOURCE.get(get_prefix(self.id), "")
+    tags = self.ec2_backend.tags.get(self.id, {})
+    return [{"resource_id": self.id, "key": k, "value": v, "resource_type": kind} for k, v in tags.items()]
+
+
+TaggedEC2Resource.get_tags = own_tags
 
 HOP_BY_HOP = {"connection", "keep-alive", "transfer-encoding", "content-length", "date", "server"}
 
