@@ -67,7 +67,10 @@ pub enum Accounting {
 
 impl MonitorSpec {
     pub fn accounting(&self) -> Accounting {
-        match (self.thresholds.min_free_prefixes, self.explicit_reservations) {
+        match (
+            self.thresholds.min_free_prefixes,
+            self.explicit_reservations,
+        ) {
             (None, _) => Accounting::Addresses,
             (Some(_), false) => Accounting::Prefixes,
             (Some(_), true) => Accounting::PrefixesAndReservations,
@@ -381,8 +384,8 @@ fn read_spec(c: &mut Check, properties: &Value) -> Option<MonitorSpec> {
         Some(v) => read_stream(c, v).map(Some),
     };
     let tags = get("Tags").map_or(Some(BTreeMap::new()), |v| read_tags(c, v));
-    let explicit_reservations = get("ExplicitReservations")
-        .map_or(Some(false), |v| c.boolean("ExplicitReservations", v));
+    let explicit_reservations =
+        get("ExplicitReservations").map_or(Some(false), |v| c.boolean("ExplicitReservations", v));
     if explicit_reservations == Some(true)
         && thresholds
             .as_ref()
@@ -1025,7 +1028,10 @@ mod tests {
     fn explicit_reservations_are_opt_in_and_need_prefix_accounting() {
         let with = |extra: Value| {
             let mut props = json!({"PoolName": "p"});
-            props.as_object_mut().unwrap().extend(extra.as_object().unwrap().clone());
+            props
+                .as_object_mut()
+                .unwrap()
+                .extend(extra.as_object().unwrap().clone());
             parse(&props)
         };
         assert_eq!(with(json!({})).unwrap().accounting(), Accounting::Addresses);
@@ -1033,12 +1039,19 @@ mod tests {
         assert_eq!(with(prefixes).unwrap().accounting(), Accounting::Prefixes);
         assert_eq!(
             errors(json!({"PoolName": "p", "ExplicitReservations": true})),
-            ["ExplicitReservations: reservations only change FreePrefixes: set \
-              Thresholds.MinFreePrefixes too"]
+            [
+                "ExplicitReservations: reservations only change FreePrefixes: set \
+              Thresholds.MinFreePrefixes too"
+            ]
         );
         // Off is the default, so it stays out of the schedule's input.
         let off = with(json!({"ExplicitReservations": false})).unwrap();
-        assert!(serde_json::to_value(&off).unwrap().get("ExplicitReservations").is_none());
+        assert!(
+            serde_json::to_value(&off)
+                .unwrap()
+                .get("ExplicitReservations")
+                .is_none()
+        );
     }
 
     #[test]

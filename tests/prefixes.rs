@@ -181,7 +181,11 @@ async fn eni_prefixes_and_explicit_reservations_take_blocks_prefix_reservations_
         "one call each, never per subnet"
     );
     let reservation_calls = || reservations.num_calls() + no_reservations.num_calls();
-    assert_eq!(reservation_calls(), 2, "one per subnet: EC2 has no bulk form");
+    assert_eq!(
+        reservation_calls(),
+        2,
+        "one per subnet: EC2 has no bulk form"
+    );
 
     // Without ExplicitReservations the floor holds: no call per subnet, and the explicit
     // .128/26 (blocks 8–11) counts as free.

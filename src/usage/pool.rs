@@ -175,8 +175,15 @@ fn vpc_allocation(snapshot: &Snapshot) -> Option<f64> {
     let mut covered = 0u64;
     for vpc in &snapshot.vpcs {
         let space = merge(vpc.cidrs.iter().map(range).collect());
-        let key = (vpc.account.as_str(), vpc.region.as_str(), vpc.vpc_id.as_str());
-        let carved = carved.get(&key).map(|r| merge(r.clone())).unwrap_or_default();
+        let key = (
+            vpc.account.as_str(),
+            vpc.region.as_str(),
+            vpc.vpc_id.as_str(),
+        );
+        let carved = carved
+            .get(&key)
+            .map(|r| merge(r.clone()))
+            .unwrap_or_default();
         total += measure(&space);
         covered += measure(&intersect(&space, &carved));
     }

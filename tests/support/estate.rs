@@ -533,16 +533,20 @@ pub async fn flat(
 /// `per_subnet` ENIs of one address each in every one of `subnets`. Returns how many.
 pub async fn enis(ec2: &Client, subnets: &[String], per_subnet: usize) -> usize {
     use futures::stream::{self, StreamExt};
-    let made: Vec<()> = stream::iter(subnets.iter().flat_map(|s| std::iter::repeat_n(s, per_subnet)))
-        .map(|subnet| async move {
-            ec2.create_network_interface()
-                .subnet_id(subnet)
-                .send()
-                .await
-                .expect("eni");
-        })
-        .buffer_unordered(8)
-        .collect()
-        .await;
+    let made: Vec<()> = stream::iter(
+        subnets
+            .iter()
+            .flat_map(|s| std::iter::repeat_n(s, per_subnet)),
+    )
+    .map(|subnet| async move {
+        ec2.create_network_interface()
+            .subnet_id(subnet)
+            .send()
+            .await
+            .expect("eni");
+    })
+    .buffer_unordered(8)
+    .collect()
+    .await;
     made.len()
 }
