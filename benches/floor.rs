@@ -13,7 +13,6 @@
 mod support;
 
 use std::collections::BTreeMap;
-use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
@@ -124,42 +123,77 @@ impl Measured {
     }
 }
 
-/// Runs `cmd` to the end and reads its rusage with wait4: this child's own figures, not a
-/// sum over every child the bench has waited for. (wait4 reaps it: no zombie is left.)
-#[allow(clippy::zombie_processes)]
-fn measure(mut cmd: Command) -> Measured {
-    cmd.stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
+/// The first argument that makes this binary the launcher (see [`launch`]).
+const LAUNCH: &str = "--launch-measured";
+
+/// Runs `cmd` to the end through the launcher and reads back the rusage it recorded.
+fn measure(cmd: Command) -> Measured {
+    let usage_file = tempfile("rusage");
+    let mut launcher = Command::new(std::env::current_exe().expect("own path"));
+    launcher
+        .arg(LAUNCH)
+        .arg(&usage_file)
+        .arg(cmd.get_program())
+        .args(cmd.get_args())
+        .env_clear()
+        .envs(cmd.get_envs().filter_map(|(k, v)| Some((k, v?))))
+        .stdin(Stdio::null());
     let started = Instant::now();
-    let mut child = cmd.spawn().expect("spawn");
-    let mut out = child.stdout.take().unwrap();
-    let mut err = child.stderr.take().unwrap();
-    let out = std::thread::spawn(move || {
-        let mut b = Vec::new();
-        out.read_to_end(&mut b).map(|_| b)
-    });
-    let err = std::thread::spawn(move || {
-        let mut s = String::new();
-        err.read_to_string(&mut s).map(|_| s)
-    });
+    let out = launcher.output().expect("run the launcher");
+    let wall = started.elapsed();
+    let usage: Value = serde_json::from_slice(&std::fs::read(&usage_file).expect("rusage file"))
+        .expect("rusage JSON");
+    std::fs::remove_file(&usage_file).ok();
+    Measured {
+        user: usage["user"].as_f64().unwrap(),
+        sys: usage["sys"].as_f64().unwrap(),
+        max_rss_kib: usage["max_rss_kib"].as_u64().unwrap(),
+        wall,
+        success: out.status.success(),
+        stdout: out.stdout,
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+/// The launcher: `LAUNCH FILE PROGRAM ARGS…` runs the program as its own child (stdio
+/// inherited), writes that child's rusage from wait4 to FILE as JSON, and exits as it did.
+///
+/// Why a launcher: on Linux a process's peak RSS starts at its parent's, since exec folds the
+/// replaced memory map's high-water mark into it. Spawned from the bench, whose heap holds the
+/// last report it parsed, a 16 MiB process measured 39 MiB; spawned from this small process,
+/// whose memory is the floor, it measures its own.
+fn launch(args: &[String]) -> ! {
+    let [file, program, rest @ ..] = args else {
+        eprintln!("usage: {LAUNCH} FILE PROGRAM [ARGS…]");
+        std::process::exit(2);
+    };
+    let child = Command::new(program).args(rest).spawn().expect("spawn");
     let mut status = 0;
     // SAFETY: zeroed rusage is a valid value of a plain C struct; wait4 fills it.
     let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
-    // SAFETY: the pid is our own unwaited child; both pointers are to live locals.
+    // SAFETY: the pid is our own unwaited child; both pointers are to live locals. wait4
+    // reaps it, so no zombie is left although `child` is never waited through std.
     let pid = unsafe { libc::wait4(child.id() as libc::pid_t, &mut status, 0, &mut usage) };
     assert_eq!(pid, child.id() as libc::pid_t, "wait4");
-    let wall = started.elapsed();
     let seconds = |t: libc::timeval| t.tv_sec as f64 + t.tv_usec as f64 / 1e6;
-    Measured {
-        user: seconds(usage.ru_utime),
-        sys: seconds(usage.ru_stime),
-        max_rss_kib: usage.ru_maxrss as u64,
-        wall,
-        success: libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0,
-        stdout: out.join().unwrap().expect("stdout"),
-        stderr: err.join().unwrap().expect("stderr"),
-    }
+    let record = json!({
+        "user": seconds(usage.ru_utime),
+        "sys": seconds(usage.ru_stime),
+        "max_rss_kib": usage.ru_maxrss,
+    });
+    std::fs::write(file, record.to_string()).expect("write rusage");
+    let code = if libc::WIFEXITED(status) {
+        libc::WEXITSTATUS(status)
+    } else {
+        1
+    };
+    std::process::exit(code)
+}
+
+fn tempfile(what: &str) -> PathBuf {
+    static N: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let n = N.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+    std::env::temp_dir().join(format!("cidrwatch-bench-{}-{what}-{n}", std::process::id()))
 }
 
 fn root() -> PathBuf {
@@ -227,7 +261,10 @@ async fn bench_estate(e: &Estate, bin: &Path, bare: &Path, out_dir: &Path) -> (V
         .await
         .unwrap();
     assert!(loop_.success, "the bare loop failed: {}", loop_.stderr);
-    let bare_seen: u64 = String::from_utf8_lossy(&loop_.stdout).trim().parse().unwrap();
+    let bare_seen: u64 = String::from_utf8_lossy(&loop_.stdout)
+        .trim()
+        .parse()
+        .unwrap();
     let bare_counts = bed.counts().await;
 
     let floor = e.floor();
@@ -253,7 +290,10 @@ async fn bench_estate(e: &Estate, bin: &Path, bare: &Path, out_dir: &Path) -> (V
             String::new()
         }
     );
-    println!("  {:<34} {:>6} {:>6}", "requests in one tick", "tick", "floor");
+    println!(
+        "  {:<34} {:>6} {:>6}",
+        "requests in one tick", "tick", "floor"
+    );
     for op in &ops {
         let got = counts.get(*op).copied().unwrap_or(0);
         let want = floor.get(*op).copied().unwrap_or(0);
@@ -373,8 +413,17 @@ fn machine() -> Value {
     })
 }
 
-#[tokio::main]
-async fn main() {
+fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    if args.get(1).map(String::as_str) == Some(LAUNCH) {
+        launch(&args[2..]);
+    }
+    tokio::runtime::Runtime::new()
+        .expect("tokio runtime")
+        .block_on(bench());
+}
+
+async fn bench() {
     // `cargo bench` passes --bench; any other argument picks estates by name.
     let wanted: Vec<String> = std::env::args()
         .skip(1)
