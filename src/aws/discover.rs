@@ -26,7 +26,7 @@ use crate::usage::{Ipv4Cidr, Occupancy, ScanError, Snapshot, SubnetInfo, VpcInfo
 const PAGE: i32 = 1000;
 /// Values EC2 accepts in one filter; beyond it, filter on our side instead.
 const FILTER_VALUES_MAX: usize = 200;
-/// Account-regions (and, with prefix accounting, reservation look-ups) in flight at once.
+/// Account-regions (and, with `ExplicitReservations`, reservation look-ups) in flight at once.
 pub const CONCURRENCY: usize = 8;
 
 /// Called as each account-region finishes: (done, total).
@@ -327,16 +327,17 @@ async fn occupancy(
                 .filter_map(|p| p.ipv4_prefix()?.parse::<Ipv4Cidr>().ok()),
         );
     }
-    let ids = if reservations { ids } else { Vec::new() };
-    let found: Vec<Result<(String, Vec<Ipv4Cidr>), Error>> = stream::iter(ids)
-        .map(|id| async move { explicit_reservations(ec2, &id).await.map(|r| (id, r)) })
-        .buffer_unordered(CONCURRENCY)
-        .collect()
-        .await;
-    for r in found {
-        let (id, ranges) = r?;
-        if let Some(occ) = by_subnet.get_mut(&id) {
-            occ.ranges.extend(ranges);
+    if reservations {
+        let found: Vec<Result<(String, Vec<Ipv4Cidr>), Error>> = stream::iter(ids)
+            .map(|id| async move { explicit_reservations(ec2, &id).await.map(|r| (id, r)) })
+            .buffer_unordered(CONCURRENCY)
+            .collect()
+            .await;
+        for r in found {
+            let (id, ranges) = r?;
+            if let Some(occ) = by_subnet.get_mut(&id) {
+                occ.ranges.extend(ranges);
+            }
         }
     }
     for s in subnets.iter_mut() {
