@@ -12,13 +12,37 @@ use crate::provider::Settings;
 use crate::spec;
 use crate::tick;
 
+/// What an alarm event asks of the function: a notification, or nothing (said why).
+#[derive(Debug, PartialEq)]
+pub enum Verdict {
+    Notify(String, AlarmKind),
+    Ignore(&'static str),
+}
+
+/// Pure: whether an alarm event deserves a message. A foreign alarm is not ours to answer
+/// (and an error would make Lambda retry it twice); an OK that does not follow an ALARM is no
+/// recovery (CloudWatch runs OK actions on INSUFFICIENT_DATA → OK too, e.g. a new alarm's
+/// first evaluation).
+pub fn verdict(alarm: &Alarm) -> Verdict {
+    let Some((id, kind)) = AlarmKind::monitor_of(&alarm.alarm_name) else {
+        return Verdict::Ignore("not a cidrwatch monitor's alarm");
+    };
+    match alarm.state.as_str() {
+        "ALARM" => Verdict::Notify(id, kind),
+        "OK" if alarm.previous_state == "ALARM" => Verdict::Notify(id, kind),
+        "OK" => Verdict::Ignore("OK without a previous ALARM is no recovery"),
+        _ => Verdict::Ignore("only ALARM and recoveries from it are notified"),
+    }
+}
+
 pub async fn run(aws: &Aws, settings: &Settings, alarm: &Alarm) -> Result<Value, Error> {
-    let (id, kind) = AlarmKind::monitor_of(&alarm.alarm_name).ok_or_else(|| {
-        Error::Event(format!(
-            "alarm {:?} is not a cidrwatch monitor's",
-            alarm.alarm_name
-        ))
-    })?;
+    let (id, kind) = match verdict(alarm) {
+        Verdict::Notify(id, kind) => (id, kind),
+        Verdict::Ignore(why) => {
+            tracing::info!(alarm = %alarm.alarm_name, state = %alarm.state, previous = %alarm.previous_state, why, "alarm event ignored");
+            return Ok(json!({"alarm": alarm.alarm_name, "state": alarm.state, "ignored": why}));
+        }
+    };
     // The monitor's spec travels in its schedule's input: the one place that holds it.
     let input = aws
         .schedule_input(&settings.schedule_group, &id)
@@ -35,13 +59,12 @@ pub async fn run(aws: &Aws, settings: &Settings, alarm: &Alarm) -> Result<Value,
 
     let report = tick::scan(aws, &spec, &|_, _| {}).await;
     let all_failed = report.scanned > 0 && report.errors.len() == report.scanned;
-    let why = report
-        .errors
-        .iter()
-        .map(|e| format!("{} {}: {}", e.account, e.region, e.error))
-        .collect::<Vec<_>>()
-        .join("; ");
-    let scan = if all_failed {
+    let mut why: Vec<String> = report.errors.iter().take(3).map(|e| e.line()).collect();
+    if report.errors.len() > 3 {
+        why.push(format!("and {} more", report.errors.len() - 3));
+    }
+    let why = why.join("; ");
+    let scan = if all_failed && kind != AlarmKind::ScanErrors {
         Err(why.as_str())
     } else {
         Ok(&report)
@@ -63,6 +86,7 @@ pub async fn run(aws: &Aws, settings: &Settings, alarm: &Alarm) -> Result<Value,
     if published.is_empty() && !failures.is_empty() {
         return Err(Error::Aws {
             call: "sns:Publish",
+            code: None,
             message: failures.join("; "),
         });
     }

@@ -102,7 +102,9 @@ impl App {
                     )
                 });
                 let work = async move { Err(Error::Request(reason)) };
-                cfn::answer(&coords, id, inv.deadline, &self.delivery, work).await
+                let deadline = cfn::Deadline::lambda(inv.deadline);
+                let undo: Option<std::future::Ready<()>> = None;
+                cfn::answer(&coords, id, deadline, &self.delivery, work, undo).await
             }
         }
     }
@@ -115,6 +117,7 @@ impl From<Error> for lambda_runtime::Diagnostic {
             Error::Event(_) => "UnrecognisedEvent",
             Error::Request(_) => "MalformedRequest",
             Error::Aws { .. } => "AwsCallFailed",
+            Error::Refused(_) => "Refused",
             Error::Delivery { .. } => "ResponseNotDelivered",
             Error::Config(_) => "Configuration",
             Error::NotImplemented(_) => "NotImplemented",

@@ -4,7 +4,7 @@
 
 use crate::spec::SpecErrors;
 
-#[derive(Debug, thiserror::Error)]
+#[derive(Clone, Debug, thiserror::Error)]
 pub enum Error {
     /// The resource properties are invalid; nothing was touched in AWS.
     #[error("{0}")]
@@ -18,9 +18,19 @@ pub enum Error {
     #[error("malformed CloudFormation request: {0}")]
     Request(String),
 
-    /// A call to AWS failed.
+    /// A call to AWS failed. `message` is one line: AWS's code and message when it answered.
     #[error("{call} failed: {message}")]
-    Aws { call: &'static str, message: String },
+    Aws {
+        call: &'static str,
+        /// AWS's error code, when AWS answered with one.
+        code: Option<String>,
+        message: String,
+    },
+
+    /// AWS will not let this monitor work (refused accounts or namespace, a series another
+    /// monitor owns): refused at Create/Update before anything is made.
+    #[error("{0}")]
+    Refused(String),
 
     /// The answer to CloudFormation could not be delivered.
     #[error("CloudFormation response to {target} not delivered: {message}")]
@@ -43,7 +53,64 @@ impl Error {
     pub fn aws(call: &'static str, err: impl std::fmt::Display) -> Self {
         Error::Aws {
             call,
-            message: err.to_string(),
+            code: None,
+            message: one_line(&err.to_string()),
         }
     }
+
+    /// Whether AWS refused the call for who is asking (a missing permission, a role that
+    /// cannot be assumed, a region not enabled): asking again will not help, a person must.
+    /// Throttling, 5xx and timeouts are not refusals.
+    pub fn is_refusal(&self) -> bool {
+        let Error::Aws { call, code, .. } = self else {
+            return false;
+        };
+        let refused = code.as_deref().is_some_and(|c| REFUSAL_CODES.contains(&c));
+        // An AssumeRole that AWS answered with any non-transient error is a refusal too
+        // (e.g. a malformed or missing role); transient ones carry no such code.
+        let assume = *call == "sts:AssumeRole"
+            && code
+                .as_deref()
+                .is_some_and(|c| !TRANSIENT_CODES.contains(&c) && !c.starts_with("Internal"));
+        refused || assume
+    }
+}
+
+/// AWS error codes that mean "not you, not here": authorization and opt-in refusals.
+pub const REFUSAL_CODES: &[&str] = &[
+    "AccessDenied",
+    "AccessDeniedException",
+    "UnauthorizedOperation",
+    "InvalidClientTokenId",
+    "UnrecognizedClientException",
+    "AuthFailure",
+    "OptInRequired",
+    "SignatureDoesNotMatch",
+];
+
+/// Codes that say "try again later".
+const TRANSIENT_CODES: &[&str] = &[
+    "Throttling",
+    "ThrottlingException",
+    "RequestLimitExceeded",
+    "TooManyRequestsException",
+    "ServiceUnavailable",
+    "RequestExpired",
+    "IDPCommunicationError",
+];
+
+/// Text fit for one line of a log, a Reason or a notification: whitespace runs (newlines
+/// included) become one space, and it stops at 400 characters.
+pub fn one_line(text: &str) -> String {
+    let mut out = String::with_capacity(text.len().min(400));
+    for word in text.split_whitespace() {
+        if !out.is_empty() {
+            out.push(' ');
+        }
+        out.push_str(word);
+    }
+    if out.chars().count() > 400 {
+        out = out.chars().take(399).collect::<String>() + "…";
+    }
+    out
 }

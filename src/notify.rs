@@ -13,10 +13,17 @@ use crate::plan::AlarmKind;
 use crate::spec::MonitorSpec;
 use crate::usage::pool::Report;
 
-/// Subscribers' forms share SNS's 256 KB; each JSON report copy stays under this.
-const REPORT_BYTES_MAX: usize = 90_000;
+/// SNS's limit on a whole message (256 KiB), with room for the envelope and attributes.
+pub const MESSAGE_BYTES_MAX: usize = 250_000;
+/// Subscribers' forms share that; each JSON report copy starts under this, and the budget
+/// halves until the whole message fits.
+const REPORT_BYTES_MAX: usize = 80_000;
 /// Subnets listed in texts.
 const FULLEST: usize = 10;
+/// Scan errors listed in texts; the rest are counted.
+const ERRORS_LISTED: usize = 10;
+/// SNS subjects: ASCII, fewer than 100 characters.
+const SUBJECT_MAX: usize = 99;
 
 /// A message ready to publish.
 #[derive(Clone, Debug, PartialEq)]
@@ -29,10 +36,37 @@ pub struct Message {
 }
 
 pub fn severity(kind: AlarmKind) -> &'static str {
-    match kind {
-        AlarmKind::Warning | AlarmKind::Stale => "warning",
-        _ => "critical",
+    kind.severity().as_str()
+}
+
+/// A subject SNS accepts: ASCII without control characters, fewer than 100 characters.
+fn subject(title: &str) -> String {
+    title
+        .chars()
+        .map(|c| {
+            if c.is_ascii() && !c.is_ascii_control() {
+                c
+            } else {
+                '?'
+            }
+        })
+        .take(SUBJECT_MAX)
+        .collect()
+}
+
+/// The first scan errors, one line each, and how many more there were.
+fn error_lines(report: &Report) -> Vec<String> {
+    let mut lines: Vec<String> = report
+        .errors
+        .iter()
+        .take(ERRORS_LISTED)
+        .map(|e| e.line())
+        .collect();
+    let more = report.errors.len().saturating_sub(ERRORS_LISTED);
+    if more > 0 {
+        lines.push(format!("… and {more} more"));
     }
+    lines
 }
 
 fn console(region: &str, fragment: &str) -> String {
@@ -79,6 +113,17 @@ fn headline(kind: AlarmKind, spec: &MonitorSpec, report: &Report) -> String {
              the provider function's log). A scan now finds utilization {:.1}%, {} free",
             t.utilization, t.free
         ),
+        AlarmKind::ScanErrors if report.errors.is_empty() => format!(
+            "The last 3 ticks could not scan every account-region; a scan now reaches all {} \
+             (utilization {:.1}%, {} free)",
+            report.scanned, t.utilization, t.free
+        ),
+        AlarmKind::ScanErrors => format!(
+            "{} of {} account-regions cannot be scanned (3 ticks running): pool figures are \
+             withheld, so the threshold alarms keep their last state until every one answers",
+            report.errors.len(),
+            report.scanned
+        ),
     }
 }
 
@@ -96,30 +141,71 @@ fn fullest_lines(report: &Report) -> Vec<String> {
         .collect()
 }
 
-/// The report as JSON within [`REPORT_BYTES_MAX`]: the emptiest subnets go first when it
-/// would not fit, and `subnets_omitted` says how many.
-fn bounded_report(report: &Report) -> Value {
+/// The report as JSON within `budget` bytes: the emptiest subnets go first, then the last
+/// errors and IPv6-only subnets, and `subnets_omitted`, `errors_omitted` and
+/// `ipv6_only_omitted` say how many. The totals always stay.
+fn bounded_report(report: &Report, budget: usize) -> Value {
     let mut r = report.clone();
-    let mut omitted = 0;
+    let (mut subnets, mut errors, mut ipv6) = (0, 0, 0);
     loop {
         let mut v = serde_json::to_value(&r).unwrap_or_default();
-        v["subnets_omitted"] = json!(omitted);
-        if v.to_string().len() <= REPORT_BYTES_MAX || r.subnets.is_empty() {
+        v["subnets_omitted"] = json!(subnets);
+        v["errors_omitted"] = json!(errors);
+        v["ipv6_only_omitted"] = json!(ipv6);
+        if v.to_string().len() <= budget {
             return v;
         }
-        let drop = (r.subnets.len() / 4).max(1);
-        r.subnets.truncate(r.subnets.len() - drop);
-        omitted += drop;
+        let cut = |n: usize| (n / 4).max(1);
+        if r.subnets.len() > FULLEST {
+            let drop = cut(r.subnets.len() - FULLEST).min(r.subnets.len() - FULLEST);
+            r.subnets.truncate(r.subnets.len() - drop);
+            subnets += drop;
+        } else if r.errors.len() > ERRORS_LISTED {
+            let drop = cut(r.errors.len() - ERRORS_LISTED).min(r.errors.len() - ERRORS_LISTED);
+            r.errors.truncate(r.errors.len() - drop);
+            errors += drop;
+        } else if !r.ipv6_only.is_empty() {
+            let drop = cut(r.ipv6_only.len());
+            r.ipv6_only.truncate(r.ipv6_only.len() - drop);
+            ipv6 += drop;
+        } else if !r.subnets.is_empty() {
+            r.subnets.pop();
+            subnets += 1;
+        } else if !r.errors.is_empty() {
+            r.errors.pop();
+            errors += 1;
+        } else {
+            return v;
+        }
     }
 }
 
-/// Composes the notification. `scan` is the fresh report, or why there is none.
+/// Composes the notification. `scan` is the fresh report, or why there is none. It always
+/// fits SNS: the JSON report shrinks until the whole message is within [`MESSAGE_BYTES_MAX`].
 pub fn compose(
     facts: &Alarm,
     kind: AlarmKind,
     spec: &MonitorSpec,
     scan: Result<&Report, &str>,
     dashboard: Option<&str>,
+) -> Message {
+    let mut budget = REPORT_BYTES_MAX;
+    loop {
+        let m = compose_within(facts, kind, spec, scan, dashboard, budget);
+        if m.structure.len() + m.subject.len() <= MESSAGE_BYTES_MAX || budget < 1_000 {
+            return m;
+        }
+        budget /= 2;
+    }
+}
+
+fn compose_within(
+    facts: &Alarm,
+    kind: AlarmKind,
+    spec: &MonitorSpec,
+    scan: Result<&Report, &str>,
+    dashboard: Option<&str>,
+    budget: usize,
 ) -> Message {
     let pool = &spec.pool_name;
     let recovered = facts.state == "OK";
@@ -163,9 +249,16 @@ pub fn compose(
                 markdown.push(l);
             }
             if !report.errors.is_empty() {
+                let lines = error_lines(report);
+                text.push(String::new());
                 text.push(format!(
-                    "{} account-regions could not be scanned; their subnets are missing below.",
+                    "Could not be scanned ({} account-regions; their subnets are missing below):",
                     report.errors.len()
+                ));
+                text.extend(lines.iter().map(|l| format!("  {l}")));
+                markdown.push(format!(
+                    "Could not be scanned:\n```\n{}\n```",
+                    lines.join("\n")
                 ));
             }
             let lines = fullest_lines(report);
@@ -221,14 +314,17 @@ pub fn compose(
             "additionalContext": {"pool": pool, "severity": severity(kind), "state": facts.state},
         },
     });
+    let error = scan
+        .err()
+        .map(|e| e.chars().take(2_000).collect::<String>());
     let machine = json!({
         "cidrwatch": "notification",
         "v": 1,
         "pool": pool,
         "severity": severity(kind),
         "alarm": facts,
-        "report": scan.ok().map(bounded_report),
-        "error": scan.err(),
+        "report": scan.ok().map(|r| bounded_report(r, budget)),
+        "error": error,
     });
     let q = q.to_string();
     let machine = machine.to_string();
@@ -239,7 +335,7 @@ pub fn compose(
         "sqs": machine, "lambda": machine,
     });
     Message {
-        subject: title.chars().take(100).collect(),
+        subject: subject(&title),
         structure: structure.to_string(),
         attributes: vec![
             ("pool".to_string(), pool.clone()),

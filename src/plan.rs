@@ -16,8 +16,8 @@ use sha2::{Digest, Sha256};
 
 use serde_json::{Value, json};
 
-use crate::spec::{MonitorSpec, Notify};
-use crate::usage::metrics::POOL_METRICS;
+use crate::spec::{MonitorSpec, Notify, Thresholds};
+use crate::usage::metrics::{Datum, POOL_METRICS};
 
 const ID_PREFIX: &str = "cidrwatch-";
 const POOL_PART_MAX: usize = 45;
@@ -70,7 +70,9 @@ pub fn is_monitor_id(id: &str) -> bool {
         && hex.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
 }
 
-/// The alarms a monitor may have. Their names are `<id>-<suffix>`.
+/// The alarms a monitor may have. Their names are `<id>-<suffix>`; what each means lives in
+/// [`AlarmKind::meaning`], the one place the plan, the notifications and the first-scan
+/// state read it from.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum AlarmKind {
     Warning,
@@ -79,27 +81,177 @@ pub enum AlarmKind {
     FreeAddresses,
     FreePrefixes,
     Stale,
+    ScanErrors,
 }
 
+/// How loud an alarm is: the `severity` attribute subscribers filter on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Severity {
+    Warning,
+    Critical,
+}
+
+impl Severity {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Warning => "warning",
+            Severity::Critical => "critical",
+        }
+    }
+}
+
+/// Where an alarm's actions point.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Route {
+    /// As `Notify` says: the topics (native) or the function (detailed).
+    Notify,
+    /// The topics directly, whatever `Notify` says: an alarm about the monitor itself must
+    /// not depend on the function that may be what is broken.
+    Topics,
+}
+
+/// Everything an alarm kind means, in one place.
+#[derive(Clone, Copy, Debug)]
+pub struct Meaning {
+    pub suffix: &'static str,
+    /// The pool metric it watches (dimension `Pool`).
+    pub metric: &'static str,
+    pub statistic: Statistic,
+    pub comparison: Comparison,
+    /// Consecutive periods that must breach.
+    pub evaluation_periods: u32,
+    pub missing_data: MissingData,
+    pub severity: Severity,
+    pub route: Route,
+    /// Its threshold under these settings; `None`: the monitor has no alarm of this kind.
+    pub threshold: fn(&Thresholds) -> Option<f64>,
+    /// What breaching means, given the threshold, for the alarm's description.
+    pub what: fn(f64) -> String,
+}
+
+/// Consecutive periods without a heartbeat, or with scan errors, before the alarms about the
+/// monitor itself fire: one missed tick is the schedule's jitter, three are a pattern.
+pub const MONITOR_ALARM_PERIODS: u32 = 3;
+
 impl AlarmKind {
-    pub const ALL: [AlarmKind; 6] = [
+    pub const ALL: [AlarmKind; 7] = [
         AlarmKind::Warning,
         AlarmKind::Critical,
         AlarmKind::SubnetCritical,
         AlarmKind::FreeAddresses,
         AlarmKind::FreePrefixes,
         AlarmKind::Stale,
+        AlarmKind::ScanErrors,
     ];
 
-    pub fn suffix(self) -> &'static str {
+    pub fn meaning(self) -> Meaning {
+        use Comparison::*;
+        let threshold =
+            |suffix, metric, statistic, comparison, severity, threshold, what| Meaning {
+                suffix,
+                metric,
+                statistic,
+                comparison,
+                evaluation_periods: 1,
+                // Keep the last state: a tick that withholds pool figures (a partial scan) must
+                // neither fire nor clear a threshold alarm; the stale alarm speaks for silence.
+                missing_data: MissingData::Missing,
+                severity,
+                route: Route::Notify,
+                threshold,
+                what,
+            };
         match self {
-            AlarmKind::Warning => "warning",
-            AlarmKind::Critical => "critical",
-            AlarmKind::SubnetCritical => "subnet-critical",
-            AlarmKind::FreeAddresses => "free-addresses",
-            AlarmKind::FreePrefixes => "free-prefixes",
-            AlarmKind::Stale => "stale",
+            AlarmKind::Warning => threshold(
+                "warning",
+                "Utilization",
+                Statistic::Maximum,
+                GreaterThanOrEqual,
+                Severity::Warning,
+                |t| Some(t.warning_percent),
+                |v| format!("utilization at or above {v}%"),
+            ),
+            AlarmKind::Critical => threshold(
+                "critical",
+                "Utilization",
+                Statistic::Maximum,
+                GreaterThanOrEqual,
+                Severity::Critical,
+                |t| Some(t.critical_percent),
+                |v| format!("utilization at or above {v}%"),
+            ),
+            AlarmKind::SubnetCritical => threshold(
+                "subnet-critical",
+                "MaxSubnetUtilization",
+                Statistic::Maximum,
+                GreaterThanOrEqual,
+                Severity::Critical,
+                |t| Some(t.subnet_critical_percent),
+                |v| format!("a subnet at or above {v}%"),
+            ),
+            AlarmKind::FreeAddresses => threshold(
+                "free-addresses",
+                "FreeAddresses",
+                Statistic::Minimum,
+                LessThan,
+                Severity::Critical,
+                |t| t.min_free_addresses.map(|m| m as f64),
+                |v| format!("fewer than {v} free addresses"),
+            ),
+            AlarmKind::FreePrefixes => threshold(
+                "free-prefixes",
+                "FreePrefixes",
+                Statistic::Minimum,
+                LessThan,
+                Severity::Critical,
+                |t| t.min_free_prefixes.map(|m| m as f64),
+                |v| format!("fewer than {v} free /28 prefixes"),
+            ),
+            // A monitor that stops monitoring is itself an alarm: no heartbeat for 3 periods,
+            // missing data counting as breaching.
+            AlarmKind::Stale => Meaning {
+                suffix: "stale",
+                metric: "Heartbeat",
+                statistic: Statistic::Sum,
+                comparison: LessThan,
+                evaluation_periods: MONITOR_ALARM_PERIODS,
+                missing_data: MissingData::Breaching,
+                severity: Severity::Warning,
+                route: Route::Topics,
+                threshold: |_| Some(1.0),
+                what: |_| {
+                    format!("no usage published for {MONITOR_ALARM_PERIODS} schedule periods")
+                },
+            },
+            // Ticks that could not scan some account-region. Its data comes from ticks, so
+            // when it fires the function is running: in detailed mode the function's message
+            // names the failing account-regions. When ticks stop, the stale alarm speaks.
+            AlarmKind::ScanErrors => Meaning {
+                suffix: "scan-errors",
+                metric: "ScanErrors",
+                statistic: Statistic::Maximum,
+                comparison: GreaterThan,
+                evaluation_periods: MONITOR_ALARM_PERIODS,
+                missing_data: MissingData::Missing,
+                severity: Severity::Warning,
+                route: Route::Notify,
+                threshold: |_| Some(0.0),
+                what: |_| {
+                    format!(
+                        "account-regions failed to scan in {MONITOR_ALARM_PERIODS} consecutive \
+                         ticks; pool figures are withheld until every one answers"
+                    )
+                },
+            },
         }
+    }
+
+    pub fn suffix(self) -> &'static str {
+        self.meaning().suffix
+    }
+
+    pub fn severity(self) -> Severity {
+        self.meaning().severity
     }
 
     pub fn alarm_name(self, id: &str) -> String {
@@ -132,7 +284,18 @@ pub enum Statistic {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Comparison {
     GreaterThanOrEqual,
+    GreaterThan,
     LessThan,
+}
+
+impl Comparison {
+    pub fn holds(self, value: f64, threshold: f64) -> bool {
+        match self {
+            Comparison::GreaterThanOrEqual => value >= threshold,
+            Comparison::GreaterThan => value > threshold,
+            Comparison::LessThan => value < threshold,
+        }
+    }
 }
 
 /// What an alarm does when a period has no data.
@@ -324,108 +487,65 @@ pub fn tick_input(id: &str, spec: &MonitorSpec) -> String {
     serde_json::json!({"cidrwatch": "tick", "v": 1, "id": id, "monitor": spec}).to_string()
 }
 
-pub fn plan(id: &str, spec: &MonitorSpec, target: &Target) -> Plan {
-    let period = spec.schedule.seconds();
-    let t = &spec.thresholds;
+/// The alarms monitor `id` has under `spec`: every kind whose threshold the spec sets.
+pub fn alarms(id: &str, spec: &MonitorSpec, function_arn: &str) -> Vec<AlarmDef> {
     let tags = tags(id, spec);
-    let actions = match spec.notify {
-        Notify::Native => spec.alarm_topic_arns.clone(),
-        Notify::Detailed => vec![target.function_arn.clone()],
-    };
+    AlarmKind::ALL
+        .into_iter()
+        .filter_map(|kind| {
+            let m = kind.meaning();
+            let threshold = (m.threshold)(&spec.thresholds)?;
+            let actions = match (m.route, spec.notify) {
+                (Route::Topics, _) | (Route::Notify, Notify::Native) => {
+                    spec.alarm_topic_arns.clone()
+                }
+                (Route::Notify, Notify::Detailed) => vec![function_arn.to_string()],
+            };
+            Some(AlarmDef {
+                kind,
+                name: kind.alarm_name(id),
+                description: format!(
+                    "cidrwatch pool {}: {}. Managed by the CloudFormation monitor {id}; edits \
+                     are overwritten.",
+                    spec.pool_name,
+                    (m.what)(threshold)
+                ),
+                namespace: spec.namespace.clone(),
+                metric_name: m.metric,
+                pool: spec.pool_name.clone(),
+                statistic: m.statistic,
+                period_seconds: spec.schedule.seconds(),
+                evaluation_periods: m.evaluation_periods,
+                threshold,
+                comparison: m.comparison,
+                missing_data: m.missing_data,
+                actions,
+                tags: tags.clone(),
+            })
+        })
+        .collect()
+}
 
-    let threshold_alarm = |kind: AlarmKind,
-                           metric_name: &'static str,
-                           statistic: Statistic,
-                           comparison: Comparison,
-                           threshold: f64,
-                           what: String| AlarmDef {
-        kind,
-        name: kind.alarm_name(id),
-        description: format!(
-            "cidrwatch pool {}: {what}. Managed by the CloudFormation monitor {id}; edits are \
-             overwritten.",
-            spec.pool_name
-        ),
-        namespace: spec.namespace.clone(),
-        metric_name,
-        pool: spec.pool_name.clone(),
-        statistic,
-        period_seconds: period,
-        evaluation_periods: 1,
-        threshold,
-        comparison,
-        missing_data: MissingData::Missing,
-        actions: actions.clone(),
-        tags: tags.clone(),
-    };
-
-    let mut alarms = vec![
-        threshold_alarm(
-            AlarmKind::Warning,
-            "Utilization",
-            Statistic::Maximum,
-            Comparison::GreaterThanOrEqual,
-            t.warning_percent,
-            format!("utilization at or above {}%", t.warning_percent),
-        ),
-        threshold_alarm(
-            AlarmKind::Critical,
-            "Utilization",
-            Statistic::Maximum,
-            Comparison::GreaterThanOrEqual,
-            t.critical_percent,
-            format!("utilization at or above {}%", t.critical_percent),
-        ),
-        threshold_alarm(
-            AlarmKind::SubnetCritical,
-            "MaxSubnetUtilization",
-            Statistic::Maximum,
-            Comparison::GreaterThanOrEqual,
-            t.subnet_critical_percent,
-            format!("a subnet at or above {}%", t.subnet_critical_percent),
-        ),
-    ];
-    if let Some(min) = t.min_free_addresses {
-        alarms.push(threshold_alarm(
-            AlarmKind::FreeAddresses,
-            "FreeAddresses",
-            Statistic::Minimum,
-            Comparison::LessThan,
-            min as f64,
-            format!("fewer than {min} free addresses"),
-        ));
+impl AlarmDef {
+    /// Whether this alarm's condition holds for one period's pool datums (a first scan's);
+    /// `None` when they do not include its metric (a partial scan withholds pool figures).
+    pub fn breached_by(&self, data: &[Datum]) -> Option<bool> {
+        let d = data
+            .iter()
+            .find(|d| d.name == self.metric_name && d.subnet_id.is_none())?;
+        Some(self.comparison.holds(d.value, self.threshold))
     }
-    if let Some(min) = t.min_free_prefixes {
-        alarms.push(threshold_alarm(
-            AlarmKind::FreePrefixes,
-            "FreePrefixes",
-            Statistic::Minimum,
-            Comparison::LessThan,
-            min as f64,
-            format!("fewer than {min} free /28 prefixes"),
-        ));
-    }
-    // A monitor that stops monitoring is itself an alarm: no heartbeat for 3 periods.
-    let mut stale = threshold_alarm(
-        AlarmKind::Stale,
-        "Heartbeat",
-        Statistic::Sum,
-        Comparison::LessThan,
-        1.0,
-        "no usage published for 3 schedule periods".to_string(),
-    );
-    stale.evaluation_periods = 3;
-    stale.missing_data = MissingData::Breaching;
-    alarms.push(stale);
+}
 
+pub fn plan(id: &str, spec: &MonitorSpec, target: &Target) -> Plan {
     Plan {
         id: id.to_string(),
-        alarms,
+        alarms: alarms(id, spec, &target.function_arn),
         schedule: ScheduleDef {
             name: id.to_string(),
             group: target.schedule_group.clone(),
             expression: spec.schedule.expression(),
-            period_seconds: period,
+            period_seconds: spec.schedule.seconds(),
             target_arn: target.function_arn.clone(),
             role_arn: target.scheduler_role_arn.clone(),
             input: tick_input(id, spec),
@@ -504,8 +624,12 @@ mod tests {
     }
 
     #[test]
-    fn default_spec_plans_four_alarms() {
-        let s = spec::parse(&json!({"PoolName": "p", "Schedule": "rate(10 minutes)"})).unwrap();
+    fn default_spec_plans_five_alarms_and_the_stale_one_skips_the_function() {
+        let topic = "arn:aws:sns:us-east-1:111111111111:alerts";
+        let s = spec::parse(
+            &json!({"PoolName": "p", "Schedule": "rate(10 minutes)", "AlarmTopicArns": [topic]}),
+        )
+        .unwrap();
         let p = plan("cidrwatch-p-00000000", &s, &target());
         let kinds: Vec<AlarmKind> = p.alarms.iter().map(|a| a.kind).collect();
         assert_eq!(
@@ -514,7 +638,8 @@ mod tests {
                 AlarmKind::Warning,
                 AlarmKind::Critical,
                 AlarmKind::SubnetCritical,
-                AlarmKind::Stale
+                AlarmKind::Stale,
+                AlarmKind::ScanErrors,
             ]
         );
         assert!(p.alarms.iter().all(|a| a.period_seconds == 600));
@@ -523,8 +648,68 @@ mod tests {
             (stale.evaluation_periods, stale.missing_data),
             (3, MissingData::Breaching)
         );
+        assert_eq!(
+            stale.actions,
+            [topic],
+            "detailed mode, yet straight to the topic"
+        );
+        let errors = &p.alarms[4];
+        assert_eq!(
+            (
+                errors.metric_name,
+                errors.comparison,
+                errors.threshold,
+                errors.evaluation_periods
+            ),
+            ("ScanErrors", Comparison::GreaterThan, 0.0, 3)
+        );
+        assert_eq!(
+            errors.actions,
+            [target().function_arn],
+            "names the failures"
+        );
         assert_eq!(p.alarms[0].actions, [target().function_arn]);
         assert_eq!(p.schedule.expression, "rate(10 minutes)");
+    }
+
+    #[test]
+    fn a_first_scan_decides_which_alarms_start_ok() {
+        use crate::usage::metrics::{Datum, Unit};
+        let s = spec::parse(&json!({"PoolName": "p", "Thresholds": {"MinFreeAddresses": 100}}))
+            .unwrap();
+        let p = plan("cidrwatch-p-00000000", &s, &target());
+        let datum = |name, value| Datum {
+            name,
+            subnet_id: None,
+            value,
+            unit: Unit::Count,
+        };
+        let data = [
+            datum("Utilization", 85.0),
+            datum("MaxSubnetUtilization", 50.0),
+            datum("FreeAddresses", 40.0),
+            datum("Heartbeat", 1.0),
+            datum("ScanErrors", 0.0),
+        ];
+        let verdicts: Vec<(AlarmKind, Option<bool>)> = p
+            .alarms
+            .iter()
+            .map(|a| (a.kind, a.breached_by(&data)))
+            .collect();
+        assert_eq!(
+            verdicts,
+            [
+                (AlarmKind::Warning, Some(true)),
+                (AlarmKind::Critical, Some(false)),
+                (AlarmKind::SubnetCritical, Some(false)),
+                (AlarmKind::FreeAddresses, Some(true)),
+                (AlarmKind::Stale, Some(false)),
+                (AlarmKind::ScanErrors, Some(false)),
+            ]
+        );
+        let partial = [datum("Heartbeat", 1.0), datum("ScanErrors", 2.0)];
+        assert_eq!(p.alarms[0].breached_by(&partial), None, "withheld: unknown");
+        assert_eq!(p.alarms[5].breached_by(&partial), Some(true));
     }
 
     #[test]
@@ -545,6 +730,10 @@ mod tests {
         );
         assert!(p.alarms.iter().any(|a| a.kind == AlarmKind::FreePrefixes));
         assert!(p.alarms.iter().all(|a| a.actions == [topic]));
+        assert_eq!(
+            AlarmKind::monitor_of("cidrwatch-p-00000000-scan-errors"),
+            Some(("cidrwatch-p-00000000".to_string(), AlarmKind::ScanErrors))
+        );
         assert!(free.tags.contains(&("team".into(), "net".into())));
         assert!(
             free.tags

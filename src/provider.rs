@@ -1,24 +1,41 @@
-//! Create, Update and Delete of one monitor: validate, plan, apply through [`crate::aws`].
+//! Create, Update and Delete of one monitor: validate, scan once, plan, apply through
+//! [`crate::aws`].
 //!
 //! - Create and Update validate everything before touching AWS: bad input creates nothing.
+//! - Then they refuse a monitor AWS will not let work, before making anything: a
+//!   `PoolName`+`Namespace` another monitor already publishes, an account or region that
+//!   refuses the first scan, a namespace where PutMetricData is refused.
+//! - That first scan is published, so a new monitor has data from its first minute, and its
+//!   alarms start in the state it shows (OK when healthy): a healthy pool's Create sends no
+//!   message. A scan that cannot finish in its share of the time is left to the first tick.
 //! - Create is idempotent: applying a plan converges on it (put overwrites, extras go).
 //! - A change of PoolName or Namespace changes the id (see [`crate::plan::monitor_id`]): that
 //!   is a replacement, answered with the new id; CloudFormation later deletes the old one.
-//! - A Create or replacement that fails part-way removes what it made before answering.
+//! - A Create or replacement that fails, times out or panics removes what it made before
+//!   answering.
 //! - Delete acts on the PhysicalResourceId alone — alarms, dashboard, metric stream, schedule;
 //!   what is gone counts as deleted; an id that is not ours succeeds as a no-op.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
+use std::time::Duration;
 
 use serde_json::Value;
 use tokio::time::Instant;
 
 use crate::Error;
 use crate::aws::Aws;
-use crate::cfn::{self, Action, Answered, Coords, Delivery, Request, Success};
+use crate::cfn::{self, Action, Answered, Coords, Deadline, Delivery, Request, Success};
 use crate::plan::{self, AlarmKind, Target};
 use crate::spec::{self, DEFAULT_NAMESPACE, MonitorSpec};
+use crate::tick;
+use crate::usage::metrics::Datum;
+
+/// The most a Create or Update spends on its first scan; a slower estate gets its first
+/// figures from the schedule's first tick instead.
+pub const FIRST_SCAN_MAX: Duration = Duration::from_secs(120);
+/// Refused account-regions named in a Reason; the rest are counted.
+const REFUSALS_NAMED: usize = 3;
 
 /// The provider's own deployment settings, from its environment.
 #[derive(Clone, Debug, PartialEq)]
@@ -46,42 +63,79 @@ pub struct Provider {
     pub settings: Settings,
 }
 
-/// Handles one request and answers it exactly once.
+/// Handles one request and answers it exactly once, by the earlier of the Lambda deadline
+/// and the request's `ServiceTimeout`.
 pub async fn respond(
     provider: Arc<Provider>,
     request: Request,
     function_arn: Option<String>,
-    deadline: Instant,
+    lambda_deadline: Instant,
     delivery: &Delivery,
 ) -> Result<Answered, Error> {
+    let received = Instant::now();
     let coords = request.coords.clone();
-    let failure_id = match &request.action {
-        Action::Create { properties } => id_for(&coords, properties),
-        Action::Update { physical_id, .. } | Action::Delete { physical_id } => physical_id.clone(),
+    let (failure_id, service_timeout, new_id) = match &request.action {
+        Action::Create { properties } => {
+            let id = id_for(&coords, properties);
+            (id.clone(), service_timeout(properties), Some(id))
+        }
+        Action::Update {
+            physical_id,
+            properties,
+            ..
+        } => {
+            let id = id_for(&coords, properties);
+            let replacing = (id != *physical_id).then_some(id);
+            (physical_id.clone(), service_timeout(properties), replacing)
+        }
+        Action::Delete { physical_id } => (physical_id.clone(), None, None),
     };
+    let deadline = Deadline::new(lambda_deadline, service_timeout, received);
+    // A Create or a replacement that does not finish leaves nothing of its new id: the undo
+    // runs after a timeout or panic (an error undoes inside the work, see apply_or_undo).
+    let undo = new_id.map(|id| {
+        let provider = provider.clone();
+        async move {
+            if let Err(e) = delete(&provider, &id).await {
+                tracing::error!(id, error = %e, "could not remove an unfinished monitor");
+            }
+        }
+    });
     let work = async move {
+        let p = &provider;
         match request.action {
             Action::Create { properties } => {
-                create(&provider, &request.coords, &properties, function_arn).await
+                let (spec, target, id) = prepare(p, &request.coords, &properties, function_arn)?;
+                first_scan_then_apply(p, &id, &spec, &target, Vec::new(), deadline, true).await
             }
             Action::Update {
                 physical_id,
                 properties,
                 ..
             } => {
-                update(
-                    &provider,
-                    &request.coords,
-                    &physical_id,
-                    &properties,
-                    function_arn,
-                )
-                .await
+                let (spec, target, id) = prepare(p, &request.coords, &properties, function_arn)?;
+                let replacing = id != physical_id;
+                if replacing {
+                    tracing::info!(old = physical_id, new = %id, "PoolName or Namespace changed: replacing");
+                }
+                let others = vec![physical_id];
+                first_scan_then_apply(p, &id, &spec, &target, others, deadline, replacing).await
             }
-            Action::Delete { physical_id } => delete(&provider, &physical_id).await,
+            Action::Delete { physical_id } => delete(p, &physical_id).await,
         }
     };
-    cfn::answer(&coords, failure_id, deadline, delivery, work).await
+    cfn::answer(&coords, failure_id, deadline, delivery, work, undo).await
+}
+
+/// The request's `ServiceTimeout` (seconds, number or string), when it set a sensible one.
+fn service_timeout(properties: &Value) -> Option<Duration> {
+    let v = properties.get("ServiceTimeout")?;
+    let secs = match v {
+        Value::Number(n) => n.as_f64()?,
+        Value::String(s) => s.trim().parse().ok()?,
+        _ => return None,
+    };
+    (secs.is_finite() && secs >= 1.0).then(|| Duration::from_secs_f64(secs.min(3600.0)))
 }
 
 /// The monitor id from the raw properties, so that even a FAILED Create answers with the
@@ -135,67 +189,147 @@ fn prepare(
     Ok((spec, target, id_for(coords, properties)))
 }
 
-async fn create(
-    p: &Provider,
-    coords: &Coords,
-    properties: &Value,
-    function_arn: Option<String>,
-) -> Result<Success, Error> {
-    let (spec, target, id) = prepare(p, coords, properties, function_arn)?;
-    apply_or_undo(p, &id, &spec, &target).await
-}
-
-async fn update(
-    p: &Provider,
-    coords: &Coords,
-    physical_id: &str,
-    properties: &Value,
-    function_arn: Option<String>,
-) -> Result<Success, Error> {
-    let (spec, target, id) = prepare(p, coords, properties, function_arn)?;
-    if id == physical_id {
-        apply(p, &id, &spec, &target).await
-    } else {
-        tracing::info!(old = physical_id, new = %id, "PoolName or Namespace changed: replacing");
-        apply_or_undo(p, &id, &spec, &target).await
-    }
-}
-
-/// Applies a plan for a new id; if that fails, removes what it made, so the failure leaves
-/// nothing behind.
-async fn apply_or_undo(
+/// The refusals before anything is made, the first scan published, then the plan applied.
+/// `others` are ids this monitor may share its series with (the one it replaces). A new id
+/// (`undo_on_error`) is removed again when applying fails.
+async fn first_scan_then_apply(
     p: &Provider,
     id: &str,
     spec: &MonitorSpec,
     target: &Target,
+    others: Vec<String>,
+    deadline: Deadline,
+    undo_on_error: bool,
 ) -> Result<Success, Error> {
-    match apply(p, id, spec, target).await {
-        Ok(done) => Ok(done),
-        Err(e) => {
+    one_monitor_per_series(p, id, spec, &others).await?;
+    let published = first_scan(p, spec, deadline).await?;
+    let applied = apply(p, id, spec, target, published.as_deref()).await;
+    match applied {
+        Err(e) if undo_on_error => {
             if let Err(undo) = delete(p, id).await {
                 tracing::error!(id, error = %undo, "could not remove a failed monitor's resources");
             }
             Err(e)
         }
+        done => done,
+    }
+}
+
+/// Two monitors publishing the same `Pool` series in one namespace would mix their figures
+/// and fire each other's alarms.
+async fn one_monitor_per_series(
+    p: &Provider,
+    id: &str,
+    spec: &MonitorSpec,
+    others: &[String],
+) -> Result<(), Error> {
+    let on_series = p
+        .aws
+        .monitors_on_series(&spec.namespace, &spec.pool_name)
+        .await?;
+    match on_series.iter().find(|m| *m != id && !others.contains(m)) {
+        Some(other) => Err(Error::Refused(format!(
+            "PoolName: monitor {other} already publishes pool {:?} in namespace {}; two \
+             monitors on one series mix their figures. Give this monitor another PoolName (or \
+             Namespace), or delete the other one's stack",
+            spec.pool_name, spec.namespace
+        ))),
+        None => Ok(()),
+    }
+}
+
+/// Scans and publishes within a share of the time left, and refuses what AWS refuses.
+/// `Ok(Some(data))`: what was published; `Ok(None)`: nothing (the scan did not finish in
+/// time, or a transient fault stopped it), so the first tick will publish.
+async fn first_scan(
+    p: &Provider,
+    spec: &MonitorSpec,
+    deadline: Deadline,
+) -> Result<Option<Vec<Datum>>, Error> {
+    let left = deadline.work.saturating_duration_since(Instant::now());
+    let budget = FIRST_SCAN_MAX.min(left / 2);
+    let scanned = tokio::time::timeout(budget, tick::scan(&p.aws, spec, &|_, _| {})).await;
+    let Ok(report) = scanned else {
+        tracing::warn!(
+            seconds = budget.as_secs(),
+            "first scan did not finish in its share of the time: the first tick will publish"
+        );
+        return Ok(None);
+    };
+    let refused: Vec<String> = report
+        .errors
+        .iter()
+        .filter(|e| e.refused)
+        .map(|e| e.line())
+        .collect();
+    if !refused.is_empty() {
+        let more = refused.len().saturating_sub(REFUSALS_NAMED);
+        return Err(Error::Refused(format!(
+            "Select: AWS refuses the scan of {} account-region(s): {}{}. Deploy the member \
+             role there (cfn/member-role.yaml) with the name in Select.RoleName, enable the \
+             region, or remove it from Select",
+            refused.len(),
+            refused[..refused.len().min(REFUSALS_NAMED)].join("; "),
+            if more > 0 {
+                format!("; and {more} more")
+            } else {
+                String::new()
+            }
+        )));
+    }
+    for e in &report.errors {
+        tracing::warn!(error = %e.line(), "first scan: transient failure; ticks will retry");
+    }
+    match tick::publish(&p.aws, spec, &report).await {
+        Ok(data) => Ok(Some(data)),
+        Err(e) if e.is_refusal() => Err(Error::Refused(format!(
+            "Namespace: the function may not publish metrics in namespace {} ({e}); allow it \
+             in the provider template's MetricNamespaces parameter, or choose a Namespace \
+             it lists",
+            spec.namespace
+        ))),
+        Err(e) => {
+            tracing::warn!(error = %e, "first scan not published: the first tick will publish");
+            Ok(None)
+        }
     }
 }
 
 /// Makes monitor `id` exactly what the spec implies: puts every planned alarm, retags the
-/// ones that existed, removes alarms no longer planned, upserts the schedule.
+/// ones that existed, removes alarms no longer planned, upserts the schedule. New alarms
+/// start in the state the first scan shows (`published`) where it shows them healthy.
 async fn apply(
     p: &Provider,
     id: &str,
     spec: &MonitorSpec,
     target: &Target,
+    published: Option<&[Datum]>,
 ) -> Result<Success, Error> {
     let plan = plan::plan(id, spec, target);
     let before = p.aws.monitor_alarms(id).await?;
+    let mut new = Vec::new();
     for alarm in &plan.alarms {
-        p.aws.put_alarm(alarm).await?;
-        if let Some(existing) = before.iter().find(|e| e.kind == alarm.kind) {
-            p.aws.sync_tags(&existing.arn, &alarm.tags).await?;
+        match before.iter().find(|e| e.kind == alarm.kind) {
+            Some(existing) => {
+                p.aws.put_alarm(alarm, true).await?;
+                p.aws.sync_tags(&existing.arn, &alarm.tags).await?;
+            }
+            None => {
+                p.aws.put_alarm(alarm, false).await?;
+                let healthy = published.and_then(|d| alarm.breached_by(d)) == Some(false);
+                if healthy {
+                    p.aws
+                        .set_ok(
+                            &alarm.name,
+                            "cidrwatch: created from a first scan that found it healthy",
+                        )
+                        .await?;
+                }
+                new.push(alarm.name.clone());
+            }
         }
     }
+    p.aws.enable_actions(&new).await?;
     let unplanned: Vec<String> = before
         .iter()
         .filter(|e| !plan.alarms.iter().any(|a| a.kind == e.kind))
@@ -229,6 +363,7 @@ async fn apply(
             .map(|a| a.arn.clone())
             .ok_or_else(|| Error::Aws {
                 call: "cloudwatch:DescribeAlarms",
+                code: None,
                 message: format!(
                     "alarm {} missing right after it was put",
                     kind.alarm_name(id)
@@ -245,7 +380,12 @@ async fn apply(
         ("WarningAlarmArn".to_string(), arn(AlarmKind::Warning)?),
         ("CriticalAlarmArn".to_string(), arn(AlarmKind::Critical)?),
     ]);
-    tracing::info!(id, alarms = names.len(), "monitor applied");
+    tracing::info!(
+        id,
+        alarms = names.len(),
+        started_ok = new.len(),
+        "monitor applied"
+    );
     Ok(Success {
         physical_resource_id: id.to_string(),
         data,

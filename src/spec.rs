@@ -347,7 +347,14 @@ fn read_spec(c: &mut Check, properties: &Value) -> Option<MonitorSpec> {
         },
     };
     let alarm_topic_arns = get("AlarmTopicArns")
-        .map(|v| c.strings("AlarmTopicArns", v, "an SNS topic ARN", is_sns_topic_arn))
+        .map(|v| {
+            c.strings(
+                "AlarmTopicArns",
+                v,
+                "a standard SNS topic ARN (not .fifo: alarms cannot publish to FIFO topics)",
+                is_sns_topic_arn,
+            )
+        })
         .unwrap_or_default();
     let notify = match get("Notify") {
         None => Some(Notify::Detailed),
@@ -847,11 +854,12 @@ fn arn_matches(s: &str, service: &str, regional: bool, resource: impl Fn(&str) -
         && resource(rest)
 }
 
+/// A standard topic's ARN. FIFO topics (`.fifo`) are refused: CloudWatch alarm actions
+/// cannot publish to them, and a notification published without a MessageGroupId is refused.
 fn is_sns_topic_arn(s: &str) -> bool {
     arn_matches(s, "sns", true, |name| {
-        let base = name.strip_suffix(".fifo").unwrap_or(name);
-        (1..=256).contains(&base.len())
-            && base
+        (1..=256).contains(&name.len())
+            && name
                 .bytes()
                 .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-'))
     })
@@ -952,6 +960,18 @@ mod tests {
         assert!(errs[2].contains("did you mean 10.0.0.0/8?"), "{}", errs[2]);
         assert!(errs[5].contains("must be below Thresholds.CriticalPercent (90), got 95"));
         assert!(errs[7].contains("cron(...) is not accepted"), "{}", errs[7]);
+    }
+
+    #[test]
+    fn fifo_topics_are_refused_at_validation() {
+        let errs = errors(json!({"PoolName": "p",
+            "AlarmTopicArns": ["arn:aws:sns:us-east-1:111111111111:alerts.fifo"]}));
+        assert_eq!(errs.len(), 1, "{errs:?}");
+        assert!(
+            errs[0].starts_with("AlarmTopicArns[0]: expected a standard SNS topic ARN (not .fifo"),
+            "{}",
+            errs[0]
+        );
     }
 
     #[test]

@@ -9,7 +9,7 @@ use crate::aws::Aws;
 use crate::aws::discover::Progress;
 use crate::event::Tick;
 use crate::spec::{self, MonitorSpec};
-use crate::usage::metrics;
+use crate::usage::metrics::{self, Datum};
 use crate::usage::pool::{self, Report};
 use crate::usage::trend::{self, WINDOW_DAYS};
 
@@ -17,9 +17,11 @@ use crate::usage::trend::{self, WINDOW_DAYS};
 /// the pool's published history (one GetMetricData). Shared by ticks, `cidrwatch report`
 /// and notifications.
 pub async fn scan(aws: &Aws, spec: &MonitorSpec, progress: Progress<'_>) -> Report {
-    let snapshot = aws
-        .discover(&spec.select, spec.accounting(), progress)
-        .await;
+    // Boxed as `dyn Send`: discovery's streams of borrowing closures otherwise defeat the
+    // compiler's proof that a spawned Create (which runs this scan) is Send (rust#102211).
+    let discovery: futures::future::BoxFuture<'_, _> =
+        Box::pin(aws.discover(&spec.select, spec.accounting(), progress));
+    let snapshot = discovery.await;
     let mut report = pool::compute(&spec.pool_name, &snapshot);
     // A partial scan's totals would bend the trend: only a whole one gets an estimate.
     if report.errors.is_empty() && report.totals.subnet_count > 0 {
@@ -54,11 +56,9 @@ async fn days_to_exhaustion(aws: &Aws, spec: &MonitorSpec, report: &Report) -> O
     }
 }
 
-/// One tick: scan, publish the pool's metrics, return the report (for Lambda destinations).
-pub async fn run(aws: &Aws, tick: &Tick) -> Result<Value, Error> {
-    let spec = spec::parse(&tick.monitor)?;
-    let report = scan(aws, &spec, &|_, _| {}).await;
-    let data = metrics::datums(&report, spec.subnet_metrics);
+/// Publishes a report's datums (see [`metrics::datums`]) and returns them.
+pub async fn publish(aws: &Aws, spec: &MonitorSpec, report: &Report) -> Result<Vec<Datum>, Error> {
+    let data = metrics::datums(report, spec.subnet_metrics);
     let calls = aws
         .put_metrics(&spec.namespace, &spec.pool_name, &data)
         .await?;
@@ -69,8 +69,16 @@ pub async fn run(aws: &Aws, tick: &Tick) -> Result<Value, Error> {
         errors = report.errors.len(),
         datums = data.len(),
         calls,
-        "tick published"
+        "usage published"
     );
+    Ok(data)
+}
+
+/// One tick: scan, publish the pool's metrics, return the report (for Lambda destinations).
+pub async fn run(aws: &Aws, tick: &Tick) -> Result<Value, Error> {
+    let spec = spec::parse(&tick.monitor)?;
+    let report = scan(aws, &spec, &|_, _| {}).await;
+    publish(aws, &spec, &report).await?;
     // Strings and numbers only: serializing cannot fail.
     Ok(serde_json::to_value(&report).unwrap_or_default())
 }

@@ -1,6 +1,6 @@
 //! Bad luck made harmless, with faults injected by the test front: throttling is retried,
 //! an endpoint that stops answering fails the tick with an error naming the call (and the
-//! next tick recovers), a denied account and a hung region cost only their own numbers, and a
+//! next tick recovers), a denied account and a hung region fail only their own scans, and a
 //! Delete while CloudWatch throttles still leaves nothing behind.
 
 mod support;
@@ -101,7 +101,7 @@ async fn an_endpoint_that_stops_answering_fails_the_tick_by_name_and_the_next_re
 }
 
 #[tokio::test]
-async fn a_denied_account_and_a_hung_region_still_publish_the_rest() {
+async fn a_denied_account_and_a_hung_region_fail_only_their_own_scans() {
     let bed = Bed::start();
     let sdk = bed.sdk().await;
     let estate = estate::build(&sdk, &estate::assumed(&sdk, OTHER).await).await;
@@ -122,8 +122,12 @@ async fn a_denied_account_and_a_hung_region_still_publish_the_rest() {
         Some(3.0),
         "OTHER twice, eu-west-1 once"
     );
+    // The pool figures are withheld (a partial sum would fire alarms falsely); the report
+    // still shows what the reachable account-region holds.
+    assert_eq!(bed.metric(NS, "UsedAddresses", &pool).await, None);
     let want = estate.expected(&[OWN], &["us-east-1"]);
-    bed.assert_published(NS, "partial", &want).await;
+    assert_eq!(report["totals"]["used"], want.used);
+    assert_eq!(report["totals"]["subnet_count"], want.subnet_count);
     let errors: Vec<(String, String, String)> = report["errors"]
         .as_array()
         .unwrap()
@@ -160,7 +164,7 @@ async fn a_delete_while_cloudwatch_throttles_still_leaves_nothing() {
     props["Dashboard"] = json!(true);
     let created = send(&app, &cfn, "create", None, Some(props)).await;
     let id = created["PhysicalResourceId"].as_str().unwrap().to_string();
-    assert_eq!(bed.alarm_names("").await.len(), 5);
+    assert_eq!(bed.alarm_names("").await.len(), 6);
     bed.faults(json!([
         {"op": "monitoring:DescribeAlarms", "status": 400, "code": "Throttling", "times": 2},
         {"op": "monitoring:DeleteAlarms", "status": 400, "code": "Throttling", "times": 2},

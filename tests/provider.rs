@@ -32,6 +32,7 @@ async fn create_makes_exactly_the_planned_alarms_and_schedule() {
     let expected: Vec<String> = [
         "critical",
         "free-addresses",
+        "scan-errors",
         "stale",
         "subnet-critical",
         "warning",
@@ -167,11 +168,16 @@ async fn detailed_alarms_invoke_the_function() {
     let alarms = bed.alarms("").await;
     assert_eq!(
         alarms.len(),
-        4,
-        "warning, critical, subnet-critical, stale by default"
+        5,
+        "warning, critical, subnet-critical, stale, scan-errors by default"
     );
     for a in &alarms {
-        assert_eq!(a.alarm_actions(), [FUNCTION_ARN], "{:?}", a.alarm_name());
+        let name = a.alarm_name().unwrap();
+        // The alarm about the monitor itself must not depend on the function.
+        let direct = name.ends_with("-stale");
+        let want = if direct { TOPIC_ARN } else { FUNCTION_ARN };
+        assert_eq!(a.alarm_actions(), [want], "{name}");
+        assert_eq!(a.ok_actions(), [want], "{name}");
         assert_eq!(a.period(), Some(300), "default schedule rate(5 minutes)");
     }
 }
@@ -200,7 +206,7 @@ async fn update_in_place_keeps_the_id_and_converges() {
         !names.contains(&format!("{id}-free-addresses")),
         "MinFreeAddresses removed: {names:?}"
     );
-    assert_eq!(names.len(), 4, "{names:?}");
+    assert_eq!(names.len(), 5, "{names:?}");
     for a in bed.alarms("").await {
         assert_eq!(a.period(), Some(900), "{:?}", a.alarm_name());
         let tags = bed.alarm_tags(a.alarm_arn().unwrap()).await;
@@ -238,10 +244,10 @@ async fn pool_rename_replaces_and_leaves_the_old_for_its_delete() {
     assert!(new.starts_with("cidrwatch-eks-prod-2-"), "{new}");
     assert_eq!(
         bed.alarm_names(&format!("{old}-")).await.len(),
-        5,
+        6,
         "old resources stay"
     );
-    assert_eq!(bed.alarm_names(&format!("{new}-")).await.len(), 5);
+    assert_eq!(bed.alarm_names(&format!("{new}-")).await.len(), 6);
     let mut both = vec![old.clone(), new.clone()];
     both.sort();
     assert_eq!(bed.schedules().await, both);
@@ -252,7 +258,7 @@ async fn pool_rename_replaces_and_leaves_the_old_for_its_delete() {
     let body = send(&app, &cfn, "delete", Some(&old), None).await;
     assert_eq!(body["Status"], "SUCCESS", "{body}");
     assert!(bed.alarm_names(&format!("{old}-")).await.is_empty());
-    assert_eq!(bed.alarm_names(&format!("{new}-")).await.len(), 5);
+    assert_eq!(bed.alarm_names(&format!("{new}-")).await.len(), 6);
     assert_eq!(bed.schedules().await, [new]);
 }
 
@@ -271,7 +277,7 @@ async fn namespace_change_is_a_replacement_too() {
     let body = send(&app, &cfn, "delete", Some(&old), None).await;
     assert_eq!(body["Status"], "SUCCESS");
     let left = bed.alarms("").await;
-    assert_eq!(left.len(), 5);
+    assert_eq!(left.len(), 6);
     assert!(left.iter().all(|a| a.namespace() == Some("Network/Ips")));
 }
 
@@ -295,7 +301,7 @@ async fn delete_removes_that_id_and_only_that_id() {
     assert_eq!(body["Status"], "SUCCESS", "{body}");
     assert_eq!(body["PhysicalResourceId"], first.as_str());
     let names = bed.alarm_names("").await;
-    assert_eq!(names.len(), 5, "{names:?}");
+    assert_eq!(names.len(), 6, "{names:?}");
     assert!(
         names.iter().all(|n| n.starts_with(&format!("{second}-"))),
         "{names:?}"
@@ -315,7 +321,7 @@ async fn delete_of_an_unknown_id_and_a_second_delete_succeed() {
     }
     assert_eq!(
         bed.alarm_names("").await.len(),
-        5,
+        6,
         "unknown ids touched nothing"
     );
 
@@ -337,6 +343,6 @@ async fn the_same_create_twice_leaves_one_set() {
     assert_eq!(b["Status"], "SUCCESS");
     assert_eq!(a["PhysicalResourceId"], b["PhysicalResourceId"]);
     assert_eq!(a["Data"], b["Data"]);
-    assert_eq!(bed.alarm_names("").await.len(), 5);
+    assert_eq!(bed.alarm_names("").await.len(), 6);
     assert_eq!(bed.schedules().await.len(), 1);
 }

@@ -59,8 +59,10 @@ impl Aws {
     }
 
     /// Creates or overwrites an alarm. Tags given here apply only when it is created; see
-    /// [`Aws::sync_tags`] for an existing one.
-    pub async fn put_alarm(&self, a: &AlarmDef) -> Result<(), Error> {
+    /// [`Aws::sync_tags`] for an existing one. An existing alarm keeps its state. A new one
+    /// starts in INSUFFICIENT_DATA: put it with `actions_enabled: false`, set its known
+    /// state, then [`Aws::enable_actions`], so that its first evaluation is no message.
+    pub async fn put_alarm(&self, a: &AlarmDef, actions_enabled: bool) -> Result<(), Error> {
         let tags = cloudwatch_tags(&a.tags);
         self.cloudwatch
             .put_metric_alarm()
@@ -80,13 +82,14 @@ impl Aws {
             .threshold(a.threshold)
             .comparison_operator(match a.comparison {
                 Comparison::GreaterThanOrEqual => ComparisonOperator::GreaterThanOrEqualToThreshold,
+                Comparison::GreaterThan => ComparisonOperator::GreaterThanThreshold,
                 Comparison::LessThan => ComparisonOperator::LessThanThreshold,
             })
             .treat_missing_data(match a.missing_data {
                 MissingData::Missing => "missing",
                 MissingData::Breaching => "breaching",
             })
-            .actions_enabled(true)
+            .actions_enabled(actions_enabled)
             .set_alarm_actions(Some(a.actions.clone()))
             .set_ok_actions(Some(a.actions.clone()))
             .set_tags(Some(tags))
@@ -142,6 +145,69 @@ impl Aws {
                 .map_err(|e| sdk_error("cloudwatch:TagResource", e))?;
         }
         Ok(())
+    }
+
+    /// Sets a new alarm's state to OK, with the first scan's reason. CloudWatch runs an
+    /// alarm's actions on every state change, INSUFFICIENT_DATA → OK included; an alarm put
+    /// with its actions disabled and set to OK has no such change left to make when the pool
+    /// is healthy, and goes OK → ALARM (a true message) when it is not.
+    pub async fn set_ok(&self, name: &str, reason: &str) -> Result<(), Error> {
+        self.cloudwatch
+            .set_alarm_state()
+            .alarm_name(name)
+            .state_value(aws_sdk_cloudwatch::types::StateValue::Ok)
+            .state_reason(reason)
+            .send()
+            .await
+            .map_err(|e| sdk_error("cloudwatch:SetAlarmState", e))?;
+        Ok(())
+    }
+
+    /// Turns the named alarms' actions on (one call per 100 names).
+    pub async fn enable_actions(&self, names: &[String]) -> Result<(), Error> {
+        for batch in names.chunks(DELETE_BATCH) {
+            self.cloudwatch
+                .enable_alarm_actions()
+                .set_alarm_names(Some(batch.to_vec()))
+                .send()
+                .await
+                .map_err(|e| sdk_error("cloudwatch:EnableAlarmActions", e))?;
+        }
+        Ok(())
+    }
+
+    /// The monitors whose alarms watch the `Pool=pool` series of `namespace`: their stale
+    /// alarms, on `Heartbeat`, which every monitor has. One DescribeAlarmsForMetric.
+    pub async fn monitors_on_series(
+        &self,
+        namespace: &str,
+        pool: &str,
+    ) -> Result<Vec<String>, Error> {
+        let out = self
+            .cloudwatch
+            .describe_alarms_for_metric()
+            .namespace(namespace)
+            .metric_name(AlarmKind::Stale.meaning().metric)
+            .dimensions(Dimension::builder().name("Pool").value(pool).build())
+            .send()
+            .await
+            .map_err(|e| sdk_error("cloudwatch:DescribeAlarmsForMetric", e))?;
+        let mut ids: Vec<String> = out
+            .metric_alarms()
+            .iter()
+            .filter(|a| {
+                a.namespace() == Some(namespace)
+                    && a.dimensions()
+                        .iter()
+                        .map(|d| (d.name(), d.value()))
+                        .eq([(Some("Pool"), Some(pool))])
+            })
+            .filter_map(|a| AlarmKind::monitor_of(a.alarm_name()?))
+            .map(|(id, _)| id)
+            .collect();
+        ids.sort();
+        ids.dedup();
+        Ok(ids)
     }
 
     /// Deletes the named alarms; ones already gone count as deleted.

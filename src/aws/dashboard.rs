@@ -25,6 +25,7 @@ impl Aws {
         } else {
             Err(Error::Aws {
                 call: "cloudwatch:PutDashboard",
+                code: None,
                 message: complaints.join("; "),
             })
         }

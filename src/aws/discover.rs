@@ -13,7 +13,6 @@ use std::net::Ipv4Addr;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use aws_config::SdkConfig;
-use aws_config::sts::AssumeRoleProvider;
 use aws_sdk_ec2::types::{Filter, SubnetCidrReservationType};
 use futures::stream::{self, StreamExt};
 
@@ -32,6 +31,14 @@ pub const CONCURRENCY: usize = 8;
 /// Called as each account-region finishes: (done, total).
 pub type Progress<'a> = &'a (dyn Fn(usize, usize) + Send + Sync);
 
+/// One account-region to scan, with the configuration that acts there (or why none could
+/// be had: the account's AssumeRole failed, which fails each of its regions).
+struct Scope {
+    account: String,
+    region: String,
+    config: Result<SdkConfig, Error>,
+}
+
 impl Aws {
     /// Scans every account-region of the selection. Never fails as a whole: failures are
     /// in [`Snapshot::errors`].
@@ -46,37 +53,26 @@ impl Aws {
         } else {
             sel.regions.clone()
         };
-        // No Accounts: the provider's own credentials. Otherwise one credentials provider (one
-        // STS session) per account, shared by its regions.
-        let accounts: Vec<Option<&String>> = if sel.accounts.is_empty() {
-            vec![None]
-        } else {
-            sel.accounts.iter().map(Some).collect()
-        };
-        let mut scopes = Vec::new();
-        for account in accounts {
-            let config = match account {
-                None => self.config.clone(),
-                Some(a) => self.assumed(a, sel.role_name.as_deref()).await,
-            };
-            for r in &regions {
-                scopes.push((account.cloned(), r.clone(), config.clone()));
-            }
-        }
+        let scopes = self.scopes(sel, &regions).await;
         let total = scopes.len();
         let done = AtomicUsize::new(0);
         let results: Vec<_> = stream::iter(scopes)
-            .map(|(account, region, config)| {
+            .map(|scope| {
                 let done = &done;
                 async move {
-                    let ec2 = aws_sdk_ec2::Client::from_conf(
-                        aws_sdk_ec2::config::Builder::from(&config)
-                            .region(aws_config::Region::new(region.clone()))
-                            .build(),
-                    );
-                    let result = scan_region(&ec2, &region, sel, accounting).await;
+                    let result = match scope.config {
+                        Ok(config) => {
+                            let ec2 = aws_sdk_ec2::Client::from_conf(
+                                aws_sdk_ec2::config::Builder::from(&config)
+                                    .region(aws_config::Region::new(scope.region.clone()))
+                                    .build(),
+                            );
+                            scan_region(&ec2, &scope.region, sel, accounting).await
+                        }
+                        Err(e) => Err(e),
+                    };
                     progress(done.fetch_add(1, Ordering::SeqCst) + 1, total);
-                    (account, region, result)
+                    (scope.account, scope.region, result)
                 }
             })
             .buffer_unordered(CONCURRENCY)
@@ -88,29 +84,17 @@ impl Aws {
             scanned: total,
             ..Snapshot::default()
         };
+        let mut views = Vec::new();
         for (account, region, result) in results {
             match result {
-                Ok((subnets, vpcs)) => {
-                    snapshot.subnets.extend(subnets);
-                    snapshot.vpcs.extend(vpcs);
-                }
+                Ok(found) => views.push((account, found)),
                 Err(e) => {
-                    tracing::warn!(account = account.as_deref().unwrap_or("own"), region, error = %e, "scan failed");
-                    snapshot.errors.push(ScanError {
-                        account: account.unwrap_or_else(|| "own".to_string()),
-                        region,
-                        error: e.to_string(),
-                    });
+                    tracing::warn!(account, region, error = %e, "scan failed");
+                    snapshot.errors.push(ScanError::new(account, region, &e));
                 }
             }
         }
-        // Deterministic order whatever finished first.
-        snapshot.subnets.sort_by(|a, b| {
-            (&a.account, &a.region, &a.subnet_id).cmp(&(&b.account, &b.region, &b.subnet_id))
-        });
-        snapshot.vpcs.sort_by(|a, b| {
-            (&a.account, &a.region, &a.vpc_id).cmp(&(&b.account, &b.region, &b.vpc_id))
-        });
+        (snapshot.subnets, snapshot.vpcs) = once_each(views);
         snapshot
             .errors
             .sort_by(|a, b| (&a.account, &a.region).cmp(&(&b.account, &b.region)));
@@ -123,23 +107,143 @@ impl Aws {
             .map_or_else(|| "us-east-1".to_string(), ToString::to_string)
     }
 
-    /// Configuration acting in `account` through its `RoleName` role.
-    async fn assumed(&self, account: &str, role: Option<&str>) -> SdkConfig {
+    /// The account-regions of a selection. No `Accounts`: the provider's own credentials.
+    /// Listed accounts: the provider's own with its own credentials (no member role needed
+    /// there: it is often the management account, where StackSets do not deploy), each other
+    /// through one AssumeRole shared by all its regions.
+    async fn scopes(&self, sel: &Selection, regions: &[String]) -> Vec<Scope> {
+        let per_region = |account: &str, config: Result<SdkConfig, Error>| {
+            regions
+                .iter()
+                .map(|r| Scope {
+                    account: account.to_string(),
+                    region: r.clone(),
+                    config: config.clone(),
+                })
+                .collect::<Vec<_>>()
+        };
+        if sel.accounts.is_empty() {
+            return per_region("own", Ok(self.config.clone()));
+        }
+        let own = match self.own_account().await {
+            Ok(own) => Some(own),
+            Err(e) => {
+                tracing::warn!(error = %e, "own account unknown: every listed account is assumed");
+                None
+            }
+        };
+        let role = sel.role_name.clone();
+        let configs: Vec<(String, Result<SdkConfig, Error>)> = stream::iter(sel.accounts.clone())
+            .map(|account: String| {
+                let (own, role) = (own.clone(), role.clone());
+                async move {
+                    let config = if Some(&account) == own.as_ref() {
+                        Ok(self.config.clone())
+                    } else {
+                        self.assumed(&account, role.as_deref()).await
+                    };
+                    (account, config)
+                }
+            })
+            .buffered(CONCURRENCY)
+            .collect()
+            .await;
+        configs
+            .into_iter()
+            .flat_map(|(account, config)| per_region(&account, config))
+            .collect()
+    }
+
+    /// The account the provider's credentials belong to: one GetCallerIdentity per process.
+    pub async fn own_account(&self) -> Result<String, Error> {
+        self.own_account
+            .get_or_try_init(|| async {
+                let sts = aws_sdk_sts::Client::new(&self.config);
+                let who = sts
+                    .get_caller_identity()
+                    .send()
+                    .await
+                    .map_err(|e| sdk_error("sts:GetCallerIdentity", e))?;
+                who.account()
+                    .map(str::to_string)
+                    .ok_or_else(|| Error::aws("sts:GetCallerIdentity", "no account in the answer"))
+            })
+            .await
+            .cloned()
+    }
+
+    /// Configuration acting in `account` through its `RoleName` role: one AssumeRole, whose
+    /// refusal reads as AWS's own code.
+    async fn assumed(&self, account: &str, role: Option<&str>) -> Result<SdkConfig, Error> {
         let partition = partition(&self.region());
-        let role = role.unwrap_or("cidrwatch-reader");
-        let provider =
-            AssumeRoleProvider::builder(format!("arn:{partition}:iam::{account}:role/{role}"))
-                .session_name("cidrwatch")
-                .configure(&self.config)
-                .build()
-                .await;
-        self.config
+        let role = role.unwrap_or(DEFAULT_ROLE_NAME);
+        let sts = aws_sdk_sts::Client::new(&self.config);
+        let out = sts
+            .assume_role()
+            .role_arn(format!("arn:{partition}:iam::{account}:role/{role}"))
+            .role_session_name("cidrwatch")
+            .send()
+            .await
+            .map_err(|e| sdk_error("sts:AssumeRole", e))?;
+        let c = out
+            .credentials()
+            .ok_or_else(|| Error::aws("sts:AssumeRole", "no credentials in the answer"))?;
+        let expiry = std::time::SystemTime::try_from(*c.expiration()).ok();
+        let credentials = aws_sdk_ec2::config::Credentials::new(
+            c.access_key_id(),
+            c.secret_access_key(),
+            Some(c.session_token().to_string()),
+            expiry,
+            "cidrwatch-assume-role",
+        );
+        Ok(self
+            .config
             .to_builder()
             .credentials_provider(aws_sdk_ec2::config::SharedCredentialsProvider::new(
-                provider,
+                credentials,
             ))
-            .build()
+            .build())
     }
+}
+
+/// What one account-region's scan found: its subnets and the VPCs around them.
+type Found = (Vec<SubnetInfo>, Vec<VpcInfo>);
+
+/// The member role's name when `Select.RoleName` does not say.
+pub const DEFAULT_ROLE_NAME: &str = "cidrwatch-reader";
+
+/// Every subnet and VPC once, however many scanned accounts see it: a VPC shared through RAM
+/// is visible from its owner and from each participant. The owner's view wins (`OwnerId`
+/// says whose it is); a subnet seen only from participants is still counted, once. Sorted,
+/// so the order never depends on which scan finished first.
+fn once_each(views: Vec<(String, Found)>) -> (Vec<SubnetInfo>, Vec<VpcInfo>) {
+    let mut subnets: BTreeMap<String, (bool, SubnetInfo)> = BTreeMap::new();
+    let mut vpcs: BTreeMap<String, (bool, VpcInfo)> = BTreeMap::new();
+    for (scanned_by, (found_subnets, found_vpcs)) in views {
+        for s in found_subnets {
+            let owners = s.account == scanned_by;
+            let keep = subnets.get(&s.subnet_id).is_none_or(|(o, _)| owners && !o);
+            if keep {
+                subnets.insert(s.subnet_id.clone(), (owners, s));
+            }
+        }
+        for v in found_vpcs {
+            let owners = v.account == scanned_by;
+            let keep = vpcs.get(&v.vpc_id).is_none_or(|(o, _)| owners && !o);
+            if keep {
+                vpcs.insert(v.vpc_id.clone(), (owners, v));
+            }
+        }
+    }
+    let mut subnets: Vec<SubnetInfo> = subnets.into_values().map(|(_, s)| s).collect();
+    subnets.sort_by(|a, b| {
+        (&a.account, &a.region, &a.subnet_id).cmp(&(&b.account, &b.region, &b.subnet_id))
+    });
+    let mut vpcs: Vec<VpcInfo> = vpcs.into_values().map(|(_, v)| v).collect();
+    vpcs.sort_by(|a, b| {
+        (&a.account, &a.region, &a.vpc_id).cmp(&(&b.account, &b.region, &b.vpc_id))
+    });
+    (subnets, vpcs)
 }
 
 fn partition(region: &str) -> &'static str {
@@ -180,7 +284,7 @@ pub async fn scan_region(
     region: &str,
     sel: &Selection,
     accounting: Accounting,
-) -> Result<(Vec<SubnetInfo>, Vec<VpcInfo>), Error> {
+) -> Result<Found, Error> {
     let mut items = ec2
         .describe_subnets()
         .set_filters(Some(subnet_filters(sel)))

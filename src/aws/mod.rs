@@ -13,7 +13,7 @@ use std::time::Duration;
 
 use aws_config::SdkConfig;
 use aws_config::timeout::TimeoutConfig;
-use aws_sdk_cloudwatch::error::{DisplayErrorContext, ProvideErrorMetadata};
+use aws_sdk_cloudwatch::error::{ProvideErrorMetadata, SdkError};
 
 use crate::Error;
 
@@ -24,6 +24,8 @@ pub struct Aws {
     pub(crate) config: SdkConfig,
     pub(crate) cloudwatch: aws_sdk_cloudwatch::Client,
     pub(crate) scheduler: aws_sdk_scheduler::Client,
+    /// The provider's account, asked of STS once when first needed.
+    pub(crate) own_account: std::sync::Arc<tokio::sync::OnceCell<String>>,
 }
 
 impl Aws {
@@ -32,6 +34,7 @@ impl Aws {
             config: config.clone(),
             cloudwatch: aws_sdk_cloudwatch::Client::new(config),
             scheduler: aws_sdk_scheduler::Client::new(config),
+            own_account: Default::default(),
         }
     }
 
@@ -73,9 +76,13 @@ pub(crate) fn is_not_found<E: ProvideErrorMetadata>(err: &E) -> bool {
 
 /// A delete's outcome: `true` when it deleted, `false` when the resource was already gone
 /// (deleted all the same), an error otherwise.
-pub(crate) fn deleted<T, E>(call: &'static str, result: Result<T, E>) -> Result<bool, Error>
+pub(crate) fn deleted<T, E, R>(
+    call: &'static str,
+    result: Result<T, SdkError<E, R>>,
+) -> Result<bool, Error>
 where
-    E: ProvideErrorMetadata + std::error::Error,
+    E: ProvideErrorMetadata + std::error::Error + 'static,
+    R: std::fmt::Debug,
 {
     match result {
         Ok(_) => Ok(true),
@@ -84,15 +91,48 @@ where
     }
 }
 
-/// An SDK error as "Code: message" when the service said so, else its whole chain.
-pub(crate) fn sdk_error<E>(call: &'static str, err: E) -> Error
+/// An SDK error as one line: "Code: message" when the service answered, else what kind of
+/// failure it was (timeout, connection, unreadable answer) — never the SDK's Debug dump of
+/// the raw response, which is what `DisplayErrorContext` prints for most of them.
+pub(crate) fn sdk_error<E, R>(call: &'static str, err: SdkError<E, R>) -> Error
 where
-    E: ProvideErrorMetadata + std::error::Error,
+    E: ProvideErrorMetadata + std::error::Error + 'static,
+    R: std::fmt::Debug,
 {
+    let code = err.code().map(str::to_string);
     let message = match (err.code(), err.message()) {
         (Some(code), Some(msg)) => format!("{code}: {msg}"),
         (Some(code), None) => code.to_string(),
-        _ => DisplayErrorContext(&err).to_string(),
+        _ => match &err {
+            SdkError::TimeoutError(_) => "timeout: no answer within the call's time limit".into(),
+            SdkError::DispatchFailure(d) if d.is_timeout() => {
+                "timeout: the connection timed out".into()
+            }
+            SdkError::DispatchFailure(d) if d.is_io() => {
+                "connection failed (network or endpoint unreachable)".into()
+            }
+            SdkError::DispatchFailure(_) => {
+                // Credentials that could not be loaded surface here: their own text is short.
+                let mut source = std::error::Error::source(&err);
+                let mut last = None;
+                while let Some(s) = source {
+                    last = Some(s.to_string());
+                    source = s.source();
+                }
+                format!(
+                    "request not sent: {}",
+                    last.unwrap_or_else(|| "dispatch failure".into())
+                )
+            }
+            SdkError::ResponseError(_) => "an answer that could not be read".into(),
+            SdkError::ConstructionFailure(_) => "the request could not be built".into(),
+            SdkError::ServiceError(_) => "the service refused the call without a code".into(),
+            _ => "unknown failure".into(),
+        },
     };
-    Error::Aws { call, message }
+    Error::Aws {
+        call,
+        code,
+        message: crate::error::one_line(&message),
+    }
 }

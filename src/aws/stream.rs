@@ -32,6 +32,7 @@ impl Aws {
             Some(arn) => self.sync_tags(arn, &s.tags).await,
             None => Err(Error::Aws {
                 call: "cloudwatch:PutMetricStream",
+                code: None,
                 message: "no stream ARN in the answer".to_string(),
             }),
         }

@@ -13,6 +13,6 @@ pub mod response;
 #[cfg(feature = "aws")]
 pub use deliver::Delivery;
 #[cfg(feature = "aws")]
-pub use guard::{Answered, answer};
+pub use guard::{Answered, Deadline, answer};
 pub use request::{Action, Coords, Parsed, Request};
 pub use response::{Response, Status, Success};

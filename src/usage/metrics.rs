@@ -45,40 +45,45 @@ fn pool(name: &'static str, value: f64, unit: Unit) -> Datum {
     }
 }
 
-/// Everything one tick publishes. When no account-region could be scanned there is nothing
-/// true to say about the pool: only `ScanErrors` goes out, and the missing `Heartbeat` lets
-/// the stale alarm speak.
+/// Everything one tick publishes.
+///
+/// Only whole truths reach the alarms: when any account-region failed, a pool sum would be
+/// short (firing a free-addresses alarm falsely) and a pool maximum low (clearing a
+/// utilization alarm falsely), so no pool figure goes out but `ScanErrors` and `Heartbeat`;
+/// the threshold alarms see missing data and keep their state, `-scan-errors` speaks, and the
+/// trend never reads a partial tick. Per-subnet series are true for the subnets scanned.
 pub fn datums(report: &Report, subnet_metrics: bool) -> Vec<Datum> {
     let t = &report.totals;
     let errors = report.errors.len() as f64;
-    if report.scanned > 0 && report.errors.len() == report.scanned {
-        return vec![pool("ScanErrors", errors, Unit::Count)];
-    }
     let mut out = vec![
-        pool("UsableAddresses", t.usable as f64, Unit::Count),
-        pool("UsedAddresses", t.used as f64, Unit::Count),
-        pool("FreeAddresses", t.free as f64, Unit::Count),
-        pool("Utilization", t.utilization, Unit::Percent),
-        pool(
-            "MaxSubnetUtilization",
-            t.max_subnet_utilization,
-            Unit::Percent,
-        ),
-        pool("SubnetCount", t.subnet_count as f64, Unit::Count),
         pool("ScanErrors", errors, Unit::Count),
         pool("Heartbeat", 1.0, Unit::Count),
     ];
-    if let Some(min) = t.min_subnet_free {
-        out.push(pool("MinSubnetFreeAddresses", min as f64, Unit::Count));
-    }
-    if let Some(a) = t.vpc_allocation {
-        out.push(pool("VpcAllocation", a, Unit::Percent));
-    }
-    if let Some(f) = t.free_prefixes {
-        out.push(pool("FreePrefixes", f as f64, Unit::Count));
-    }
-    if let Some(d) = t.days_to_exhaustion {
-        out.push(pool("DaysToExhaustion", d, Unit::None));
+    if report.errors.is_empty() {
+        out.extend([
+            pool("UsableAddresses", t.usable as f64, Unit::Count),
+            pool("UsedAddresses", t.used as f64, Unit::Count),
+            pool("FreeAddresses", t.free as f64, Unit::Count),
+            pool("Utilization", t.utilization, Unit::Percent),
+            pool(
+                "MaxSubnetUtilization",
+                t.max_subnet_utilization,
+                Unit::Percent,
+            ),
+            pool("SubnetCount", t.subnet_count as f64, Unit::Count),
+        ]);
+        if let Some(min) = t.min_subnet_free {
+            out.push(pool("MinSubnetFreeAddresses", min as f64, Unit::Count));
+        }
+        if let Some(a) = t.vpc_allocation {
+            out.push(pool("VpcAllocation", a, Unit::Percent));
+        }
+        if let Some(f) = t.free_prefixes {
+            out.push(pool("FreePrefixes", f as f64, Unit::Count));
+        }
+        if let Some(d) = t.days_to_exhaustion {
+            out.push(pool("DaysToExhaustion", d, Unit::None));
+        }
     }
     if subnet_metrics {
         for s in &report.subnets {
@@ -120,5 +125,52 @@ mod tests {
         let names: Vec<&str> = datums(&report, false).iter().map(|d| d.name).collect();
         assert_eq!(names.len(), POOL_METRICS.len());
         assert!(names.iter().all(|n| POOL_METRICS.contains(n)), "{names:?}");
+    }
+
+    #[test]
+    fn a_partial_scan_withholds_every_pool_figure_but_errors_and_heartbeat() {
+        let mut subnet = crate::usage::SubnetInfo {
+            account: "111111111111".into(),
+            region: "us-east-1".into(),
+            vpc_id: "vpc-1".into(),
+            subnet_id: "subnet-1".into(),
+            availability_zone: "us-east-1a".into(),
+            cidr: Some("10.0.0.0/24".parse().unwrap()),
+            available: 200,
+            occupancy: None,
+        };
+        subnet.available = 100;
+        let report = pool::compute(
+            "p",
+            &Snapshot {
+                subnets: vec![subnet],
+                scanned: 2,
+                errors: vec![crate::usage::ScanError::new(
+                    "222222222222".into(),
+                    "us-east-1".into(),
+                    &crate::Error::aws("sts:AssumeRole", "AccessDenied"),
+                )],
+                ..Snapshot::default()
+            },
+        );
+        let data = datums(&report, true);
+        let pool_level: Vec<(&str, f64)> = data
+            .iter()
+            .filter(|d| d.subnet_id.is_none())
+            .map(|d| (d.name, d.value))
+            .collect();
+        assert_eq!(pool_level, [("ScanErrors", 1.0), ("Heartbeat", 1.0)]);
+        let per_subnet: Vec<(&str, f64)> = data
+            .iter()
+            .filter(|d| d.subnet_id.is_some())
+            .map(|d| (d.name, d.value))
+            .collect();
+        assert_eq!(
+            per_subnet,
+            [
+                ("Utilization", 151.0 * 100.0 / 251.0),
+                ("FreeAddresses", 100.0)
+            ]
+        );
     }
 }

@@ -50,7 +50,37 @@ pub struct VpcInfo {
 pub struct ScanError {
     pub account: String,
     pub region: String,
+    /// The call that failed, e.g. `sts:AssumeRole`.
+    pub call: String,
+    /// AWS's error code, when AWS answered with one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub code: Option<String>,
+    /// One line: the call, AWS's code and message.
     pub error: String,
+    /// AWS refused it (authorization, opt-in): a person must act; retrying will not help.
+    pub refused: bool,
+}
+
+impl ScanError {
+    pub fn new(account: String, region: String, e: &crate::Error) -> Self {
+        let (call, code) = match e {
+            crate::Error::Aws { call, code, .. } => (call.to_string(), code.clone()),
+            _ => (String::new(), None),
+        };
+        ScanError {
+            account,
+            region,
+            call,
+            code,
+            error: e.to_string(),
+            refused: e.is_refusal(),
+        }
+    }
+
+    /// "account region: error", the line reports and messages show.
+    pub fn line(&self) -> String {
+        format!("{} {}: {}", self.account, self.region, self.error)
+    }
 }
 
 /// Everything one tick discovered.

@@ -20,6 +20,16 @@ spoken since Dec 2025. This front listens on a loopback port and:
 - and one moto slowness: an EC2 resource's tags are found by scanning every tag in the
   region, once per resource listed or filtered, so DescribeSubnets over 10,000 tagged
   subnets took minutes (`make bench`); the front reads them by resource id instead;
+- keeps alarm state as CloudWatch does: moto starts every put alarm in OK and resets the
+  state when an alarm is put again; AWS starts a new alarm in INSUFFICIENT_DATA and leaves an
+  existing one's state alone ("When you update an existing alarm, its state is left
+  unchanged"). That is what makes "created OK, no message" something a test can see;
+- shares VPCs as AWS RAM does: POST /__front/shares with [{"owner": "123456789012",
+  "participant": "222222222222"}] makes the participant's DescribeSubnets and DescribeVpcs
+  answer with the owner's subnets and VPCs (OwnerId the owner's) besides its own, as a
+  participant sees subnets shared with it. (Whole-account sharing: enough to show double
+  counting; RAM would share chosen subnets.) Accounts are known by the keys moto hands out
+  in AssumeRole answers;
 - injects faults: POST /__front/faults with a JSON list of
   {"op": "sts:AssumeRole", "contains": "222222222222", "region": "eu-west-1", "status": 403,
    "code": "AccessDenied", "times": null, "hang": 0} makes matching requests (op, and when
@@ -28,6 +38,7 @@ spoken since Dec 2025. This front listens on a loopback port and:
 Usage: python aws_front.py  ->  prints "READY <port>" and serves until stdin closes.
 """
 
+import fnmatch
 import gzip
 import http.client
 import time
@@ -102,6 +113,11 @@ def own_tags(self) -> list[dict[str, str]]:
 
 TaggedEC2Resource.get_tags = own_tags
 
+DEFAULT_ACCOUNT = "123456789012"
+ROLE_ACCOUNT = re.compile(r"RoleArn=arn%3Aaws%3Aiam%3A%3A(\d{12})%3A")
+ACCESS_KEY = re.compile(rb"<AccessKeyId>([^<]+)</AccessKeyId>")
+SHARED_OPS = {"DescribeSubnets", "DescribeVpcs"}
+
 HOP_BY_HOP = {"connection", "keep-alive", "transfer-encoding", "content-length", "date", "server"}
 
 
@@ -113,12 +129,26 @@ class Front:
         self.clients: dict = {}
         self.faults: list[dict] = []
         self.streams: dict = {}
+        self.shares: list[dict] = []
+        # access key -> account, learnt from AssumeRole answers; moto's default otherwise.
+        self.accounts: dict[str, str] = {}
+
+    def account_of(self, access_key: str) -> str:
+        with self.lock:
+            return self.accounts.get(access_key, DEFAULT_ACCOUNT)
+
+    def key_of(self, account: str) -> str | None:
+        if account == DEFAULT_ACCOUNT:
+            return "testing"
+        with self.lock:
+            return next((k for k, a in self.accounts.items() if a == account), None)
 
     def fault_for(self, op: str, body: bytes, region: str) -> dict | None:
         """The first scripted fault matching this request, used up by one if limited."""
         with self.lock:
             for f in self.faults:
-                if f.get("op") != op or f.get("contains", "").encode() not in body:
+                # "monitoring:*" stands for a whole service that stopped answering.
+                if not fnmatch.fnmatchcase(op, f.get("op", "")) or f.get("contains", "").encode() not in body:
                     continue
                 if f.get("region") not in (None, region):
                     continue
@@ -201,6 +231,10 @@ def make_handler(front: Front):
                 with front.lock:
                     front.counts.clear()
                 return self._send(200, {"Content-Type": "application/json"}, b"{}")
+            if path == "/__front/shares":
+                with front.lock:
+                    front.shares = json.loads(body or b"[]")
+                return self._send(200, {"Content-Type": "application/json"}, b"{}")
             if path == "/__front/faults":
                 with front.lock:
                     front.faults = json.loads(body or b"[]")
@@ -219,8 +253,42 @@ def make_handler(front: Front):
             if cbor_op:
                 return self._cbor(op, body, access_key, region)
             if service == "ec2" and op in EC2_PAGED:
-                return self._ec2_page(op, body)
+                return self._ec2_page(op, body, access_key)
+            if service == "sts" and op == "AssumeRole":
+                return self._assume_role(body)
             return self._pass_through(body)
+
+        def _assume_role(self, body: bytes) -> None:
+            """Passes through, remembering which account the handed-out key acts in."""
+            status, headers, data = self._forward(body)
+            role = ROLE_ACCOUNT.search(body.decode("utf-8", "replace"))
+            key = ACCESS_KEY.search(data)
+            if status == 200 and role and key:
+                with front.lock:
+                    front.accounts[key.group(1).decode()] = role.group(1)
+            return self._send(status, headers, data)
+
+        def _shared_items(self, op: str, form_body: bytes, access_key: str) -> list:
+            """What owners share with the caller's account: their items for this request."""
+            if op not in SHARED_OPS:
+                return []
+            me = front.account_of(access_key)
+            with front.lock:
+                owners = [s["owner"] for s in front.shares if s.get("participant") == me]
+            items = []
+            for owner in owners:
+                key = front.key_of(owner)
+                if key is None:
+                    continue
+                auth = CREDENTIAL.sub(lambda m: m.group(0).replace(m.group(1), key, 1),
+                                      self.headers.get("Authorization", ""), count=1)
+                status, _, data = self._forward(form_body, {"Authorization": auth, "X-Amz-Security-Token": None})
+                if status == 200:
+                    root = ET.fromstring(data)
+                    ns = root.tag[1:].split("}")[0] if root.tag.startswith("{") else ""
+                    found = root.find(f"{{{ns}}}{EC2_PAGED[op]}" if ns else EC2_PAGED[op])
+                    items.extend(list(found) if found is not None else [])
+            return items
 
         def _fault(self, fault: dict, service: str, cbor: bool) -> None:
             if fault.get("hang"):
@@ -240,20 +308,28 @@ def make_handler(front: Front):
                        "</Message></Error><RequestId>front</RequestId></ErrorResponse>")
             return self._send(status, {"Content-Type": "text/xml"}, xml.encode())
 
-        def _ec2_page(self, op: str, body: bytes) -> None:
-            """Forwards without MaxResults/NextToken, then cuts moto's full answer into the
-            page the caller asked for."""
+        def _ec2_page(self, op: str, body: bytes, access_key: str) -> None:
+            """Forwards without MaxResults/NextToken, adds what owners share with the caller,
+            then cuts the full answer into the page the caller asked for."""
             form = parse_qs(body.decode(), keep_blank_values=True)
             max_results = int(form.pop("MaxResults", ["0"])[0])
             offset = int(form.pop("NextToken", ["front-0"])[0].removeprefix("front-"))
-            status, headers, data = self._forward(urlencode(form, doseq=True).encode())
-            if status != 200 or max_results <= 0:
+            form_body = urlencode(form, doseq=True).encode()
+            status, headers, data = self._forward(form_body)
+            shared = self._shared_items(op, form_body, access_key) if status == 200 else []
+            if status != 200 or (max_results <= 0 and not shared):
                 return self._send(status, headers, data)
             root = ET.fromstring(data)
             ns = root.tag[1:].split("}")[0] if root.tag.startswith("{") else ""
             q = (lambda t: f"{{{ns}}}{t}") if ns else (lambda t: t)
             items_el = root.find(q(EC2_PAGED[op]))
-            items = list(items_el) if items_el is not None else []
+            if items_el is None:
+                items_el = ET.SubElement(root, q(EC2_PAGED[op]))
+            for item in shared:
+                items_el.append(item)
+            items = list(items_el)
+            if max_results <= 0:
+                max_results = len(items) or 1
             for item in items[:offset] + items[offset + max_results:]:
                 items_el.remove(item)
             for old in root.findall(q("nextToken")):
@@ -307,7 +383,14 @@ def make_handler(front: Front):
             client = front.cloudwatch(access_key, region, self.headers.get("X-Amz-Security-Token"))
             headers = {"smithy-protocol": "rpc-v2-cbor", "Content-Type": "application/cbor"}
             try:
+                prior = None
+                if op == "PutMetricAlarm":
+                    found = client.describe_alarms(AlarmNames=[params.get("AlarmName", "")])["MetricAlarms"]
+                    prior = found[0]["StateValue"] if found else "INSUFFICIENT_DATA"
                 result = client._make_api_call(op, params or {})
+                if prior is not None:
+                    client.set_alarm_state(AlarmName=params["AlarmName"], StateValue=prior,
+                                           StateReason="as CloudWatch keeps it (test front)")
             except ClientError as err:
                 error = err.response.get("Error", {})
                 code = error.get("Code", "InternalFailure")
@@ -319,9 +402,13 @@ def make_handler(front: Front):
             encoded = cbor2.dumps(result, datetime_as_timestamp=True, timezone=timezone.utc)
             return self._send(200, headers, encoded)
 
-        def _forward(self, body: bytes) -> tuple[int, dict, bytes]:
+        def _forward(self, body: bytes, override: dict | None = None) -> tuple[int, dict, bytes]:
             conn = http.client.HTTPConnection("127.0.0.1", front.moto_port, timeout=120)
             headers = {k: v for k, v in self.headers.items() if k.lower() not in HOP_BY_HOP}
+            for k, v in (override or {}).items():
+                headers = {hk: hv for hk, hv in headers.items() if hk.lower() != k.lower()}
+                if v is not None:
+                    headers[k] = v
             headers["Content-Length"] = str(len(body))
             conn.request(self.command, self.path, body=body, headers=headers)
             resp = conn.getresponse()

@@ -20,7 +20,7 @@ use aws_config::{BehaviorVersion, Region, SdkConfig};
 use aws_sdk_cloudwatch::types::MetricAlarm;
 use cidrwatch::app::{App, Invocation};
 use cidrwatch::provider::Settings;
-use serde_json::Value;
+use serde_json::{Value, json};
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader as TokioBufReader};
 use tokio::net::TcpListener;
 use tokio::time::Instant;
@@ -225,6 +225,17 @@ impl Bed {
             .send()
             .await
             .expect("set faults");
+    }
+
+    /// Shares owners' VPCs with participants, as RAM does (see aws_front.py): a list of
+    /// {"owner": …, "participant": …}.
+    pub async fn shares(&self, shares: Value) {
+        reqwest::Client::new()
+            .post(format!("{}/__front/shares", self.endpoint))
+            .body(shares.to_string())
+            .send()
+            .await
+            .expect("set shares");
     }
 
     pub async fn reset_counts(&self) {
@@ -612,4 +623,87 @@ pub async fn create(app: &App, cfn: &Loopback) -> String {
 /// The properties of the Create fixture.
 pub fn create_properties() -> Value {
     fixture("create.json", "")["ResourceProperties"].clone()
+}
+
+/// A topic with an SQS queue and a loopback HTTP endpoint subscribed, as a team would.
+pub struct Subscribers {
+    pub topic: String,
+    pub queue_url: String,
+    pub http: Loopback,
+}
+
+pub async fn subscribe(bed: &Bed) -> Subscribers {
+    let sdk = bed.sdk().await;
+    let sns = aws_sdk_sns::Client::new(&sdk);
+    let sqs = aws_sdk_sqs::Client::new(&sdk);
+    let topic = sns
+        .create_topic()
+        .name("network-alerts")
+        .send()
+        .await
+        .unwrap()
+        .topic_arn()
+        .unwrap()
+        .to_string();
+    let queue_url = sqs
+        .create_queue()
+        .queue_name("alerts")
+        .send()
+        .await
+        .unwrap()
+        .queue_url()
+        .unwrap()
+        .to_string();
+    let queue_arn = format!("arn:aws:sqs:us-east-1:{}:alerts", estate::OWN);
+    sns.subscribe()
+        .topic_arn(&topic)
+        .protocol("sqs")
+        .endpoint(queue_arn)
+        .send()
+        .await
+        .unwrap();
+    let http = Loopback::responder(vec![]).await;
+    let endpoint = format!("http://{}/chat-hook", http.addr);
+    sns.subscribe()
+        .topic_arn(&topic)
+        .protocol("http")
+        .endpoint(endpoint)
+        .send()
+        .await
+        .unwrap();
+    Subscribers {
+        topic,
+        queue_url,
+        http,
+    }
+}
+
+/// The SNS envelopes waiting in the queue (at most 10).
+pub async fn queued(bed: &Bed, url: &str) -> Vec<Value> {
+    let sqs = aws_sdk_sqs::Client::new(&bed.sdk().await);
+    let out = sqs
+        .receive_message()
+        .queue_url(url)
+        .max_number_of_messages(10)
+        .send()
+        .await
+        .unwrap();
+    out.messages()
+        .iter()
+        .map(|m| serde_json::from_str(m.body().unwrap()).unwrap())
+        .collect()
+}
+
+/// A CloudWatch alarm state change for monitor `id`'s `kind` alarm, as its Lambda action
+/// delivers it: into `state` from the other of ALARM and OK.
+pub fn alarm_event(id: &str, kind: &str, state: &str) -> Value {
+    let mut v = fixture("alarm.json", "");
+    let name = format!("{id}-{kind}");
+    let own = estate::OWN;
+    v["alarmData"]["alarmName"] = json!(name);
+    v["alarmArn"] = json!(format!("arn:aws:cloudwatch:us-east-1:{own}:alarm:{name}"));
+    v["alarmData"]["state"]["value"] = json!(state);
+    let previous = if state == "OK" { "ALARM" } else { "OK" };
+    v["alarmData"]["previousState"]["value"] = json!(previous);
+    v
 }
