@@ -61,7 +61,7 @@ async fn the_binary_serves_a_create_as_a_lambda() {
     let body = answers[0].json();
     assert_eq!(body["Status"], "SUCCESS", "{body}");
     let id = body["PhysicalResourceId"].as_str().unwrap();
-    assert_eq!(bed.alarm_names(&format!("{id}-")).await.len(), 5);
+    assert_eq!(bed.alarm_names(&format!("{id}-")).await.len(), 6);
     assert_eq!(bed.schedules().await, [id.to_string()]);
     let alarm = &bed.alarms(&format!("{id}-stale")).await[0];
     assert_eq!(alarm.alarm_actions(), [TOPIC_ARN]);
@@ -133,7 +133,7 @@ async fn invoke_handles_one_event_like_the_lambda_and_keeps_the_secret() {
         !stderr.contains(SECRET_QUERY),
         "the ResponseURL's query string was logged:\n{stderr}"
     );
-    assert_eq!(bed.alarm_names(&format!("{id}-")).await.len(), 5);
+    assert_eq!(bed.alarm_names(&format!("{id}-")).await.len(), 6);
 
     // Without FUNCTION_ARN, a Create fails with a reason that says what to set.
     let out = command(&bed)

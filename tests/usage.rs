@@ -1,6 +1,6 @@
 //! The usage engine against a known moto estate: a tick's metrics read back with
 //! GetMetricData equal what the test computes from the estate alone; API calls meet the floor;
-//! a denied account costs only its own numbers; `cidrwatch report` agrees with the tick.
+//! a denied account withholds the pool figures; `cidrwatch report` agrees with the tick.
 
 mod support;
 
@@ -52,7 +52,9 @@ async fn a_tick_publishes_exactly_the_estates_usage() {
     // IPv6-only one; one GetMetricData for the week of UsedAddresses behind
     // DaysToExhaustion; 11 pool datums + 3 per subnet fit one PutMetricData.
     let expected_calls = [
-        ("sts:AssumeRole", 2),
+        // The own account with its own credentials (asked of STS once), OTHER assumed once.
+        ("sts:AssumeRole", 1),
+        ("sts:GetCallerIdentity", 1),
         ("ec2:DescribeSubnets", 4),
         ("ec2:DescribeVpcs", 3),
         ("ec2:DescribeNetworkInterfaces", 3),
@@ -140,7 +142,7 @@ async fn a_tick_publishes_exactly_the_estates_usage() {
 }
 
 #[tokio::test]
-async fn a_denied_account_costs_only_its_own_numbers() {
+async fn a_denied_account_withholds_the_pool_figures() {
     let bed = Bed::start();
     let estate = built_estate(&bed).await;
     let app = bed.app().await;
@@ -156,8 +158,12 @@ async fn a_denied_account_costs_only_its_own_numbers() {
     let want = estate.expected(&[OWN], &regions);
     let pool = [("Pool", "denied")];
     assert_eq!(bed.metric(NS, "ScanErrors", &pool).await, Some(1.0));
-    bed.assert_published(NS, "denied", &want).await;
     assert_eq!(bed.metric(NS, "Heartbeat", &pool).await, Some(1.0));
+    // A partial sum would fire a free-addresses alarm falsely: no pool figure goes out, and
+    // the report still shows what the reachable account holds.
+    assert_eq!(bed.metric(NS, "UsedAddresses", &pool).await, None);
+    assert_eq!(report["totals"]["used"], want.used);
+    assert_eq!(report["totals"]["subnet_count"], want.subnet_count);
     let errors = report["errors"].as_array().unwrap();
     assert_eq!(errors.len(), 1);
     assert_eq!(errors[0]["account"], OTHER);
@@ -171,11 +177,14 @@ async fn a_denied_account_costs_only_its_own_numbers() {
 }
 
 #[tokio::test]
-async fn when_every_account_region_fails_only_scan_errors_go_out() {
+async fn when_every_account_region_fails_no_pool_figure_goes_out() {
     let bed = Bed::start();
     let app = bed.app().await;
-    bed.faults(json!([{"op": "sts:AssumeRole", "status": 403, "code": "AccessDenied"}]))
-        .await;
+    bed.faults(json!([
+        {"op": "sts:AssumeRole", "status": 403, "code": "AccessDenied"},
+        {"op": "ec2:DescribeSubnets", "status": 403, "code": "UnauthorizedOperation"},
+    ]))
+    .await;
     app.handle(tick("dark", &["us-east-1"]), &invocation(60))
         .await
         .expect("tick");
@@ -183,8 +192,8 @@ async fn when_every_account_region_fails_only_scan_errors_go_out() {
     assert_eq!(bed.metric(NS, "ScanErrors", &pool).await, Some(2.0));
     assert_eq!(
         bed.metric(NS, "Heartbeat", &pool).await,
-        None,
-        "silence lets the stale alarm speak"
+        Some(1.0),
+        "the monitor runs: -scan-errors speaks, not -stale"
     );
     assert_eq!(
         bed.metric(NS, "Utilization", &pool).await,
