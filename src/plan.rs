@@ -98,6 +98,14 @@ impl Severity {
             Severity::Critical => "critical",
         }
     }
+
+    /// The colour of its threshold line on the dashboard.
+    pub fn color(self) -> &'static str {
+        match self {
+            Severity::Warning => "#ff7f0e",
+            Severity::Critical => "#d62728",
+        }
+    }
 }
 
 /// Where an alarm's actions point.
@@ -411,10 +419,23 @@ pub fn dashboard(
     if !spec.dashboard {
         return None;
     }
-    let (ns, pool, t) = (&spec.namespace, &spec.pool_name, &spec.thresholds);
+    let (ns, pool) = (&spec.namespace, &spec.pool_name);
     let period = spec.schedule.seconds();
     let series = |name: &str, label: &str| json!([ns, name, "Pool", pool, {"label": label}]);
-    let line = |label: &str, value: f64, color: &str| json!({"label": label, "value": value, "color": color});
+    // The threshold of every alarm this monitor has on a graph's metrics, from the alarm's
+    // own meaning: a new kind shows up on its graph without a change here.
+    let lines = |metrics: &[&str]| -> Vec<Value> {
+        AlarmKind::ALL
+            .into_iter()
+            .filter_map(|k| {
+                let m = k.meaning();
+                let value = (m.threshold)(&spec.thresholds)?;
+                metrics.contains(&m.metric).then(
+                    || json!({"label": m.suffix, "value": value, "color": m.severity.color()}),
+                )
+            })
+            .collect()
+    };
     let graph = |title: &str, stat: &str, metrics: Vec<Value>, lines: Vec<Value>, y: Value| {
         json!({"type": "metric", "properties": {
             "title": title, "view": "timeSeries", "region": region, "stat": stat, "period": period,
@@ -427,11 +448,7 @@ pub fn dashboard(
             series("Utilization", "pool"),
             series("MaxSubnetUtilization", "fullest subnet"),
         ],
-        vec![
-            line("warning", t.warning_percent, "#ff7f0e"),
-            line("critical", t.critical_percent, "#d62728"),
-            line("subnet critical", t.subnet_critical_percent, "#9467bd"),
-        ],
+        lines(&["Utilization", "MaxSubnetUtilization"]),
         json!({"min": 0, "max": 100}),
     )];
     widgets.push(graph(
@@ -441,18 +458,15 @@ pub fn dashboard(
             series("FreeAddresses", "pool"),
             series("MinSubnetFreeAddresses", "emptiest subnet"),
         ],
-        t.min_free_addresses
-            .map(|m| line("minimum", m as f64, "#d62728"))
-            .into_iter()
-            .collect(),
+        lines(&["FreeAddresses", "MinSubnetFreeAddresses"]),
         json!({"min": 0}),
     ));
-    if let Some(min) = t.min_free_prefixes {
+    if spec.thresholds.min_free_prefixes.is_some() {
         widgets.push(graph(
             "Free /28 blocks",
             "Minimum",
             vec![series("FreePrefixes", "pool")],
-            vec![line("minimum", min as f64, "#d62728")],
+            lines(&["FreePrefixes"]),
             json!({"min": 0}),
         ));
     }

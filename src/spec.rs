@@ -18,6 +18,14 @@ use serde_json::{Map, Value};
 use crate::usage::Ipv4Cidr;
 
 pub const DEFAULT_NAMESPACE: &str = "CidrWatch";
+/// Pool utilization (%) of the `-warning` alarm when `Thresholds` does not say.
+pub const DEFAULT_WARNING_PERCENT: f64 = 80.0;
+/// Pool utilization (%) of the `-critical` alarm.
+pub const DEFAULT_CRITICAL_PERCENT: f64 = 90.0;
+/// The fullest subnet's utilization (%) of the `-subnet-critical` alarm.
+pub const DEFAULT_SUBNET_CRITICAL_PERCENT: f64 = 90.0;
+/// `Schedule` (and so the alarm period) when not given: `rate(5 minutes)`.
+pub const DEFAULT_SCHEDULE_MINUTES: u32 = 5;
 
 /// EventBridge Scheduler's limit on a target's `Input`, which carries the whole spec.
 pub const SCHEDULE_INPUT_LIMIT: usize = 8192;
@@ -337,7 +345,9 @@ fn read_spec(c: &mut Check, properties: &Value) -> Option<MonitorSpec> {
     };
     let thresholds = read_thresholds(c, get("Thresholds"));
     let schedule = match get("Schedule") {
-        None => Some(Rate { minutes: 5 }),
+        None => Some(Rate {
+            minutes: DEFAULT_SCHEDULE_MINUTES,
+        }),
         Some(v) => match v.as_str() {
             Some(s) => match Rate::parse(s) {
                 Ok(rate) => Some(rate),
@@ -510,9 +520,9 @@ fn read_thresholds(c: &mut Check, v: Option<&Value>) -> Option<Thresholds> {
         None => Some(default),
         Some(v) => c.number(&format!("Thresholds.{key}"), v, 0.0, 100.0),
     };
-    let warning = percent(c, "WarningPercent", 80.0);
-    let critical = percent(c, "CriticalPercent", 90.0);
-    let subnet_critical = percent(c, "SubnetCriticalPercent", 90.0);
+    let warning = percent(c, "WarningPercent", DEFAULT_WARNING_PERCENT);
+    let critical = percent(c, "CriticalPercent", DEFAULT_CRITICAL_PERCENT);
+    let subnet_critical = percent(c, "SubnetCriticalPercent", DEFAULT_SUBNET_CRITICAL_PERCENT);
     if let (Some(w), Some(cr)) = (warning, critical)
         && w >= cr
     {
