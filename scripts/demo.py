@@ -116,12 +116,13 @@ def show(endpoint: str, monitor_id: str) -> None:
     cw = boto3.client("cloudwatch", **kwargs)
     alarms = cw.describe_alarms(AlarmNamePrefix=f"{monitor_id}-")["MetricAlarms"]
     print(f"    {len(alarms)} alarms in the local CloudWatch:")
-    ops = {"GreaterThanOrEqualToThreshold": ">=", "LessThanThreshold": "<"}
+    ops = {"GreaterThanOrEqualToThreshold": ">=", "GreaterThanThreshold": ">", "LessThanThreshold": "<"}
     for a in alarms:
         rule = f"{a['Statistic']}({a['MetricName']}) {ops[a['ComparisonOperator']]} {a['Threshold']:g}"
         print(
             f"      {a['AlarmName'][len(monitor_id) + 1:]:<16} {rule:<36} period {a['Period']}s "
-            f"x{a['EvaluationPeriods']}  missing={a.get('TreatMissingData', '-'):<9} -> {', '.join(a['AlarmActions'])}"
+            f"x{a['EvaluationPeriods']}  missing={a.get('TreatMissingData', '-'):<9} {a['StateValue']:<17} "
+            f"-> {', '.join(a['AlarmActions'])}"
         )
     scheduler = boto3.client("scheduler", **kwargs)
     schedules = scheduler.list_schedules(GroupName="cidrwatch")["Schedules"]
@@ -215,6 +216,11 @@ def main() -> None:
         body = invoke(binary, endpoint, create, responses)
         monitor_id = body["PhysicalResourceId"]
         show(endpoint, monitor_id)
+        read = {n: metric(cw, n, props["PoolName"], "Maximum") for n in ["UsedAddresses", "Utilization", "Heartbeat"]}
+        print("    the first scan, published by the Create: " + ", ".join(f"{k} {v:g}" for k, v in read.items() if v is not None))
+        queued = sqs.receive_message(QueueUrl=queue, MaxNumberOfMessages=10).get("Messages", [])
+        print(f"    messages the Create sent: {len(queued) + len(responses.posts)} "
+              "(healthy alarms start OK: no INSUFFICIENT_DATA -> OK message)")
 
         tick = json.loads(scheduler.get_schedule(GroupName="cidrwatch", Name=monitor_id)["Target"]["Input"])
         node_a = subnets["10.0.0.0/24"]
