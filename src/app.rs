@@ -33,7 +33,7 @@ impl App {
     pub fn new(config: &SdkConfig, settings: Settings) -> Result<Self, Error> {
         Ok(App {
             provider: Arc::new(Provider {
-                aws: Aws::new(config),
+                aws: Aws::new(config).with_member_role(settings.limits.member_role_name.clone()),
                 settings,
             }),
             delivery: Delivery::new()?,

@@ -171,7 +171,8 @@ async fn report(args: &[String]) -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let aws = Aws::new(&crate::aws::load_config().await);
+    let member_role = crate::spec::Limits::from_env().member_role_name;
+    let aws = Aws::new(&crate::aws::load_config().await).with_member_role(member_role);
     let tty = std::io::stderr().is_terminal();
     let progress = move |done: usize, total: usize| {
         if total > 1 {

@@ -27,7 +27,7 @@ use crate::Error;
 use crate::aws::Aws;
 use crate::cfn::{self, Action, Answered, Coords, Deadline, Delivery, Request, Success};
 use crate::plan::{self, AlarmKind, Target};
-use crate::spec::{self, DEFAULT_NAMESPACE, MonitorSpec};
+use crate::spec::{self, DEFAULT_NAMESPACE, Limits, MonitorSpec};
 use crate::tick;
 use crate::usage::metrics::Datum;
 
@@ -44,6 +44,21 @@ pub struct Settings {
     pub scheduler_role_arn: Option<String>,
     /// `SCHEDULE_GROUP`, default `cidrwatch`.
     pub schedule_group: String,
+    /// What the template's IAM policy allows: monitors outside it are refused at validation.
+    pub limits: Limits,
+}
+
+/// The schedule group the provider template makes, when `SCHEDULE_GROUP` does not say.
+pub const DEFAULT_SCHEDULE_GROUP: &str = "cidrwatch";
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            scheduler_role_arn: None,
+            schedule_group: DEFAULT_SCHEDULE_GROUP.to_string(),
+            limits: Limits::default(),
+        }
+    }
 }
 
 impl Settings {
@@ -51,7 +66,9 @@ impl Settings {
         let var = |k: &str| std::env::var(k).ok().filter(|v| !v.trim().is_empty());
         Settings {
             scheduler_role_arn: var("SCHEDULER_ROLE_ARN"),
-            schedule_group: var("SCHEDULE_GROUP").unwrap_or_else(|| "cidrwatch".to_string()),
+            schedule_group: var("SCHEDULE_GROUP")
+                .unwrap_or_else(|| DEFAULT_SCHEDULE_GROUP.to_string()),
+            limits: Limits::from_env(),
         }
     }
 }
@@ -185,6 +202,7 @@ fn prepare(
     function_arn: Option<String>,
 ) -> Result<(MonitorSpec, Target, String), Error> {
     let spec = spec::parse(properties)?;
+    p.settings.limits.check(&spec)?;
     let target = target(&p.settings, function_arn)?;
     Ok((spec, target, id_for(coords, properties)))
 }

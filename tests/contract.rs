@@ -289,6 +289,7 @@ async fn a_hung_aws_endpoint_answers_failed_before_the_deadline() {
         Settings {
             scheduler_role_arn: Some(SCHEDULER_ROLE_ARN.to_string()),
             schedule_group: GROUP.to_string(),
+            ..Settings::default()
         },
     )
     .unwrap();

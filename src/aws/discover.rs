@@ -176,7 +176,7 @@ impl Aws {
     /// refusal reads as AWS's own code.
     async fn assumed(&self, account: &str, role: Option<&str>) -> Result<SdkConfig, Error> {
         let partition = partition(&self.region());
-        let role = role.unwrap_or(DEFAULT_ROLE_NAME);
+        let role = role.unwrap_or(&self.member_role);
         let sts = aws_sdk_sts::Client::new(&self.config);
         let out = sts
             .assume_role()

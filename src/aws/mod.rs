@@ -26,6 +26,8 @@ pub struct Aws {
     pub(crate) scheduler: aws_sdk_scheduler::Client,
     /// The provider's account, asked of STS once when first needed.
     pub(crate) own_account: std::sync::Arc<tokio::sync::OnceCell<String>>,
+    /// The role assumed in other accounts when `Select.RoleName` does not say.
+    pub(crate) member_role: String,
 }
 
 impl Aws {
@@ -35,7 +37,17 @@ impl Aws {
             cloudwatch: aws_sdk_cloudwatch::Client::new(config),
             scheduler: aws_sdk_scheduler::Client::new(config),
             own_account: Default::default(),
+            member_role: discover::DEFAULT_ROLE_NAME.to_string(),
         }
+    }
+
+    /// The same, assuming `role` (the template's `MemberRoleName`) in other accounts when a
+    /// monitor names none; `None` keeps the default, `cidrwatch-reader`.
+    pub fn with_member_role(mut self, role: Option<String>) -> Self {
+        if let Some(role) = role {
+            self.member_role = role;
+        }
+        self
     }
 
     /// The same, with CloudWatch calls going to `cloudwatch` (an `aws-smithy-mocks` client in

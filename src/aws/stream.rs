@@ -1,4 +1,4 @@
-//! A monitor's CloudWatch metric stream: put (with tags kept in step) and delete.
+//! A monitor's CloudWatch metric stream: put and delete.
 
 use aws_sdk_cloudwatch::types::{MetricStreamFilter, MetricStreamOutputFormat};
 
@@ -8,8 +8,10 @@ use crate::Error;
 use crate::plan::StreamDef;
 
 impl Aws {
-    /// Creates or updates the stream, then makes its tags exactly the planned ones (tags in
-    /// PutMetricStream apply only when it creates the stream).
+    /// Creates or updates the stream. Its tags apply when PutMetricStream creates it; they are
+    /// not kept in step afterwards: TagResource, UntagResource and ListTagsForResource accept
+    /// alarms and Contributor Insights rules, not metric streams (the API reference and the
+    /// service authorization reference agree), so an IAM grant for them could never match.
     pub async fn put_stream(&self, s: &StreamDef) -> Result<(), Error> {
         let filter = MetricStreamFilter::builder()
             .namespace(&s.namespace)
@@ -29,7 +31,7 @@ impl Aws {
             .await
             .map_err(|e| sdk_error("cloudwatch:PutMetricStream", e))?;
         match out.arn() {
-            Some(arn) => self.sync_tags(arn, &s.tags).await,
+            Some(_) => Ok(()),
             None => Err(Error::Aws {
                 call: "cloudwatch:PutMetricStream",
                 code: None,

@@ -82,8 +82,17 @@ impl Bed {
         self.app_on(&self.sdk().await).await
     }
 
+    /// The provider app on this bed as a template with these limits would deploy it.
+    pub async fn app_limited(&self, limits: cidrwatch::spec::Limits) -> App {
+        self.app_with(&self.sdk().await, limits).await
+    }
+
     /// The same with another SDK configuration for the app (shorter timeouts, say).
     pub async fn app_on(&self, sdk: &SdkConfig) -> App {
+        self.app_with(sdk, Default::default()).await
+    }
+
+    async fn app_with(&self, sdk: &SdkConfig, limits: cidrwatch::spec::Limits) -> App {
         let sdk = sdk.clone();
         let scheduler = aws_sdk_scheduler::Client::new(&sdk);
         let made = scheduler.create_schedule_group().name(GROUP).send().await;
@@ -98,6 +107,7 @@ impl Bed {
             Settings {
                 scheduler_role_arn: Some(SCHEDULER_ROLE_ARN.to_string()),
                 schedule_group: GROUP.to_string(),
+                limits,
             },
         )
         .expect("app")
@@ -217,33 +227,29 @@ impl Bed {
         );
     }
 
-    /// Scripts faults in the front (see aws_front.py).
-    pub async fn faults(&self, faults: Value) {
+    /// Tells the front something: `POST /__front/<what>` with `body` (see aws_front.py).
+    async fn tell_front(&self, what: &str, body: Value) {
         reqwest::Client::new()
-            .post(format!("{}/__front/faults", self.endpoint))
-            .body(faults.to_string())
+            .post(format!("{}/__front/{what}", self.endpoint))
+            .body(body.to_string())
             .send()
             .await
-            .expect("set faults");
+            .unwrap_or_else(|e| panic!("front {what}: {e}"));
     }
 
-    /// Shares owners' VPCs with participants, as RAM does (see aws_front.py): a list of
+    /// Scripts faults in the front.
+    pub async fn faults(&self, faults: Value) {
+        self.tell_front("faults", faults).await
+    }
+
+    /// Shares owners' VPCs with participants, as RAM does: a list of
     /// {"owner": …, "participant": …}.
     pub async fn shares(&self, shares: Value) {
-        reqwest::Client::new()
-            .post(format!("{}/__front/shares", self.endpoint))
-            .body(shares.to_string())
-            .send()
-            .await
-            .expect("set shares");
+        self.tell_front("shares", shares).await
     }
 
     pub async fn reset_counts(&self) {
-        reqwest::Client::new()
-            .post(format!("{}/__front/reset", self.endpoint))
-            .send()
-            .await
-            .expect("reset counts");
+        self.tell_front("reset", Value::Null).await
     }
 
     /// Names of the schedules in the cidrwatch group.
