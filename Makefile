@@ -37,8 +37,8 @@ $(PACKAGE_TOOLS): scripts/requirements-package.txt | $(VENV)/bin/python
 	touch $@
 
 ## Every test: unit, integration against moto, the binary as a Lambda; fmt and clippy; the
-## CloudFormation templates (cfn-lint, checkov), the Terraform example (parsed), and the CDK
-## example (Jest, then cfn-lint on what it synthesizes).
+## CloudFormation templates (cfn-lint, checkov, parliament on their IAM policies), the
+## Terraform example (parsed), and the CDK example (Jest, then cfn-lint on what it synthesizes).
 test: $(TEST_TOOLS)
 	cargo test
 	$(MAKE) lint
@@ -53,6 +53,7 @@ iac: $(IAC_TOOLS)
 	$(IAC_VENV)/bin/cfn-lint cfn/*.yaml cfn/examples/*.yaml
 	$(IAC_VENV)/bin/checkov -d cfn --framework cloudformation --quiet --compact --skip-download
 	$(IAC_VENV)/bin/python tests/iac/check_terraform.py
+	$(IAC_VENV)/bin/python tests/iac/check_iam.py
 
 cdk: $(IAC_TOOLS)
 	cd cdk-example && npm ci --no-audit --no-fund && npm test && npm run synth
