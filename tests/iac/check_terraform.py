@@ -67,6 +67,41 @@ for name, (file, body) in stacks.items():
     print(f"terraform-example: stack {name} -> {template.relative_to(root)}: "
           f"{len(given)} parameters, {len(outputs)} outputs checked")
 
+# The variables users type by hand carry validation blocks, and their regexes accept the
+# defaults and samples and refuse what the provider would refuse.
+VALIDATED = {
+    "alert_topic_arn": (["arn:aws:sns:us-east-1:111111111111:alerts"],
+                        ["arn:aws:sns:us-east-1:111111111111:alerts.fifo", "alerts"]),
+    "prefix_vpc_id": (["vpc-0abc1234def567890", "vpc-0abc1234"], ["vpc-xyz", "subnet-0abc1234"]),
+    "member_accounts": (["111111111111"], ["", "1111"]),
+    "member_regions": (["eu-west-1", "us-gov-west-1"], ["", "mars"]),
+    "member_role_name": (["cidrwatch-reader"], ["", "a b"]),
+}
+variables = {}
+for tf in sorted(tf_dir.glob("*.tf")):
+    for block in hcl2.loads(tf.read_text()).get("variable", []):
+        for vname, vbody in block.items():
+            variables[vname.strip('"')] = vbody
+for vname, (good, bad) in VALIDATED.items():
+    body = variables.get(vname)
+    validation = first((body or {}).get("validation"))
+    condition = str(first((validation or {}).get("condition", "")))
+    m = re.search(r'regex\("(.+?)",', condition)
+    if not m:
+        problems.append(f"variables.tf: {vname} has no validation regex")
+        continue
+    pattern = m.group(1)
+    for v in good:
+        if not re.search(pattern, v):
+            problems.append(f"variables.tf: {vname} refuses {v!r}")
+    for v in bad:
+        if re.search(pattern, v):
+            problems.append(f"variables.tf: {vname} accepts {v!r}")
+empty = first(variables.get("member_accounts", {}).get("default"))
+if empty != []:
+    problems.append("variables.tf: member_accounts should default to [] (the own account)")
+print(f"terraform-example: {len(VALIDATED)} validated variables checked")
+
 for p in problems:
     print(p)
 sys.exit(1 if problems else 0)
