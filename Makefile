@@ -37,7 +37,8 @@ $(PACKAGE_TOOLS): scripts/requirements-package.txt | $(VENV)/bin/python
 	touch $@
 
 ## Every test: unit, integration against moto, the binary as a Lambda; fmt and clippy; the
-## CloudFormation templates (cfn-lint, checkov, parliament on their IAM policies), the
+## CloudFormation templates (cfn-lint, checkov, parliament on their IAM policies; the SAM
+## template.yaml is scripts/sam.py's output of cfn/provider.yaml), the
 ## Terraform example (parsed), and the CDK example (Jest, then cfn-lint on what it synthesizes).
 test: $(TEST_TOOLS)
 	cargo test
@@ -50,7 +51,8 @@ lint:
 	cargo clippy --all-targets -- -D warnings
 
 iac: $(IAC_TOOLS)
-	$(IAC_VENV)/bin/cfn-lint cfn/*.yaml cfn/examples/*.yaml
+	$(IAC_VENV)/bin/cfn-lint cfn/*.yaml cfn/examples/*.yaml template.yaml
+	$(IAC_VENV)/bin/python tests/iac/check_sam.py
 	$(IAC_VENV)/bin/checkov -d cfn --framework cloudformation --quiet --compact --skip-download
 	$(IAC_VENV)/bin/python tests/iac/check_terraform.py
 	$(IAC_VENV)/bin/python tests/iac/check_iam.py

@@ -18,7 +18,7 @@ from cfnlint.decode import cfn_yaml
 import parliament
 
 ROOT = Path(__file__).resolve().parents[2]
-TEMPLATES = ["cfn/provider.yaml", "cfn/member-role.yaml"]
+TEMPLATES = ["cfn/provider.yaml", "cfn/member-role.yaml", "template.yaml"]
 PSEUDO = {
     "AWS::Partition": "aws",
     "AWS::Region": "us-east-1",
@@ -31,6 +31,7 @@ ALLOWED = {
     # The metric streams' roles are the users' own (MetricStream.RoleArn), unknown to the
     # template; iam:PassedToService limits the grant to CloudWatch metric streams.
     ("cfn/provider.yaml", "RESOURCE_STAR", "iam:PassRole"): "limited by iam:PassedToService",
+    ("template.yaml", "RESOURCE_STAR", "iam:PassRole"): "the same statement, in the SAM form",
 }
 # What Fn::GetAtt <resource>.Arn is, by the resource's type.
 ARNS = {
