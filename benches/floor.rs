@@ -1,7 +1,7 @@
 //! `make bench`: what one tick costs, measured on estates built in a local moto.
 //!
 //! For each estate: the requests per operation of one tick (the test bed's counting front)
-//! beside the floor DESIGN.md states; user+sys CPU seconds and peak RSS of the tick's process
+//! beside the floor docs/design.md states; user+sys CPU seconds and peak RSS of the tick's process
 //! (the release binary, `cidrwatch invoke`); the same CPU for a bare loop that only
 //! paginates `DescribeSubnets` (`examples/bare_subnets.rs`), as tick/bare. Then the time from
 //! spawning the binary to its first answer through a local Lambda Runtime API, and the zip
@@ -70,11 +70,11 @@ impl Estate {
         m
     }
 
-    /// DESIGN.md's "Scale and cost", for one account-region, plus the one GetMetricData a
-    /// tick makes for DaysToExhaustion's history (issue 5; DESIGN's list predates it).
+    /// docs/design.md's "Scale and cost", for one account-region, plus the one GetMetricData a
+    /// tick makes for DaysToExhaustion's history (issue 5).
     fn floor(&self) -> BTreeMap<String, u64> {
         let pages = |n: usize| (n as u64).div_ceil(1000);
-        // DESIGN's pool metrics: Usable/Used/FreeAddresses, Utilization, MaxSubnetUtilization,
+        // The pool metrics: Usable/Used/FreeAddresses, Utilization, MaxSubnetUtilization,
         // MinSubnetFreeAddresses, SubnetCount, VpcAllocation, ScanErrors, Heartbeat, and
         // FreePrefixes when counted (DaysToExhaustion needs an hour of history: not yet).
         // Per subnet with SubnetMetrics: Utilization, FreeAddresses (and FreePrefixes).

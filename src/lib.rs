@@ -1,6 +1,6 @@
 //! cidrwatch: watches self-managed VPC/subnet IPv4 space and warns before it runs out.
 //!
-//! One binary, three roles chosen by the event it receives (see `DESIGN.md`):
+//! One binary, three roles chosen by the event it receives (see `docs/design.md`):
 //! a CloudFormation custom resource provider (`Custom::CidrMonitor`), a schedule tick that
 //! computes usage metrics, and a CloudWatch alarm action that sends rich notifications.
 //!

@@ -4,7 +4,7 @@
 //! `cidrwatch-<pool>-<8 hex>`. Its function is part of the persisted contract: change it and
 //! every later Update of an existing stack becomes a replacement.
 //!
-//! Two corrections to a literal reading of DESIGN.md, both so that names stay valid and a
+//! Two corrections to a literal reading of the product contract, both so that names stay valid and a
 //! replacement never collides with the resource it replaces:
 //! - the hash covers StackId, LogicalResourceId, PoolName *and* Namespace. A Namespace change
 //!   is a replacement; were the id the same, the old id's Delete would remove the new alarms.

@@ -148,7 +148,10 @@ fn the_table_is_exactly_the_calls_the_code_makes() {
         missing.is_empty(),
         "calls the code makes that the table (and maybe the policy) lacks: {missing:?}"
     );
-    assert!(stale.is_empty(), "rows for calls the code no longer makes: {stale:?}");
+    assert!(
+        stale.is_empty(),
+        "rows for calls the code no longer makes: {stale:?}"
+    );
 }
 
 #[test]

@@ -1,5 +1,5 @@
 // A Custom::CidrMonitor as a typed construct. Props mirror the resource's properties
-// (DESIGN.md); the same rules the provider enforces are checked at synth time, so a bad
+// (docs/design.md); the same rules the provider enforces are checked at synth time, so a bad
 // monitor fails `cdk synth` instead of a deployment.
 import { CustomResource, Duration, Fn } from "aws-cdk-lib";
 import { Construct } from "constructs";
