@@ -1,0 +1,546 @@
+//! Resource properties → a validated [`MonitorSpec`]. Every input error lives here.
+//!
+//! CloudFormation sends every scalar as a string, so numbers and booleans are accepted either
+//! way. Unknown keys are errors that name the nearest known key. Every problem found is
+//! reported at once, each naming its property path and the value it got, so a user fixes
+//! their template in one round trip. Nothing here performs I/O: Create and Update call
+//! [`parse`] before touching AWS, which is how bad input creates nothing.
+//!
+//! The property schema only grows: a rollback can replay properties written for an older
+//! version, so a key once accepted stays accepted.
+//!
+//! - this module: the spec's types, its errors, [`parse`];
+//! - `read`: the readers of each part of the properties (and the key lists);
+//! - `check`: the error-collecting machinery and nearest-key hints;
+//! - `fields`: what a valid account, region, ARN, id or name looks like;
+//! - `limits`: what the provider's deployment allows ([`Limits`]).
+
+mod check;
+mod fields;
+mod limits;
+mod read;
+
+pub use limits::Limits;
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use serde::Serialize;
+use serde_json::Value;
+
+use crate::usage::Ipv4Cidr;
+use check::Check;
+use read::read_spec;
+
+pub const DEFAULT_NAMESPACE: &str = "CidrWatch";
+/// Pool utilization (%) of the `-warning` alarm when `Thresholds` does not say.
+pub const DEFAULT_WARNING_PERCENT: f64 = 80.0;
+/// Pool utilization (%) of the `-critical` alarm.
+pub const DEFAULT_CRITICAL_PERCENT: f64 = 90.0;
+/// The fullest subnet's utilization (%) of the `-subnet-critical` alarm.
+pub const DEFAULT_SUBNET_CRITICAL_PERCENT: f64 = 90.0;
+/// `Schedule` (and so the alarm period) when not given: `rate(5 minutes)`.
+pub const DEFAULT_SCHEDULE_MINUTES: u32 = 5;
+
+/// EventBridge Scheduler's limit on a target's `Input`, which carries the whole spec.
+pub const SCHEDULE_INPUT_LIMIT: usize = 8192;
+/// Room the tick envelope (`{"cidrwatch":"tick","v":1,"id":…}`) takes around the spec.
+pub const TICK_ENVELOPE_BYTES: usize = 160;
+
+/// Most alarm actions CloudWatch allows per alarm state.
+const MAX_ALARM_ACTIONS: usize = 5;
+/// CloudWatch allows 50 tags per resource; one is ours.
+const MAX_USER_TAGS: usize = 49;
+
+/// A validated monitor. It serializes back to the same property shape it was parsed from
+/// (defaults filled in), which is what the schedule hands to each tick.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct MonitorSpec {
+    pub pool_name: String,
+    pub select: Selection,
+    pub thresholds: Thresholds,
+    pub schedule: Rate,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub alarm_topic_arns: Vec<String>,
+    pub notify: Notify,
+    pub namespace: String,
+    pub subnet_metrics: bool,
+    pub dashboard: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub metric_stream: Option<MetricStream>,
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub tags: BTreeMap<String, String>,
+    /// Also read each subnet's `explicit` CIDR reservations for `FreePrefixes`. Opt-in:
+    /// EC2 answers that only per subnet, so it costs one call per subnet per tick.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub explicit_reservations: bool,
+}
+
+/// What a scan reads beyond subnets and VPCs, and so which calls a tick makes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Accounting {
+    /// Addresses only: `DescribeSubnets` and `DescribeVpcs`.
+    Addresses,
+    /// Also /28 blocks: plus `DescribeNetworkInterfaces`, ⌈ENIs/1000⌉ pages.
+    Prefixes,
+    /// Also `explicit` reservations: plus one `GetSubnetCidrReservations` per subnet.
+    PrefixesAndReservations,
+}
+
+impl MonitorSpec {
+    pub fn accounting(&self) -> Accounting {
+        match (
+            self.thresholds.min_free_prefixes,
+            self.explicit_reservations,
+        ) {
+            (None, _) => Accounting::Addresses,
+            (Some(_), false) => Accounting::Prefixes,
+            (Some(_), true) => Accounting::PrefixesAndReservations,
+        }
+    }
+}
+
+/// Which subnets form the pool: AND across keys, OR within a list; empty selects every subnet.
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct Selection {
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub vpc_ids: Vec<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub subnet_ids: Vec<String>,
+    /// Tag key → accepted values.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub tags: BTreeMap<String, Vec<String>>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub cidrs: Vec<Ipv4Cidr>,
+    /// Empty: the provider's own region.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub regions: Vec<String>,
+    /// Empty: the provider's own account.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub accounts: Vec<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub role_name: Option<String>,
+}
+
+impl Selection {
+    /// Whether a subnet belongs to the pool: AND across keys, OR within a list. Discovery
+    /// filters on EC2's side where it can and re-checks here; `Cidrs` is only checked here.
+    pub fn matches(
+        &self,
+        vpc_id: &str,
+        subnet_id: &str,
+        tags: &BTreeMap<&str, &str>,
+        cidr: Option<Ipv4Cidr>,
+    ) -> bool {
+        let any = |list: &[String], v: &str| list.is_empty() || list.iter().any(|x| x == v);
+        any(&self.vpc_ids, vpc_id)
+            && any(&self.subnet_ids, subnet_id)
+            && self.tags.iter().all(|(k, values)| {
+                tags.get(k.as_str())
+                    .is_some_and(|v| values.iter().any(|x| x == v))
+            })
+            && (self.cidrs.is_empty()
+                || cidr.is_some_and(|c| self.cidrs.iter().any(|outer| outer.contains(&c))))
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct Thresholds {
+    pub warning_percent: f64,
+    pub critical_percent: f64,
+    pub subnet_critical_percent: f64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub min_free_addresses: Option<u64>,
+    /// Set: /28-prefix accounting is on.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub min_free_prefixes: Option<u64>,
+}
+
+/// Who sends notifications: the function itself, enriched (`detailed`), or the alarm
+/// straight to SNS (`native`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Notify {
+    Detailed,
+    Native,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct MetricStream {
+    pub firehose_arn: String,
+    pub role_arn: String,
+    pub output_format: String,
+}
+
+/// A regular schedule, `rate(...)` from 1 minute to 6 hours. It is also the alarms' period,
+/// which is why irregular `cron(...)` is refused.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Rate {
+    minutes: u32,
+}
+
+impl Rate {
+    pub const MIN_MINUTES: u32 = 1;
+    pub const MAX_MINUTES: u32 = 6 * 60;
+
+    pub fn minutes(self) -> u32 {
+        self.minutes
+    }
+
+    pub fn seconds(self) -> u32 {
+        self.minutes * 60
+    }
+
+    /// The canonical expression: hours when whole, singular unit for 1.
+    pub fn expression(self) -> String {
+        let (n, unit) = if self.minutes.is_multiple_of(60) {
+            (self.minutes / 60, "hour")
+        } else {
+            (self.minutes, "minute")
+        };
+        format!("rate({n} {unit}{})", if n == 1 { "" } else { "s" })
+    }
+
+    fn parse(text: &str) -> Result<Rate, String> {
+        const EXPECTED: &str = "rate(N minutes) or rate(N hours), from 1 minute to 6 hours";
+        let t = text.trim();
+        if t.starts_with("cron(") {
+            return Err(format!(
+                "cron(...) is not accepted: Schedule is also the alarms' period, which must be \
+                 regular; use {EXPECTED}"
+            ));
+        }
+        if t.starts_with("at(") {
+            return Err(format!("at(...) runs only once; use {EXPECTED}"));
+        }
+        let inner = t
+            .strip_prefix("rate(")
+            .and_then(|r| r.strip_suffix(')'))
+            .ok_or_else(|| format!("expected {EXPECTED}"))?;
+        let mut parts = inner.split_whitespace();
+        let (Some(n), Some(unit), None) = (parts.next(), parts.next(), parts.next()) else {
+            return Err(format!("expected {EXPECTED}"));
+        };
+        let n: u32 = n
+            .parse()
+            .ok()
+            .filter(|n| *n > 0)
+            .ok_or_else(|| format!("expected {EXPECTED}"))?;
+        let per_unit = match unit {
+            "minute" | "minutes" => 1,
+            "hour" | "hours" => 60,
+            "day" | "days" => 24 * 60,
+            _ => return Err(format!("expected {EXPECTED}")),
+        };
+        let minutes = n.saturating_mul(per_unit);
+        if !(Self::MIN_MINUTES..=Self::MAX_MINUTES).contains(&minutes) {
+            return Err(format!("expected {EXPECTED}"));
+        }
+        Ok(Rate { minutes })
+    }
+}
+
+impl Serialize for Rate {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.expression())
+    }
+}
+
+/// One problem with the properties: where, and what.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SpecError {
+    pub path: String,
+    pub message: String,
+}
+
+impl fmt::Display for SpecError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.path, self.message)
+    }
+}
+
+/// Every problem found in one set of properties.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub struct SpecErrors(pub Vec<SpecError>);
+
+impl fmt::Display for SpecErrors {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (i, e) in self.0.iter().enumerate() {
+            if i > 0 {
+                f.write_str("; ")?;
+            }
+            write!(f, "{e}")?;
+        }
+        Ok(())
+    }
+}
+
+/// Validates resource properties into a [`MonitorSpec`], reporting every problem at once.
+pub fn parse(properties: &Value) -> Result<MonitorSpec, SpecErrors> {
+    let mut c = Check::default();
+    let spec = read_spec(&mut c, properties);
+    match spec {
+        Some(spec) if c.errors.is_empty() => {
+            let bytes = serde_json::to_vec(&spec).map_or(usize::MAX, |v| v.len());
+            if bytes + TICK_ENVELOPE_BYTES > SCHEDULE_INPUT_LIMIT {
+                c.report(
+                    "Select",
+                    format!(
+                        "the monitor takes {bytes} bytes in its schedule's input, which holds \
+                         {SCHEDULE_INPUT_LIMIT}; select by VpcIds, Tags or Cidrs rather than \
+                         listing many SubnetIds"
+                    ),
+                );
+                return Err(SpecErrors(c.errors));
+            }
+            Ok(spec)
+        }
+        _ => Err(SpecErrors(c.errors)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn errors(props: Value) -> Vec<String> {
+        parse(&props)
+            .unwrap_err()
+            .0
+            .iter()
+            .map(ToString::to_string)
+            .collect()
+    }
+
+    #[test]
+    fn minimal_properties_take_the_defaults() {
+        let spec = parse(&json!({"ServiceToken": "arn:x", "PoolName": "eks-prod"})).unwrap();
+        assert_eq!(spec.pool_name, "eks-prod");
+        assert_eq!(spec.namespace, "CidrWatch");
+        assert_eq!(spec.schedule.expression(), "rate(5 minutes)");
+        assert_eq!(spec.thresholds.warning_percent, 80.0);
+        assert_eq!(spec.thresholds.critical_percent, 90.0);
+        assert_eq!(spec.thresholds.subnet_critical_percent, 90.0);
+        assert_eq!(spec.notify, Notify::Detailed);
+        assert!(!spec.dashboard && !spec.subnet_metrics);
+    }
+
+    #[test]
+    fn strings_for_numbers_and_booleans() {
+        let spec = parse(&json!({
+            "PoolName": "p", "ServiceTimeout": "300",
+            "Thresholds": {"WarningPercent": "70.5", "CriticalPercent": 95, "MinFreeAddresses": "256"},
+            "SubnetMetrics": "true", "Dashboard": "False",
+        }))
+        .unwrap();
+        assert_eq!(spec.thresholds.warning_percent, 70.5);
+        assert_eq!(spec.thresholds.critical_percent, 95.0);
+        assert_eq!(spec.thresholds.min_free_addresses, Some(256));
+        assert!(spec.subnet_metrics);
+        assert!(!spec.dashboard);
+    }
+
+    #[test]
+    fn the_issue_example_message() {
+        assert_eq!(
+            errors(json!({"PoolName": "p", "Thresholds": {"WarningPercent": "eighty"}})),
+            [r#"Thresholds.WarningPercent: expected a number from 0 to 100, got "eighty""#]
+        );
+    }
+
+    #[test]
+    fn unknown_keys_name_the_nearest() {
+        assert_eq!(
+            errors(json!({"PoolName": "p", "Thresholds": {"WarnPercent": 50}, "poolname": "x"})),
+            [
+                "poolname: unknown property; did you mean PoolName?",
+                "Thresholds.WarnPercent: unknown property; did you mean WarningPercent?",
+            ]
+        );
+        let far = errors(json!({"PoolName": "p", "Select": {"Zebra": 1}}));
+        assert!(
+            far[0].starts_with("Select.Zebra: unknown property; known here: VpcIds"),
+            "{far:?}"
+        );
+    }
+
+    #[test]
+    fn every_problem_at_once() {
+        let errs = errors(json!({
+            "PoolName": "bad name!",
+            "Select": {"VpcIds": ["vpc-123"], "Cidrs": ["10.0.0.1/8", "nope"], "Regions": ["mars"]},
+            "Thresholds": {"WarningPercent": 95, "CriticalPercent": 90, "MinFreePrefixes": "2.5"},
+            "Schedule": "cron(0 * * * ? *)",
+            "AlarmTopicArns": ["arn:aws:sqs:us-east-1:111111111111:q"],
+            "Notify": "loud",
+        }));
+        let paths: Vec<&str> = errs.iter().map(|e| e.split(':').next().unwrap()).collect();
+        assert_eq!(
+            paths,
+            [
+                "PoolName",
+                "Select.VpcIds[0]",
+                "Select.Cidrs[0]",
+                "Select.Cidrs[1]",
+                "Select.Regions[0]",
+                "Thresholds.WarningPercent",
+                "Thresholds.MinFreePrefixes",
+                "Schedule",
+                "AlarmTopicArns[0]",
+                "Notify",
+            ]
+        );
+        assert!(errs[2].contains("did you mean 10.0.0.0/8?"), "{}", errs[2]);
+        assert!(errs[5].contains("must be below Thresholds.CriticalPercent (90), got 95"));
+        assert!(errs[7].contains("cron(...) is not accepted"), "{}", errs[7]);
+    }
+
+    #[test]
+    fn a_template_without_topics_allows_no_detailed_topic() {
+        let limits = Limits {
+            alarm_topic_arns: Some(vec![]),
+            ..Limits::default()
+        };
+        let topic = "arn:aws:sns:us-east-1:111111111111:alerts";
+        let detailed = parse(&json!({"PoolName": "p", "AlarmTopicArns": [topic]})).unwrap();
+        let refused = limits.check(&detailed).unwrap_err().to_string();
+        assert!(refused.starts_with("AlarmTopicArns[0]: "), "{refused}");
+        let native =
+            parse(&json!({"PoolName": "p", "Notify": "native", "AlarmTopicArns": [topic]}))
+                .unwrap();
+        assert_eq!(
+            limits.check(&native),
+            Ok(()),
+            "CloudWatch publishes, not the function"
+        );
+        assert_eq!(
+            Limits::default().check(&detailed),
+            Ok(()),
+            "unset: not limited"
+        );
+    }
+
+    #[test]
+    fn fifo_topics_are_refused_at_validation() {
+        let errs = errors(json!({"PoolName": "p",
+            "AlarmTopicArns": ["arn:aws:sns:us-east-1:111111111111:alerts.fifo"]}));
+        assert_eq!(errs.len(), 1, "{errs:?}");
+        assert!(
+            errs[0].starts_with("AlarmTopicArns[0]: expected a standard SNS topic ARN (not .fifo"),
+            "{}",
+            errs[0]
+        );
+    }
+
+    #[test]
+    fn rates_from_one_minute_to_six_hours() {
+        for (text, minutes, canonical) in [
+            ("rate(1 minute)", 1, "rate(1 minute)"),
+            ("rate(1 minutes)", 1, "rate(1 minute)"),
+            ("rate(90 minutes)", 90, "rate(90 minutes)"),
+            ("rate(120 minutes)", 120, "rate(2 hours)"),
+            (" rate(6 hours) ", 360, "rate(6 hours)"),
+        ] {
+            let r = Rate::parse(text).unwrap();
+            assert_eq!((r.minutes(), r.expression().as_str()), (minutes, canonical));
+        }
+        for bad in [
+            "rate(0 minutes)",
+            "rate(7 hours)",
+            "rate(1 day)",
+            "rate(5 secs)",
+            "rate(5)",
+            "5m",
+        ] {
+            assert!(Rate::parse(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn reserved_and_invalid_tags() {
+        let errs = errors(
+            json!({"PoolName": "p", "Tags": {"aws:x": "1", "cidrwatch:monitor": "y", "ok": {"nested": 1}}}),
+        );
+        assert_eq!(errs.len(), 3, "{errs:?}");
+    }
+
+    #[test]
+    fn metric_stream_requires_arns() {
+        let errs = errors(json!({"PoolName": "p", "MetricStream": {"OutputFormat": "csv"}}));
+        assert_eq!(
+            errs.iter()
+                .map(|e| e.split(':').next().unwrap())
+                .collect::<Vec<_>>(),
+            [
+                "MetricStream.FirehoseArn",
+                "MetricStream.RoleArn",
+                "MetricStream.OutputFormat"
+            ]
+        );
+        let ok = parse(&json!({"PoolName": "p", "MetricStream": {
+            "FirehoseArn": "arn:aws:firehose:us-east-1:111111111111:deliverystream/s",
+            "RoleArn": "arn:aws:iam::111111111111:role/r"}}))
+        .unwrap();
+        assert_eq!(ok.metric_stream.unwrap().output_format, "opentelemetry1.0");
+    }
+
+    #[test]
+    fn round_trips_through_its_own_serialization() {
+        let spec = parse(&json!({
+            "PoolName": "eks.prod", "Namespace": "Net/Ips",
+            "Select": {"VpcIds": ["vpc-0abc1234"], "Tags": {"team": "a", "env": ["x", "y"]},
+                       "Cidrs": ["10.0.0.0/8"], "Accounts": [111111111111u64], "RoleName": "reader"},
+            "Thresholds": {"MinFreePrefixes": 8}, "Schedule": "rate(60 minutes)",
+            "AlarmTopicArns": ["arn:aws:sns:us-east-1:111111111111:alerts"], "Notify": "Native",
+            "Tags": {"team": "network"}, "ExplicitReservations": "true"
+        }))
+        .unwrap();
+        let again = parse(&serde_json::to_value(&spec).unwrap()).unwrap();
+        assert_eq!(spec, again);
+        assert_eq!(again.accounting(), Accounting::PrefixesAndReservations);
+        assert_eq!(again.schedule.expression(), "rate(1 hour)");
+        assert_eq!(again.select.accounts, ["111111111111"]);
+    }
+
+    #[test]
+    fn explicit_reservations_are_opt_in_and_need_prefix_accounting() {
+        let with = |extra: Value| {
+            let mut props = json!({"PoolName": "p"});
+            props
+                .as_object_mut()
+                .unwrap()
+                .extend(extra.as_object().unwrap().clone());
+            parse(&props)
+        };
+        assert_eq!(with(json!({})).unwrap().accounting(), Accounting::Addresses);
+        let prefixes = json!({"Thresholds": {"MinFreePrefixes": 2}});
+        assert_eq!(with(prefixes).unwrap().accounting(), Accounting::Prefixes);
+        assert_eq!(
+            errors(json!({"PoolName": "p", "ExplicitReservations": true})),
+            [
+                "ExplicitReservations: reservations only change FreePrefixes: set \
+              Thresholds.MinFreePrefixes too"
+            ]
+        );
+        // Off is the default, so it stays out of the schedule's input.
+        let off = with(json!({"ExplicitReservations": false})).unwrap();
+        assert!(
+            serde_json::to_value(&off)
+                .unwrap()
+                .get("ExplicitReservations")
+                .is_none()
+        );
+    }
+
+    #[test]
+    fn too_many_subnets_for_the_schedule_input() {
+        let ids: Vec<String> = (0..600).map(|i| format!("subnet-{i:017x}")).collect();
+        let errs = errors(json!({"PoolName": "p", "Select": {"SubnetIds": ids}}));
+        assert!(errs[0].starts_with("Select: the monitor takes"), "{errs:?}");
+    }
+}

@@ -1,0 +1,343 @@
+//! The readers of each part of a monitor's properties, and the keys each part knows.
+
+use std::collections::BTreeMap;
+
+use serde_json::{Map, Value};
+
+use super::check::{Check, render};
+use super::fields::*;
+use super::*;
+
+pub(super) const TOP_KEYS: &[&str] = &[
+    "ServiceToken",
+    "ServiceTimeout",
+    "PoolName",
+    "Select",
+    "Thresholds",
+    "Schedule",
+    "AlarmTopicArns",
+    "Notify",
+    "Namespace",
+    "SubnetMetrics",
+    "Dashboard",
+    "MetricStream",
+    "Tags",
+    "ExplicitReservations",
+];
+pub(super) const SELECT_KEYS: &[&str] = &[
+    "VpcIds",
+    "SubnetIds",
+    "Tags",
+    "Cidrs",
+    "Regions",
+    "Accounts",
+    "RoleName",
+];
+pub(super) const THRESHOLD_KEYS: &[&str] = &[
+    "WarningPercent",
+    "CriticalPercent",
+    "SubnetCriticalPercent",
+    "MinFreeAddresses",
+    "MinFreePrefixes",
+];
+pub(super) const STREAM_KEYS: &[&str] = &["FirehoseArn", "RoleArn", "OutputFormat"];
+pub(super) const STREAM_FORMATS: &[&str] = &["json", "opentelemetry0.7", "opentelemetry1.0"];
+
+pub(super) fn read_spec(c: &mut Check, properties: &Value) -> Option<MonitorSpec> {
+    let top = c.object("Properties", properties, TOP_KEYS)?;
+    let get = |k: &str| top.get(k).filter(|v| !v.is_null());
+
+    let pool_name = match get("PoolName") {
+        None => c.fail(
+            "PoolName",
+            "required: the pool's name, [A-Za-z0-9_.-]{1,64}",
+        ),
+        Some(v) => c.string(
+            "PoolName",
+            v,
+            "a name of 1 to 64 of [A-Za-z0-9_.-]",
+            is_pool_name,
+        ),
+    };
+    let select = match get("Select") {
+        None => Some(Selection::default()),
+        Some(v) => read_selection(c, v),
+    };
+    let thresholds = read_thresholds(c, get("Thresholds"));
+    let schedule = match get("Schedule") {
+        None => Some(Rate {
+            minutes: DEFAULT_SCHEDULE_MINUTES,
+        }),
+        Some(v) => match v.as_str() {
+            Some(s) => match Rate::parse(s) {
+                Ok(rate) => Some(rate),
+                Err(m) => c.fail_got("Schedule", &m, v),
+            },
+            None => c.fail_got("Schedule", "expected a rate(...) expression", v),
+        },
+    };
+    let alarm_topic_arns = get("AlarmTopicArns")
+        .map(|v| {
+            c.strings(
+                "AlarmTopicArns",
+                v,
+                "a standard SNS topic ARN (not .fifo: alarms cannot publish to FIFO topics)",
+                is_sns_topic_arn,
+            )
+        })
+        .unwrap_or_default();
+    let notify = match get("Notify") {
+        None => Some(Notify::Detailed),
+        Some(v) => match v.as_str().map(str::to_ascii_lowercase).as_deref() {
+            Some("detailed") => Some(Notify::Detailed),
+            Some("native") => Some(Notify::Native),
+            _ => c.fail_got("Notify", "expected detailed or native", v),
+        },
+    };
+    if notify == Some(Notify::Native) && alarm_topic_arns.len() > MAX_ALARM_ACTIONS {
+        c.report(
+            "AlarmTopicArns",
+            format!(
+                "at most {MAX_ALARM_ACTIONS} topics with Notify: native (CloudWatch's limit on \
+                 alarm actions), got {}",
+                alarm_topic_arns.len()
+            ),
+        );
+    }
+    let namespace = match get("Namespace") {
+        None => Some(DEFAULT_NAMESPACE.to_string()),
+        Some(v) => c.string(
+            "Namespace",
+            v,
+            "a CloudWatch namespace of 1 to 255 of [A-Za-z0-9.-_/#:], not starting with AWS/",
+            is_namespace,
+        ),
+    };
+    let subnet_metrics =
+        get("SubnetMetrics").map_or(Some(false), |v| c.boolean("SubnetMetrics", v));
+    let dashboard = get("Dashboard").map_or(Some(false), |v| c.boolean("Dashboard", v));
+    let metric_stream = match get("MetricStream") {
+        None => Some(None),
+        Some(v) => read_stream(c, v).map(Some),
+    };
+    let tags = get("Tags").map_or(Some(BTreeMap::new()), |v| read_tags(c, v));
+    let explicit_reservations =
+        get("ExplicitReservations").map_or(Some(false), |v| c.boolean("ExplicitReservations", v));
+    if explicit_reservations == Some(true)
+        && thresholds
+            .as_ref()
+            .is_some_and(|t| t.min_free_prefixes.is_none())
+    {
+        c.report(
+            "ExplicitReservations",
+            "reservations only change FreePrefixes: set Thresholds.MinFreePrefixes too",
+        );
+    }
+
+    Some(MonitorSpec {
+        pool_name: pool_name?,
+        select: select?,
+        thresholds: thresholds?,
+        schedule: schedule?,
+        alarm_topic_arns,
+        notify: notify?,
+        namespace: namespace?,
+        subnet_metrics: subnet_metrics?,
+        dashboard: dashboard?,
+        metric_stream: metric_stream?,
+        tags: tags?,
+        explicit_reservations: explicit_reservations?,
+    })
+}
+
+fn read_selection(c: &mut Check, v: &Value) -> Option<Selection> {
+    let m = c.object("Select", v, SELECT_KEYS)?;
+    let get = |k: &str| m.get(k).filter(|v| !v.is_null());
+    let mut sel = Selection::default();
+    if let Some(v) = get("VpcIds") {
+        sel.vpc_ids = c.strings("Select.VpcIds", v, "a VPC id like vpc-0abc1234", |s| {
+            is_resource_id(s, "vpc")
+        });
+    }
+    if let Some(v) = get("SubnetIds") {
+        sel.subnet_ids = c.strings(
+            "Select.SubnetIds",
+            v,
+            "a subnet id like subnet-0abc1234",
+            |s| is_resource_id(s, "subnet"),
+        );
+    }
+    if let Some(v) = get("Tags")
+        && let Some(tags) = c.object("Select.Tags", v, &[])
+    {
+        for (key, values) in tags {
+            let path = format!("Select.Tags.{key}");
+            if key.is_empty() || key.chars().count() > 128 {
+                c.report(&path, "a tag key has 1 to 128 characters");
+                continue;
+            }
+            let values = match values {
+                Value::Array(_) => c.strings(&path, values, "a tag value", is_tag_value),
+                _ => c
+                    .string(
+                        &path,
+                        values,
+                        "a tag value of up to 256 characters",
+                        is_tag_value,
+                    )
+                    .into_iter()
+                    .collect(),
+            };
+            if !values.is_empty() {
+                sel.tags.insert(key.clone(), values);
+            }
+        }
+    }
+    if let Some(v) = get("Cidrs")
+        && let Some(items) = c.list("Select.Cidrs", v)
+    {
+        for (i, item) in items.iter().enumerate() {
+            let path = format!("Select.Cidrs[{i}]");
+            match item.as_str().map(str::parse::<Ipv4Cidr>) {
+                Some(Ok(cidr)) if !sel.cidrs.contains(&cidr) => sel.cidrs.push(cidr),
+                Some(Ok(_)) => {}
+                Some(Err(e)) => c.report(&path, format!("{e}, got {}", render(item))),
+                None => c.report(
+                    &path,
+                    format!(
+                        "expected an IPv4 CIDR like 10.0.0.0/16, got {}",
+                        render(item)
+                    ),
+                ),
+            }
+        }
+    }
+    if let Some(v) = get("Regions") {
+        sel.regions = c.strings("Select.Regions", v, "a region like eu-west-1", is_region);
+    }
+    if let Some(v) = get("Accounts") {
+        sel.accounts = c.strings("Select.Accounts", v, "a 12-digit account id", is_account);
+    }
+    if let Some(v) = get("RoleName") {
+        sel.role_name = c.string(
+            "Select.RoleName",
+            v,
+            "an IAM role name of 1 to 64 of [A-Za-z0-9+=,.@_-]",
+            is_role_name,
+        );
+    }
+    Some(sel)
+}
+
+fn read_thresholds(c: &mut Check, v: Option<&Value>) -> Option<Thresholds> {
+    let empty = Map::new();
+    let m = match v {
+        None => &empty,
+        Some(v) => c.object("Thresholds", v, THRESHOLD_KEYS)?,
+    };
+    let get = |k: &str| m.get(k).filter(|v| !v.is_null());
+    let percent = |c: &mut Check, key: &str, default: f64| match get(key) {
+        None => Some(default),
+        Some(v) => c.number(&format!("Thresholds.{key}"), v, 0.0, 100.0),
+    };
+    let warning = percent(c, "WarningPercent", DEFAULT_WARNING_PERCENT);
+    let critical = percent(c, "CriticalPercent", DEFAULT_CRITICAL_PERCENT);
+    let subnet_critical = percent(c, "SubnetCriticalPercent", DEFAULT_SUBNET_CRITICAL_PERCENT);
+    if let (Some(w), Some(cr)) = (warning, critical)
+        && w >= cr
+    {
+        c.report(
+            "Thresholds.WarningPercent",
+            format!("must be below Thresholds.CriticalPercent ({cr}), got {w}"),
+        );
+    }
+    let min_free_addresses = match get("MinFreeAddresses") {
+        None => Some(None),
+        Some(v) => c
+            .integer("Thresholds.MinFreeAddresses", v, 1, 1 << 32)
+            .map(Some),
+    };
+    let min_free_prefixes = match get("MinFreePrefixes") {
+        None => Some(None),
+        Some(v) => c
+            .integer("Thresholds.MinFreePrefixes", v, 1, 1 << 28)
+            .map(Some),
+    };
+    Some(Thresholds {
+        warning_percent: warning?,
+        critical_percent: critical?,
+        subnet_critical_percent: subnet_critical?,
+        min_free_addresses: min_free_addresses?,
+        min_free_prefixes: min_free_prefixes?,
+    })
+}
+
+fn read_stream(c: &mut Check, v: &Value) -> Option<MetricStream> {
+    let m = c.object("MetricStream", v, STREAM_KEYS)?;
+    let get = |k: &str| m.get(k).filter(|v| !v.is_null());
+    let firehose_arn = match get("FirehoseArn") {
+        None => c.fail(
+            "MetricStream.FirehoseArn",
+            "required: the Firehose delivery stream's ARN",
+        ),
+        Some(v) => c.string(
+            "MetricStream.FirehoseArn",
+            v,
+            "a Firehose delivery stream ARN",
+            |s| arn_matches(s, "firehose", true, |r| r.starts_with("deliverystream/")),
+        ),
+    };
+    let role_arn = match get("RoleArn") {
+        None => c.fail(
+            "MetricStream.RoleArn",
+            "required: the role CloudWatch streams as",
+        ),
+        Some(v) => c.string("MetricStream.RoleArn", v, "an IAM role ARN", |s| {
+            arn_matches(s, "iam", false, |r| r.starts_with("role/"))
+        }),
+    };
+    let output_format = match get("OutputFormat") {
+        None => Some("opentelemetry1.0".to_string()),
+        Some(v) => c.string(
+            "MetricStream.OutputFormat",
+            v,
+            "json, opentelemetry0.7 or opentelemetry1.0",
+            |s| STREAM_FORMATS.contains(&s),
+        ),
+    };
+    Some(MetricStream {
+        firehose_arn: firehose_arn?,
+        role_arn: role_arn?,
+        output_format: output_format?,
+    })
+}
+
+fn read_tags(c: &mut Check, v: &Value) -> Option<BTreeMap<String, String>> {
+    let m = c.object("Tags", v, &[])?;
+    let mut tags = BTreeMap::new();
+    for (key, value) in m {
+        let path = format!("Tags.{key}");
+        if key.is_empty() || key.chars().count() > 128 {
+            c.report(&path, "a tag key has 1 to 128 characters");
+        } else if key.starts_with("aws:") || key.starts_with("cidrwatch:") {
+            c.report(&path, "the aws: and cidrwatch: prefixes are reserved");
+        } else if let Some(value) = c.string(
+            &path,
+            value,
+            "a tag value of up to 256 characters",
+            is_tag_value,
+        ) {
+            tags.insert(key.clone(), value);
+        }
+    }
+    if tags.len() > MAX_USER_TAGS {
+        c.report(
+            "Tags",
+            format!(
+                "at most {MAX_USER_TAGS} tags (one of CloudWatch's 50 is cidrwatch's own), got {}",
+                tags.len()
+            ),
+        );
+    }
+    Some(tags)
+}
