@@ -1,7 +1,8 @@
 //! Off Lambda, the binary is a CLI:
 //! - `cidrwatch invoke EVENT.json` handles one Lambda event exactly as the Lambda would and
 //!   prints the handler's result (`-` reads the event from standard input);
-//! - `cidrwatch report …` scans a selection with the caller's credentials and prints its usage.
+//! - `cidrwatch report …` scans a selection with the caller's credentials and prints its usage;
+//! - `cidrwatch schema` prints the JSON Schema of a monitor's properties.
 
 use std::io::{IsTerminal, Read, Write};
 use std::process::ExitCode;
@@ -19,6 +20,7 @@ use crate::usage::pool::Report;
 
 const USAGE: &str = "usage:
   cidrwatch invoke EVENT.json   handle one Lambda event locally (- for stdin), print the result
+  cidrwatch schema [--markdown]  print the JSON Schema of a monitor's properties (or its table)
   cidrwatch report [SELECTION] [--json]
                                 scan subnets with your credentials and print their usage
     --vpc ID  --subnet ID  --tag KEY=VALUE  --cidr CIDR  --region REGION
@@ -44,6 +46,14 @@ pub async fn main(args: Vec<String>) -> ExitCode {
             }
         },
         Some("report") => report(&args[1..]).await,
+        Some("schema") if args.len() == 1 => {
+            println!("{:#}", spec::schema::schema());
+            ExitCode::SUCCESS
+        }
+        Some("schema") if args.len() == 2 && args[1] == "--markdown" => {
+            print!("{}", spec::schema::markdown());
+            ExitCode::SUCCESS
+        }
         Some("-h" | "--help" | "help") => {
             println!("{USAGE}");
             ExitCode::SUCCESS

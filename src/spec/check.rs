@@ -4,6 +4,7 @@
 use serde_json::{Map, Value};
 
 use super::SpecError;
+use super::fields::{Bounds, Text, Whole};
 
 /// Collects errors while reading; each reader returns `None` when its value is unusable.
 #[derive(Default)]
@@ -102,7 +103,18 @@ impl Check {
         }
     }
 
-    pub(super) fn number(&mut self, path: &str, v: &Value, lo: f64, hi: f64) -> Option<f64> {
+    /// A field defined in [`super::fields`].
+    pub(super) fn text(&mut self, path: &str, v: &Value, field: &Text) -> Option<String> {
+        self.string(path, v, field.expect, field.check)
+    }
+
+    /// A list of such fields.
+    pub(super) fn texts(&mut self, path: &str, v: &Value, field: &Text) -> Vec<String> {
+        self.strings(path, v, field.expect, field.check)
+    }
+
+    pub(super) fn number(&mut self, path: &str, v: &Value, bounds: Bounds) -> Option<f64> {
+        let (lo, hi) = (bounds.min, bounds.max);
         let n = match v {
             Value::Number(n) => n.as_f64(),
             Value::String(s) => s.trim().parse::<f64>().ok(),
@@ -114,7 +126,8 @@ impl Check {
         }
     }
 
-    pub(super) fn integer(&mut self, path: &str, v: &Value, lo: u64, hi: u64) -> Option<u64> {
+    pub(super) fn integer(&mut self, path: &str, v: &Value, bounds: Whole) -> Option<u64> {
+        let (lo, hi) = (bounds.min, bounds.max);
         let n = match v {
             Value::Number(n) => n.as_u64(),
             Value::String(s) => s.trim().parse::<u64>().ok(),

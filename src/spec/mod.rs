@@ -13,12 +13,14 @@
 //! - `read`: the readers of each part of the properties (and the key lists);
 //! - `check`: the error-collecting machinery and nearest-key hints;
 //! - `fields`: what a valid account, region, ARN, id or name looks like;
-//! - `limits`: what the provider's deployment allows ([`Limits`]).
+//! - `limits`: what the provider's deployment allows ([`Limits`]);
+//! - [`schema`]: the JSON Schema of the properties, built from the same definitions.
 
 mod check;
 mod fields;
 mod limits;
 mod read;
+pub mod schema;
 
 pub use limits::Limits;
 

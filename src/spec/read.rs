@@ -41,7 +41,6 @@ pub(super) const THRESHOLD_KEYS: &[&str] = &[
     "MinFreePrefixes",
 ];
 pub(super) const STREAM_KEYS: &[&str] = &["FirehoseArn", "RoleArn", "OutputFormat"];
-pub(super) const STREAM_FORMATS: &[&str] = &["json", "opentelemetry0.7", "opentelemetry1.0"];
 
 pub(super) fn read_spec(c: &mut Check, properties: &Value) -> Option<MonitorSpec> {
     let top = c.object("Properties", properties, TOP_KEYS)?;
@@ -52,12 +51,7 @@ pub(super) fn read_spec(c: &mut Check, properties: &Value) -> Option<MonitorSpec
             "PoolName",
             "required: the pool's name, [A-Za-z0-9_.-]{1,64}",
         ),
-        Some(v) => c.string(
-            "PoolName",
-            v,
-            "a name of 1 to 64 of [A-Za-z0-9_.-]",
-            is_pool_name,
-        ),
+        Some(v) => c.text("PoolName", v, &POOL_NAME),
     };
     let select = match get("Select") {
         None => Some(Selection::default()),
@@ -77,14 +71,7 @@ pub(super) fn read_spec(c: &mut Check, properties: &Value) -> Option<MonitorSpec
         },
     };
     let alarm_topic_arns = get("AlarmTopicArns")
-        .map(|v| {
-            c.strings(
-                "AlarmTopicArns",
-                v,
-                "a standard SNS topic ARN (not .fifo: alarms cannot publish to FIFO topics)",
-                is_sns_topic_arn,
-            )
-        })
+        .map(|v| c.texts("AlarmTopicArns", v, &SNS_TOPIC_ARN))
         .unwrap_or_default();
     let notify = match get("Notify") {
         None => Some(Notify::Detailed),
@@ -106,12 +93,7 @@ pub(super) fn read_spec(c: &mut Check, properties: &Value) -> Option<MonitorSpec
     }
     let namespace = match get("Namespace") {
         None => Some(DEFAULT_NAMESPACE.to_string()),
-        Some(v) => c.string(
-            "Namespace",
-            v,
-            "a CloudWatch namespace of 1 to 255 of [A-Za-z0-9.-_/#:], not starting with AWS/",
-            is_namespace,
-        ),
+        Some(v) => c.text("Namespace", v, &NAMESPACE),
     };
     let subnet_metrics =
         get("SubnetMetrics").map_or(Some(false), |v| c.boolean("SubnetMetrics", v));
@@ -155,38 +137,26 @@ fn read_selection(c: &mut Check, v: &Value) -> Option<Selection> {
     let get = |k: &str| m.get(k).filter(|v| !v.is_null());
     let mut sel = Selection::default();
     if let Some(v) = get("VpcIds") {
-        sel.vpc_ids = c.strings("Select.VpcIds", v, "a VPC id like vpc-0abc1234", |s| {
-            is_resource_id(s, "vpc")
-        });
+        sel.vpc_ids = c.texts("Select.VpcIds", v, &VPC_ID);
     }
     if let Some(v) = get("SubnetIds") {
-        sel.subnet_ids = c.strings(
-            "Select.SubnetIds",
-            v,
-            "a subnet id like subnet-0abc1234",
-            |s| is_resource_id(s, "subnet"),
-        );
+        sel.subnet_ids = c.texts("Select.SubnetIds", v, &SUBNET_ID);
     }
     if let Some(v) = get("Tags")
         && let Some(tags) = c.object("Select.Tags", v, &[])
     {
         for (key, values) in tags {
             let path = format!("Select.Tags.{key}");
-            if key.is_empty() || key.chars().count() > 128 {
-                c.report(&path, "a tag key has 1 to 128 characters");
+            if key.is_empty() || key.chars().count() > TAG_KEY_MAX {
+                c.report(
+                    &path,
+                    format!("a tag key has 1 to {TAG_KEY_MAX} characters"),
+                );
                 continue;
             }
             let values = match values {
-                Value::Array(_) => c.strings(&path, values, "a tag value", is_tag_value),
-                _ => c
-                    .string(
-                        &path,
-                        values,
-                        "a tag value of up to 256 characters",
-                        is_tag_value,
-                    )
-                    .into_iter()
-                    .collect(),
+                Value::Array(_) => c.texts(&path, values, &TAG_VALUE),
+                _ => c.text(&path, values, &TAG_VALUE).into_iter().collect(),
             };
             if !values.is_empty() {
                 sel.tags.insert(key.clone(), values);
@@ -213,18 +183,13 @@ fn read_selection(c: &mut Check, v: &Value) -> Option<Selection> {
         }
     }
     if let Some(v) = get("Regions") {
-        sel.regions = c.strings("Select.Regions", v, "a region like eu-west-1", is_region);
+        sel.regions = c.texts("Select.Regions", v, &REGION);
     }
     if let Some(v) = get("Accounts") {
-        sel.accounts = c.strings("Select.Accounts", v, "a 12-digit account id", is_account);
+        sel.accounts = c.texts("Select.Accounts", v, &ACCOUNT);
     }
     if let Some(v) = get("RoleName") {
-        sel.role_name = c.string(
-            "Select.RoleName",
-            v,
-            "an IAM role name of 1 to 64 of [A-Za-z0-9+=,.@_-]",
-            is_role_name,
-        );
+        sel.role_name = c.text("Select.RoleName", v, &ROLE_NAME);
     }
     Some(sel)
 }
@@ -238,7 +203,7 @@ fn read_thresholds(c: &mut Check, v: Option<&Value>) -> Option<Thresholds> {
     let get = |k: &str| m.get(k).filter(|v| !v.is_null());
     let percent = |c: &mut Check, key: &str, default: f64| match get(key) {
         None => Some(default),
-        Some(v) => c.number(&format!("Thresholds.{key}"), v, 0.0, 100.0),
+        Some(v) => c.number(&format!("Thresholds.{key}"), v, PERCENT),
     };
     let warning = percent(c, "WarningPercent", DEFAULT_WARNING_PERCENT);
     let critical = percent(c, "CriticalPercent", DEFAULT_CRITICAL_PERCENT);
@@ -254,13 +219,13 @@ fn read_thresholds(c: &mut Check, v: Option<&Value>) -> Option<Thresholds> {
     let min_free_addresses = match get("MinFreeAddresses") {
         None => Some(None),
         Some(v) => c
-            .integer("Thresholds.MinFreeAddresses", v, 1, 1 << 32)
+            .integer("Thresholds.MinFreeAddresses", v, MIN_FREE_ADDRESSES)
             .map(Some),
     };
     let min_free_prefixes = match get("MinFreePrefixes") {
         None => Some(None),
         Some(v) => c
-            .integer("Thresholds.MinFreePrefixes", v, 1, 1 << 28)
+            .integer("Thresholds.MinFreePrefixes", v, MIN_FREE_PREFIXES)
             .map(Some),
     };
     Some(Thresholds {
@@ -280,30 +245,18 @@ fn read_stream(c: &mut Check, v: &Value) -> Option<MetricStream> {
             "MetricStream.FirehoseArn",
             "required: the Firehose delivery stream's ARN",
         ),
-        Some(v) => c.string(
-            "MetricStream.FirehoseArn",
-            v,
-            "a Firehose delivery stream ARN",
-            |s| arn_matches(s, "firehose", true, |r| r.starts_with("deliverystream/")),
-        ),
+        Some(v) => c.text("MetricStream.FirehoseArn", v, &FIREHOSE_ARN),
     };
     let role_arn = match get("RoleArn") {
         None => c.fail(
             "MetricStream.RoleArn",
             "required: the role CloudWatch streams as",
         ),
-        Some(v) => c.string("MetricStream.RoleArn", v, "an IAM role ARN", |s| {
-            arn_matches(s, "iam", false, |r| r.starts_with("role/"))
-        }),
+        Some(v) => c.text("MetricStream.RoleArn", v, &ROLE_ARN),
     };
     let output_format = match get("OutputFormat") {
         None => Some("opentelemetry1.0".to_string()),
-        Some(v) => c.string(
-            "MetricStream.OutputFormat",
-            v,
-            "json, opentelemetry0.7 or opentelemetry1.0",
-            |s| STREAM_FORMATS.contains(&s),
-        ),
+        Some(v) => c.text("MetricStream.OutputFormat", v, &STREAM_FORMAT),
     };
     Some(MetricStream {
         firehose_arn: firehose_arn?,
@@ -317,16 +270,14 @@ fn read_tags(c: &mut Check, v: &Value) -> Option<BTreeMap<String, String>> {
     let mut tags = BTreeMap::new();
     for (key, value) in m {
         let path = format!("Tags.{key}");
-        if key.is_empty() || key.chars().count() > 128 {
-            c.report(&path, "a tag key has 1 to 128 characters");
-        } else if key.starts_with("aws:") || key.starts_with("cidrwatch:") {
+        if key.is_empty() || key.chars().count() > TAG_KEY_MAX {
+            c.report(
+                &path,
+                format!("a tag key has 1 to {TAG_KEY_MAX} characters"),
+            );
+        } else if RESERVED_TAG_PREFIXES.iter().any(|p| key.starts_with(p)) {
             c.report(&path, "the aws: and cidrwatch: prefixes are reserved");
-        } else if let Some(value) = c.string(
-            &path,
-            value,
-            "a tag value of up to 256 characters",
-            is_tag_value,
-        ) {
+        } else if let Some(value) = c.text(&path, value, &TAG_VALUE) {
             tags.insert(key.clone(), value);
         }
     }
