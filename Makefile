@@ -56,6 +56,8 @@ iac: $(IAC_TOOLS)
 	$(IAC_VENV)/bin/checkov -d cfn --framework cloudformation --quiet --compact --skip-download
 	$(IAC_VENV)/bin/python tests/iac/check_terraform.py
 	$(IAC_VENV)/bin/python tests/iac/check_iam.py
+	@test -x target/debug/cidrwatch || { echo "target/debug/cidrwatch missing: make test builds it with cargo test"; exit 1; }
+	$(IAC_VENV)/bin/python tests/iac/check_examples.py target/debug/cidrwatch
 
 cdk: $(IAC_TOOLS)
 	cd cdk-example && npm ci --no-audit --no-fund && npm test && npm run synth

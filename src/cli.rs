@@ -21,6 +21,8 @@ use crate::usage::pool::Report;
 const USAGE: &str = "usage:
   cidrwatch invoke EVENT.json   handle one Lambda event locally (- for stdin), print the result
   cidrwatch schema [--markdown]  print the JSON Schema of a monitor's properties (or its table)
+  cidrwatch validate PROPS.json  check a monitor's properties (JSON, - for stdin) as Create
+                                would: exit 0, or 1 with every problem, one a line
   cidrwatch report [SELECTION] [--json]
                                 scan subnets with your credentials and print their usage
     --vpc ID  --subnet ID  --tag KEY=VALUE  --cidr CIDR  --region REGION
@@ -46,6 +48,7 @@ pub async fn main(args: Vec<String>) -> ExitCode {
             }
         },
         Some("report") => report(&args[1..]).await,
+        Some("validate") if args.len() == 2 => validate(&args[1]),
         Some("schema") if args.len() == 1 => {
             println!("{:#}", spec::schema::schema());
             ExitCode::SUCCESS
@@ -60,6 +63,29 @@ pub async fn main(args: Vec<String>) -> ExitCode {
         }
         _ => {
             eprintln!("{USAGE}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+/// `cidrwatch validate`: the provider's own verdict on a monitor's properties, offline.
+fn validate(path: &str) -> ExitCode {
+    let properties: Result<Value, String> = read(path)
+        .map_err(|e| e.to_string())
+        .and_then(|t| serde_json::from_str(&t).map_err(|e| format!("{path}: not JSON: {e}")));
+    match properties.map(|p| spec::parse(&p)) {
+        Ok(Ok(_)) => {
+            println!("valid");
+            ExitCode::SUCCESS
+        }
+        Ok(Err(errors)) => {
+            for e in &errors.0 {
+                println!("{e}");
+            }
+            ExitCode::from(1)
+        }
+        Err(e) => {
+            eprintln!("cidrwatch: {e}");
             ExitCode::from(2)
         }
     }

@@ -1,8 +1,12 @@
 // A Custom::CidrMonitor as a typed construct. Props mirror the resource's properties
-// (docs/design.md); the same rules the provider enforces are checked at synth time, so a bad
-// monitor fails `cdk synth` instead of a deployment.
-import { CustomResource, Duration, Fn } from "aws-cdk-lib";
+// (docs/design.md). At synth time they are validated against schema/cidr-monitor.schema.json,
+// the JSON Schema `cidrwatch schema` prints from the provider's own definitions, and by the
+// few rules beyond JSON Schema: a bad monitor fails `cdk synth` instead of a deployment.
+import * as fs from "fs";
+import * as path from "path";
+import { CustomResource, Duration, Fn, Token } from "aws-cdk-lib";
 import { Construct } from "constructs";
+import Ajv2020, { ErrorObject, ValidateFunction } from "ajv/dist/2020";
 
 export interface CidrMonitorSelect {
   readonly vpcIds?: string[];
@@ -51,47 +55,143 @@ export interface CidrMonitorProps {
   readonly tags?: Record<string, string>;
 }
 
-const POOL_NAME = /^[A-Za-z0-9_.-]{1,64}$/;
-const CIDR = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})\/(\d{1,2})$/;
+/**
+ * Every prop, PascalCased, is the resource property of the same name; the record forces a
+ * line per prop, and the Jest suite holds these names to the schema's.
+ */
+export const PROPERTY_OF: Record<keyof CidrMonitorProps, string | null> = {
+  serviceToken: null, // the construct's: CustomResource's serviceToken
+  exportPrefix: null, // the construct's: which ServiceToken export to import
+  serviceTimeout: null, // CustomResource's own ServiceTimeout
+  poolName: "PoolName",
+  select: "Select",
+  thresholds: "Thresholds",
+  schedule: "Schedule",
+  alarmTopicArns: "AlarmTopicArns",
+  notify: "Notify",
+  namespace: "Namespace",
+  subnetMetrics: "SubnetMetrics",
+  dashboard: "Dashboard",
+  explicitReservations: "ExplicitReservations",
+  metricStream: "MetricStream",
+  tags: "Tags",
+};
+export const SELECT_PROPERTY_OF: Record<keyof CidrMonitorSelect, string> = {
+  vpcIds: "VpcIds", subnetIds: "SubnetIds", tags: "Tags", cidrs: "Cidrs", regions: "Regions",
+  accounts: "Accounts", roleName: "RoleName",
+};
+export const THRESHOLDS_PROPERTY_OF: Record<keyof CidrMonitorThresholds, string> = {
+  warningPercent: "WarningPercent", criticalPercent: "CriticalPercent",
+  subnetCriticalPercent: "SubnetCriticalPercent", minFreeAddresses: "MinFreeAddresses",
+  minFreePrefixes: "MinFreePrefixes",
+};
+export const STREAM_PROPERTY_OF: Record<keyof CidrMonitorStream, string> = {
+  firehoseArn: "FirehoseArn", roleArn: "RoleArn", outputFormat: "OutputFormat",
+};
 
-/** Every problem with the props, each naming its property, as the provider would. */
+/** The repository's schema file: `cidrwatch schema`'s output, which the provider validates by. */
+function schemaFile(): string {
+  for (let dir = __dirname; ; dir = path.dirname(dir)) {
+    const candidate = path.join(dir, "schema", "cidr-monitor.schema.json");
+    if (fs.existsSync(candidate)) return candidate;
+    if (path.dirname(dir) === dir) throw new Error("schema/cidr-monitor.schema.json not found above " + __dirname);
+  }
+}
+
+let compiled: ValidateFunction | undefined;
+function schemaValidator(): ValidateFunction {
+  if (!compiled) {
+    const ajv = new Ajv2020({ allErrors: true, strict: false });
+    compiled = ajv.compile(JSON.parse(fs.readFileSync(schemaFile(), "utf8")));
+  }
+  return compiled;
+}
+
+/** Prop names (camelCase) to property names, any depth; user maps (tags) keep their keys. */
+function pascal(o: Record<string, unknown>, keepKeys = false): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(o)) {
+    if (v === undefined) continue;
+    const key = keepKeys ? k : k.charAt(0).toUpperCase() + k.slice(1);
+    const isMap = k === "tags";
+    const plain = typeof v === "object" && v !== null && !Array.isArray(v);
+    out[key] = plain ? pascal(v as Record<string, unknown>, isMap) : v;
+  }
+  return out;
+}
+
+/** Removes unresolved tokens (they are CloudFormation's to resolve); returns their paths. */
+function withoutTokens(v: unknown, at: string, found: string[]): unknown {
+  if (Token.isUnresolved(v)) {
+    found.push(at);
+    return undefined;
+  }
+  if (Array.isArray(v)) return v.map((x, i) => withoutTokens(x, `${at}/${i}`, found)).filter((x) => x !== undefined);
+  if (typeof v === "object" && v !== null) {
+    const out: Record<string, unknown> = {};
+    for (const [k, x] of Object.entries(v)) {
+      const y = withoutTokens(x, `${at}/${k}`, found);
+      if (y !== undefined) out[k] = y;
+    }
+    return out;
+  }
+  return v;
+}
+
+/** The resource properties the props make (what CloudFormation sends the provider). */
+export function properties(props: CidrMonitorProps): Record<string, unknown> {
+  const { serviceToken, exportPrefix, serviceTimeout, schedule, ...rest } = props;
+  void serviceToken;
+  void exportPrefix;
+  void serviceTimeout;
+  const out = pascal(rest as Record<string, unknown>);
+  if (schedule) out.Schedule = rate(schedule);
+  return out;
+}
+
+/**
+ * Every problem with the props, each naming its property: the schema's verdict (the same
+ * schema the provider's validator is held to), then the rules beyond JSON Schema that the
+ * provider also checks.
+ */
 export function validate(props: CidrMonitorProps): string[] {
   const errors: string[] = [];
-  const t = props.thresholds ?? {};
-  if (!POOL_NAME.test(props.poolName)) {
-    errors.push(`PoolName: expected a name of 1 to 64 of [A-Za-z0-9_.-], got "${props.poolName}"`);
-  }
-  const percents: [string, number | undefined][] = [
-    ["WarningPercent", t.warningPercent],
-    ["CriticalPercent", t.criticalPercent],
-    ["SubnetCriticalPercent", t.subnetCriticalPercent],
-  ];
-  for (const [name, value] of percents) {
-    if (value !== undefined && !(value >= 0 && value <= 100)) {
-      errors.push(`Thresholds.${name}: expected a number from 0 to 100, got ${value}`);
+  const tokens: string[] = [];
+  const checked = withoutTokens(properties(props), "", tokens) as Record<string, unknown>;
+  if (tokens.includes("/PoolName")) checked.PoolName = "token";
+  const check = schemaValidator();
+  if (!check(checked)) {
+    const failed = (check.errors ?? []).filter((e) => e.keyword !== "propertyNames");
+    const where = (e: ErrorObject) => {
+      const at = e.instancePath.replace(/^\//, "").replace(/\//g, ".") || "Properties";
+      return e.propertyName === undefined ? at : `${at}.${e.propertyName}`;
+    };
+    // Within an anyOf, the branch that fits the value's type says why: drop the other
+    // branches' type complaints and the anyOf summary when something more precise is there,
+    // else keep the first type complaint alone.
+    const precise = new Set(failed.filter((e) => e.keyword !== "type" && e.keyword !== "anyOf").map(where));
+    const typed = new Set<string>();
+    for (const e of failed) {
+      const at = where(e);
+      if (e.keyword === "anyOf") continue;
+      if (e.keyword === "type" && (precise.has(at) || typed.has(at))) continue;
+      if (e.keyword === "type") typed.add(at);
+      const name = e.propertyName === undefined ? "" : "property name ";
+      const extra = e.keyword === "additionalProperties" ? ` (${(e.params as { additionalProperty: string }).additionalProperty})` : "";
+      const line = `${at}: ${name}${e.message}${extra}`;
+      if (!errors.includes(line)) errors.push(line);
     }
   }
+  const t = props.thresholds ?? {};
   const warning = t.warningPercent ?? 80;
   const critical = t.criticalPercent ?? 90;
   if (warning >= critical) {
     errors.push(`Thresholds.WarningPercent: must be below Thresholds.CriticalPercent (${critical}), got ${warning}`);
   }
-  for (const [name, value] of [["MinFreeAddresses", t.minFreeAddresses], ["MinFreePrefixes", t.minFreePrefixes]] as const) {
-    if (value !== undefined && !(Number.isInteger(value) && value >= 1)) {
-      errors.push(`Thresholds.${name}: expected a whole number of at least 1, got ${value}`);
-    }
-  }
   if (props.schedule) {
     const minutes = props.schedule.toMinutes({ integral: false });
-    if (!Number.isInteger(minutes) || minutes < 1 || minutes > 360) {
-      errors.push(`Schedule: expected whole minutes from 1 minute to 6 hours, got ${props.schedule.toHumanString()}`);
-    }
-  }
-  for (const [i, cidr] of (props.select?.cidrs ?? []).entries()) {
-    const m = CIDR.exec(cidr);
-    const ok = m && m.slice(1, 5).every((o) => Number(o) <= 255) && Number(m[5]) <= 32;
-    if (!ok) {
-      errors.push(`Select.Cidrs[${i}]: expected an IPv4 CIDR like 10.0.0.0/16, got "${cidr}"`);
+    if (!Number.isInteger(minutes)) {
+      errors.push(`Schedule: expected whole minutes, got ${props.schedule.toHumanString()}`);
     }
   }
   if (props.explicitReservations && t.minFreePrefixes === undefined) {
@@ -100,23 +200,13 @@ export function validate(props: CidrMonitorProps): string[] {
   if (props.notify === "native" && (props.alarmTopicArns?.length ?? 0) > 5) {
     errors.push(`AlarmTopicArns: at most 5 topics with Notify: native, got ${props.alarmTopicArns!.length}`);
   }
-  for (const key of Object.keys(props.tags ?? {})) {
-    if (key.startsWith("aws:") || key.startsWith("cidrwatch:")) {
-      errors.push(`Tags.${key}: the aws: and cidrwatch: prefixes are reserved`);
-    }
-  }
   return errors;
 }
 
 function rate(d: Duration): string {
-  const minutes = d.toMinutes();
+  const minutes = d.toMinutes({ integral: false });
   const [n, unit] = minutes % 60 === 0 ? [minutes / 60, "hour"] : [minutes, "minute"];
   return `rate(${n} ${unit}${n === 1 ? "" : "s"})`;
-}
-
-/** Drops undefined members, so CloudFormation sees only what was set. */
-function defined<T extends Record<string, unknown>>(o: T): Partial<T> {
-  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
 }
 
 export class CidrMonitor extends Construct {
@@ -128,44 +218,11 @@ export class CidrMonitor extends Construct {
     if (errors.length > 0) {
       throw new Error(`CidrMonitor ${id}: ${errors.join("; ")}`);
     }
-    const s = props.select;
-    const t = props.thresholds;
     this.resource = new CustomResource(this, "Resource", {
       resourceType: "Custom::CidrMonitor",
       serviceToken: props.serviceToken ?? Fn.importValue(`${props.exportPrefix ?? "cidrwatch"}-ServiceToken`),
       serviceTimeout: props.serviceTimeout ?? Duration.seconds(300),
-      properties: defined({
-        PoolName: props.poolName,
-        Select: s && defined({
-          VpcIds: s.vpcIds,
-          SubnetIds: s.subnetIds,
-          Tags: s.tags,
-          Cidrs: s.cidrs,
-          Regions: s.regions,
-          Accounts: s.accounts,
-          RoleName: s.roleName,
-        }),
-        Thresholds: t && defined({
-          WarningPercent: t.warningPercent,
-          CriticalPercent: t.criticalPercent,
-          SubnetCriticalPercent: t.subnetCriticalPercent,
-          MinFreeAddresses: t.minFreeAddresses,
-          MinFreePrefixes: t.minFreePrefixes,
-        }),
-        Schedule: props.schedule && rate(props.schedule),
-        AlarmTopicArns: props.alarmTopicArns,
-        Notify: props.notify,
-        Namespace: props.namespace,
-        SubnetMetrics: props.subnetMetrics,
-        Dashboard: props.dashboard,
-        ExplicitReservations: props.explicitReservations,
-        MetricStream: props.metricStream && defined({
-          FirehoseArn: props.metricStream.firehoseArn,
-          RoleArn: props.metricStream.roleArn,
-          OutputFormat: props.metricStream.outputFormat,
-        }),
-        Tags: props.tags,
-      }),
+      properties: properties(props),
     });
   }
 

@@ -1,6 +1,21 @@
-import { App, Duration, Stack } from "aws-cdk-lib";
+import * as fs from "fs";
+import * as path from "path";
+import { App, CfnParameter, Duration, Stack } from "aws-cdk-lib";
 import { Match, Template } from "aws-cdk-lib/assertions";
-import { CidrMonitor, validate } from "../lib/cidr-monitor";
+import {
+  CidrMonitor,
+  CidrMonitorProps,
+  PROPERTY_OF,
+  SELECT_PROPERTY_OF,
+  STREAM_PROPERTY_OF,
+  THRESHOLDS_PROPERTY_OF,
+  validate,
+} from "../lib/cidr-monitor";
+
+const schemaText = fs.readFileSync(path.join(__dirname, "../../schema/cidr-monitor.schema.json"), "utf8");
+const patternOf = (pointer: string[]) => pointer.reduce((o: any, k) => o[k], JSON.parse(schemaText)).pattern;
+const cidrPattern = patternOf(["properties", "Select", "properties", "Cidrs", "items"]);
+const ratePattern = patternOf(["properties", "Schedule"]);
 import { MonitorsStack } from "../lib/monitors-stack";
 
 describe("the example stack", () => {
@@ -47,7 +62,7 @@ describe("the example stack", () => {
 });
 
 describe("synth-time validation", () => {
-  test("names every problem, as the provider would", () => {
+  test("names every problem, with the schema's messages and the provider's own rules", () => {
     expect(
       validate({
         poolName: "bad name",
@@ -57,13 +72,68 @@ describe("synth-time validation", () => {
         tags: { "aws:owner": "me" },
       }),
     ).toEqual([
-      'PoolName: expected a name of 1 to 64 of [A-Za-z0-9_.-], got "bad name"',
+      'PoolName: must match pattern "^[A-Za-z0-9_.-]{1,64}$"',
+      'Schedule: must match pattern "' + ratePattern + '"',
+      'Select.Cidrs.0: must match pattern "' + cidrPattern + '"',
+      'Tags.aws:owner: property name must match pattern "^(?!aws:|cidrwatch:)"',
+      "Thresholds.MinFreePrefixes: must be integer",
       "Thresholds.WarningPercent: must be below Thresholds.CriticalPercent (90), got 95",
-      "Thresholds.MinFreePrefixes: expected a whole number of at least 1, got 2.5",
-      "Schedule: expected whole minutes from 1 minute to 6 hours, got 7 hours",
-      'Select.Cidrs[0]: expected an IPv4 CIDR like 10.0.0.0/16, got "10.0.0.300/8"',
-      "Tags.aws:owner: the aws: and cidrwatch: prefixes are reserved",
     ]);
+  });
+
+  // One case of each rule family, through the construct: synth fails with the schema's message.
+  const synth = (props: object) => () => new CidrMonitor(new Stack(new App(), "S"), "P", props as CidrMonitorProps);
+
+  test("format: a VPC id that is not one", () => {
+    expect(synth({ poolName: "p", select: { vpcIds: ["vpc-123"] } })).toThrow(
+      'CidrMonitor P: Select.VpcIds.0: must match pattern "^vpc-([0-9a-f]{8}|[0-9a-f]{17})$"',
+    );
+  });
+
+  test("range: a percentage above 100", () => {
+    expect(synth({ poolName: "p", thresholds: { criticalPercent: 150 } })).toThrow(
+      "CidrMonitor P: Thresholds.CriticalPercent: must be <= 100",
+    );
+  });
+
+  test("unknown key: a misspelt prop", () => {
+    expect(synth({ poolName: "p", select: { vpcId: ["vpc-0abc1234"] } })).toThrow(
+      "CidrMonitor P: Select: must NOT have additional properties (VpcId)",
+    );
+  });
+
+  test("enum: an output format CloudWatch does not stream", () => {
+    expect(
+      synth({
+        poolName: "p",
+        metricStream: {
+          firehoseArn: "arn:aws:firehose:us-east-1:111111111111:deliverystream/m",
+          roleArn: "arn:aws:iam::111111111111:role/s",
+          outputFormat: "csv",
+        },
+      }),
+    ).toThrow("CidrMonitor P: MetricStream.OutputFormat: must be equal to one of the allowed values");
+  });
+
+  test("tokens are CloudFormation's to resolve, not the schema's", () => {
+    const stack = new Stack(new App(), "Tokens");
+    const topic = new CfnParameter(stack, "Topic");
+    expect(() => new CidrMonitor(stack, "P", { poolName: "p", alarmTopicArns: [topic.valueAsString] })).not.toThrow();
+  });
+
+  test("the props are the schema's properties, name for name", () => {
+    const schema = JSON.parse(fs.readFileSync(path.join(__dirname, "../../schema/cidr-monitor.schema.json"), "utf8"));
+    const names = (o: Record<string, string | null>) => Object.values(o).filter((v): v is string => v !== null).sort();
+    const keys = (s: { properties: Record<string, unknown> }, cfn: string[] = []) =>
+      Object.keys(s.properties).filter((k) => !cfn.includes(k)).sort();
+    expect(names(PROPERTY_OF)).toEqual(keys(schema, ["ServiceToken", "ServiceTimeout"]));
+    expect(names(SELECT_PROPERTY_OF)).toEqual(keys(schema.properties.Select));
+    expect(names(THRESHOLDS_PROPERTY_OF)).toEqual(keys(schema.properties.Thresholds));
+    expect(names(STREAM_PROPERTY_OF)).toEqual(keys(schema.properties.MetricStream));
+    // And each name is the prop's, PascalCased: what the construct sends.
+    for (const [prop, name] of Object.entries(PROPERTY_OF)) {
+      if (name) expect(name).toEqual(prop.charAt(0).toUpperCase() + prop.slice(1));
+    }
   });
 
   test("explicit reservations need prefix accounting", () => {

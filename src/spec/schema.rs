@@ -99,11 +99,7 @@ fn object(keys: &[&str], props: Vec<(&str, Value)>, required: &[&str], descripti
 fn tag_keys(reserved: bool) -> Value {
     let mut names = json!({"minLength": 1, "maxLength": TAG_KEY_MAX});
     if reserved {
-        let prefixes: Vec<String> = RESERVED_TAG_PREFIXES
-            .iter()
-            .map(|p| p.replace(':', "\\:"))
-            .collect();
-        names["pattern"] = json!(format!("^(?!{})", prefixes.join("|")));
+        names["pattern"] = json!(format!("^(?!{})", RESERVED_TAG_PREFIXES.join("|")));
     }
     names
 }
