@@ -91,10 +91,10 @@ pub async fn respond(
 ) -> Result<Answered, Error> {
     let received = Instant::now();
     let coords = request.coords.clone();
-    let (failure_id, service_timeout, new_id) = match &request.action {
+    let (failure_id, new_id) = match &request.action {
         Action::Create { properties } => {
             let id = id_for(&coords, properties);
-            (id.clone(), service_timeout(properties), Some(id))
+            (id.clone(), Some(id))
         }
         Action::Update {
             physical_id,
@@ -103,13 +103,13 @@ pub async fn respond(
         } => {
             let id = id_for(&coords, properties);
             let replacing = (id != *physical_id).then_some(id);
-            (physical_id.clone(), service_timeout(properties), replacing)
+            (physical_id.clone(), replacing)
         }
-        Action::Delete { physical_id } => (physical_id.clone(), None, None),
+        Action::Delete { physical_id } => (physical_id.clone(), None),
     };
-    let deadline = Deadline::new(lambda_deadline, service_timeout, received);
+    let deadline = Deadline::new(lambda_deadline, request.service_timeout, received);
     // A Create or a replacement that does not finish leaves nothing of its new id: the undo
-    // runs after a timeout or panic (an error undoes inside the work, see apply_or_undo).
+    // runs after a timeout or panic (an error undoes inside the work: first_scan_then_apply).
     let undo = new_id.map(|id| {
         let provider = provider.clone();
         async move {
@@ -142,17 +142,6 @@ pub async fn respond(
         }
     };
     cfn::answer(&coords, failure_id, deadline, delivery, work, undo).await
-}
-
-/// The request's `ServiceTimeout` (seconds, number or string), when it set a sensible one.
-fn service_timeout(properties: &Value) -> Option<Duration> {
-    let v = properties.get("ServiceTimeout")?;
-    let secs = match v {
-        Value::Number(n) => n.as_f64()?,
-        Value::String(s) => s.trim().parse().ok()?,
-        _ => return None,
-    };
-    (secs.is_finite() && secs >= 1.0).then(|| Duration::from_secs_f64(secs.min(3600.0)))
 }
 
 /// The monitor id from the raw properties, so that even a FAILED Create answers with the

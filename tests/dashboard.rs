@@ -93,7 +93,7 @@ async fn the_dashboard_lives_and_dies_with_the_monitor() {
         [
             ("warning".into(), 80.0),
             ("critical".into(), 90.0),
-            ("subnet critical".into(), 95.0)
+            ("subnet-critical".into(), 95.0)
         ]
     );
     let alarm_widget = body["widgets"]

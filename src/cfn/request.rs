@@ -5,6 +5,8 @@
 //! wait on for an hour.
 
 use aws_lambda_events::event::cloudformation::CloudFormationCustomResourceRequest as Raw;
+use std::time::Duration;
+
 use serde_json::Value;
 
 /// What every answer needs: where it goes and which request it answers.
@@ -37,6 +39,9 @@ pub struct Request {
     pub coords: Coords,
     pub resource_type: String,
     pub action: Action,
+    /// The properties' `ServiceTimeout` (every request type carries the properties, Delete
+    /// too): how long CloudFormation waits for this answer.
+    pub service_timeout: Option<Duration>,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -65,6 +70,10 @@ pub fn parse(v: Value) -> Option<Parsed> {
         logical_resource_id: text("LogicalResourceId")?,
     };
     let physical_id = text("PhysicalResourceId");
+    let service_timeout = v
+        .get("ResourceProperties")
+        .and_then(|p| p.get("ServiceTimeout"))
+        .and_then(seconds);
     let kind = text("RequestType").unwrap_or_default();
     if !matches!(kind.as_str(), "Create" | "Update" | "Delete") {
         return Some(Parsed::Malformed {
@@ -116,7 +125,18 @@ pub fn parse(v: Value) -> Option<Parsed> {
         coords,
         resource_type,
         action,
+        service_timeout,
     }))
+}
+
+/// Seconds as CloudFormation sends them (a number or its string), when sensible: 1 to 3600.
+fn seconds(v: &Value) -> Option<Duration> {
+    let secs = match v {
+        Value::Number(n) => n.as_f64()?,
+        Value::String(s) => s.trim().parse().ok()?,
+        _ => return None,
+    };
+    (secs.is_finite() && secs >= 1.0).then(|| Duration::from_secs_f64(secs.min(3600.0)))
 }
 
 /// The `ResponseURL` fit for a log line: its query string is a credential (a presigned

@@ -316,7 +316,21 @@ pub fn schema() -> Value {
         }
         out.insert("type".into(), json!("object"));
     }
-    schema
+    sorted(schema)
+}
+
+/// Keys in sorted order at every depth, whichever map serde_json was built with (tests turn
+/// on its insertion-ordered map; the binary alone does not): one output, byte for byte.
+fn sorted(v: Value) -> Value {
+    match v {
+        Value::Object(m) => {
+            let mut entries: Vec<(String, Value)> = m.into_iter().collect();
+            entries.sort_by(|a, b| a.0.cmp(&b.0));
+            Value::Object(entries.into_iter().map(|(k, v)| (k, sorted(v))).collect())
+        }
+        Value::Array(items) => Value::Array(items.into_iter().map(sorted).collect()),
+        other => other,
+    }
 }
 
 /// The schema as a Markdown table, one row per property (nested ones dotted): what the
