@@ -6,6 +6,7 @@ pub mod blocks;
 pub mod cidr;
 pub mod metrics;
 pub mod pool;
+pub mod room;
 pub mod trend;
 
 pub use cidr::Ipv4Cidr;
