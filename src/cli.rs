@@ -2,6 +2,7 @@
 //! - `cidrwatch invoke EVENT.json` handles one Lambda event exactly as the Lambda would and
 //!   prints the handler's result (`-` reads the event from standard input);
 //! - `cidrwatch report …` scans a selection with the caller's credentials and prints its usage;
+//! - `cidrwatch suggest …` finds where new subnets fit in a VPC;
 //! - `cidrwatch schema` prints the JSON Schema of a monitor's properties.
 
 use std::io::{IsTerminal, Read, Write};
@@ -17,9 +18,13 @@ use crate::aws::Aws;
 use crate::spec;
 use crate::tick;
 use crate::usage::pool::Report;
+use crate::usage::room;
 
 const USAGE: &str = "usage:
   cidrwatch invoke EVENT.json   handle one Lambda event locally (- for stdin), print the result
+  cidrwatch suggest --vpc VPC --size N [--count K] [--az AZ] [--region R] [--account ID --role NAME]
+                                where the next /N subnets fit in VPC, best fit first; a secondary
+                                VPC CIDR block when none does
   cidrwatch schema [--markdown]  print the JSON Schema of a monitor's properties (or its table)
   cidrwatch validate PROPS.json  check a monitor's properties (JSON, - for stdin) as Create
                                 would: exit 0, or 1 with every problem, one a line
@@ -48,6 +53,7 @@ pub async fn main(args: Vec<String>) -> ExitCode {
             }
         },
         Some("report") => report(&args[1..]).await,
+        Some("suggest") => suggest(&args[1..]).await,
         Some("validate") if args.len() == 2 => validate(&args[1]),
         Some("schema") if args.len() == 1 => {
             println!("{:#}", spec::schema::schema());
@@ -66,6 +72,158 @@ pub async fn main(args: Vec<String>) -> ExitCode {
             ExitCode::from(2)
         }
     }
+}
+
+/// AWS with the caller's credentials, assuming the template's member role by default.
+async fn cli_aws() -> Aws {
+    let member_role = spec::Limits::from_env().member_role_name;
+    Aws::new(&crate::aws::load_config().await).with_member_role(member_role)
+}
+
+/// What `suggest` was asked: the VPC, the size and count, the AZ, and where to look.
+#[derive(Debug, PartialEq)]
+pub struct SuggestArgs {
+    pub vpc: String,
+    pub size: u8,
+    pub count: usize,
+    pub az: Option<String>,
+    pub select: spec::Selection,
+}
+
+/// Parses `suggest` flags; the selection flags (`--region`, `--account`, `--role`) are
+/// `report`'s, validated by the same rules as a monitor.
+pub fn parse_suggest_args(args: &[String]) -> Result<SuggestArgs, String> {
+    let (mut vpc, mut size, mut count, mut az) = (None, None, 1usize, None);
+    let mut rest = Vec::new();
+    let mut it = args.iter();
+    while let Some(flag) = it.next() {
+        let value = || -> Result<String, String> { Err(format!("{flag} needs a value")) };
+        let take =
+            |it: &mut std::slice::Iter<'_, String>| it.next().cloned().map_or_else(value, Ok);
+        match flag.as_str() {
+            "--vpc" => vpc = Some(take(&mut it)?),
+            "--size" => {
+                let v = take(&mut it)?;
+                let n = v.trim_start_matches('/').parse::<u8>().ok();
+                size = Some(n.filter(|n| room::SIZES.contains(n)).ok_or_else(|| {
+                    format!("--size {v}: a subnet is /16 to /28 (give 24 for a /24)")
+                })?);
+            }
+            "--count" => {
+                let v = take(&mut it)?;
+                count = v
+                    .parse::<usize>()
+                    .ok()
+                    .filter(|n| (1..=256).contains(n))
+                    .ok_or_else(|| format!("--count {v}: from 1 to 256"))?;
+            }
+            "--az" => az = Some(take(&mut it)?),
+            "--region" | "--account" | "--role" => {
+                rest.push(flag.clone());
+                rest.push(take(&mut it)?);
+            }
+            other => return Err(format!("unknown flag {other}; see cidrwatch --help")),
+        }
+    }
+    let vpc = vpc.ok_or("--vpc VPC is required")?;
+    let size = size.ok_or("--size N is required (16 to 28)")?;
+    rest.extend(["--vpc".to_string(), vpc.clone()]);
+    let properties = parse_report_args(&rest)?.properties;
+    let select = spec::parse(&properties).map_err(|e| e.to_string())?.select;
+    Ok(SuggestArgs {
+        vpc,
+        size,
+        count,
+        az,
+        select,
+    })
+}
+
+/// `cidrwatch suggest`: the next CIDRs for new subnets in a VPC, with the commands to make
+/// them; a secondary CIDR block when nothing fits.
+async fn suggest(args: &[String]) -> ExitCode {
+    let a = match parse_suggest_args(args) {
+        Ok(a) => a,
+        Err(reason) => {
+            eprintln!("cidrwatch suggest: {reason}");
+            return ExitCode::from(2);
+        }
+    };
+    let space = match cli_aws().await.vpc_space(&a.select, &a.vpc).await {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("cidrwatch suggest: {e}");
+            return ExitCode::from(1);
+        }
+    };
+    print!("{}", suggestion(&a, &space));
+    ExitCode::SUCCESS
+}
+
+/// The suggestion as text (pure).
+pub fn suggestion(a: &SuggestArgs, space: &crate::aws::discover::VpcSpace) -> String {
+    let v = &space.vpc;
+    let free = room::free_blocks(&v.cidrs, &space.subnets);
+    let fits = room::best_fit(&free, a.size, a.count);
+    let cidrs: Vec<String> = v.cidrs.iter().map(ToString::to_string).collect();
+    let mut out = format!(
+        "{} ({} {}): {}; {} subnets; free: {}\n",
+        v.vpc_id,
+        v.account,
+        v.region,
+        cidrs.join(", "),
+        space.subnets.len(),
+        if free.is_empty() {
+            "none".to_string()
+        } else {
+            free.iter()
+                .take(8)
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+                .join(", ")
+                + if free.len() > 8 { ", …" } else { "" }
+        }
+    );
+    let az = match &a.az {
+        // AZ IDs (use1-az1) name the same place in every account; AZ names do not.
+        Some(z) if z.contains("-az") => format!(" --availability-zone-id {z}"),
+        Some(z) => format!(" --availability-zone {z}"),
+        None => String::new(),
+    };
+    if fits.is_empty() {
+        match v
+            .cidrs
+            .first()
+            .and_then(|p| room::secondary_block(*p, &space.seen, a.size))
+        {
+            Some(block) => out.push_str(&format!(
+                "no /{} fits; a secondary CIDR block that overlaps no VPC seen and that this VPC \
+                 may take:\n  {block}  aws ec2 associate-vpc-cidr-block --vpc-id {} --cidr-block \
+                 {block} --region {}\n",
+                a.size, v.vpc_id, v.region
+            )),
+            None => out.push_str(&format!(
+                "no /{} fits, and no secondary CIDR block this VPC may take is free\n",
+                a.size
+            )),
+        }
+        return out;
+    }
+    out.push_str(&format!("next /{} subnets, best fit first:\n", a.size));
+    for f in &fits {
+        out.push_str(&format!(
+            "  {f}  aws ec2 create-subnet --vpc-id {} --cidr-block {f}{az} --region {}\n",
+            v.vpc_id, v.region
+        ));
+    }
+    if fits.len() < a.count {
+        out.push_str(&format!(
+            "only {} of the {} asked for fit\n",
+            fits.len(),
+            a.count
+        ));
+    }
+    out
 }
 
 /// `cidrwatch validate`: the provider's own verdict on a monitor's properties, offline.
@@ -207,8 +365,7 @@ async fn report(args: &[String]) -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let member_role = crate::spec::Limits::from_env().member_role_name;
-    let aws = Aws::new(&crate::aws::load_config().await).with_member_role(member_role);
+    let aws = cli_aws().await;
     let tty = std::io::stderr().is_terminal();
     let progress = move |done: usize, total: usize| {
         if total > 1 {

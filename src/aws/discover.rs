@@ -206,6 +206,71 @@ impl Aws {
     }
 }
 
+/// One VPC's address space, and every VPC CIDR around it: what `cidrwatch suggest` needs.
+#[derive(Clone, Debug, PartialEq)]
+pub struct VpcSpace {
+    pub vpc: VpcInfo,
+    /// Its subnets' IPv4 CIDRs.
+    pub subnets: Vec<Ipv4Cidr>,
+    /// Every VPC CIDR of the scanned account-regions (a secondary block must avoid them all).
+    pub seen: Vec<Ipv4Cidr>,
+}
+
+impl Aws {
+    /// Finds `vpc_id` in the selection's account-regions, with its subnets and every VPC CIDR
+    /// seen there. Per account-region: ⌈VPCs/1000⌉ DescribeVpcs; where the VPC is, also
+    /// ⌈subnets/1000⌉ DescribeSubnets filtered on it.
+    pub async fn vpc_space(&self, sel: &Selection, vpc_id: &str) -> Result<VpcSpace, Error> {
+        let regions: Vec<String> = if sel.regions.is_empty() {
+            vec![self.region()]
+        } else {
+            sel.regions.clone()
+        };
+        let mut seen = Vec::new();
+        let mut found = None;
+        for scope in self.scopes(sel, &regions).await {
+            let ec2 = aws_sdk_ec2::Client::from_conf(
+                aws_sdk_ec2::config::Builder::from(&scope.config?)
+                    .region(aws_config::Region::new(scope.region.clone()))
+                    .build(),
+            );
+            for v in vpcs(&ec2, &scope.region, None).await? {
+                seen.extend(v.cidrs.iter().copied());
+                if v.vpc_id == vpc_id {
+                    found = Some((v, ec2.clone()));
+                }
+            }
+        }
+        let Some((vpc, ec2)) = found else {
+            return Err(Error::Input {
+                path: vpc_id.to_string(),
+                message: format!(
+                    "not found in {} (account-regions scanned: {}); give --region and --account",
+                    regions.join(", "),
+                    if sel.accounts.is_empty() {
+                        "the caller's".to_string()
+                    } else {
+                        sel.accounts.join(", ")
+                    }
+                ),
+            });
+        };
+        let mut items = ec2
+            .describe_subnets()
+            .filters(filter("vpc-id", std::slice::from_ref(&vpc.vpc_id)))
+            .max_results(PAGE)
+            .into_paginator()
+            .items()
+            .send();
+        let mut subnets = Vec::new();
+        while let Some(s) = items.next().await {
+            let s = s.map_err(|e| sdk_error("ec2:DescribeSubnets", e))?;
+            subnets.extend(s.cidr_block().and_then(|c| c.parse::<Ipv4Cidr>().ok()));
+        }
+        Ok(VpcSpace { vpc, subnets, seen })
+    }
+}
+
 /// What one account-region's scan found: its subnets and the VPCs around them.
 type Found = (Vec<SubnetInfo>, Vec<VpcInfo>);
 
@@ -323,7 +388,8 @@ pub async fn scan_region(
     if subnets.is_empty() {
         return Ok((subnets, Vec::new()));
     }
-    let vpcs = vpcs(ec2, region, &subnets).await?;
+    let wanted: BTreeSet<String> = subnets.iter().map(|s| s.vpc_id.clone()).collect();
+    let vpcs = vpcs(ec2, region, Some(&wanted)).await?;
     if accounting != Accounting::Addresses {
         let reservations = accounting == Accounting::PrefixesAndReservations;
         occupancy(ec2, &mut subnets, reservations).await?;
@@ -331,15 +397,16 @@ pub async fn scan_region(
     Ok((subnets, vpcs))
 }
 
-/// The IPv4 CIDRs (primary and secondary) of the VPCs the subnets lie in.
+/// The IPv4 CIDRs (primary first, then the associated secondary ones) of the `wanted` VPCs,
+/// or of every VPC of the account-region.
 async fn vpcs(
     ec2: &aws_sdk_ec2::Client,
     region: &str,
-    subnets: &[SubnetInfo],
+    wanted: Option<&BTreeSet<String>>,
 ) -> Result<Vec<VpcInfo>, Error> {
-    let wanted: BTreeSet<String> = subnets.iter().map(|s| s.vpc_id.clone()).collect();
-    let ids: Vec<String> = wanted.iter().cloned().collect();
-    let filters = (ids.len() <= FILTER_VALUES_MAX).then(|| vec![filter("vpc-id", &ids)]);
+    let ids: Vec<String> = wanted.into_iter().flatten().cloned().collect();
+    let filters =
+        (!ids.is_empty() && ids.len() <= FILTER_VALUES_MAX).then(|| vec![filter("vpc-id", &ids)]);
     let mut items = ec2
         .describe_vpcs()
         .set_filters(filters)
@@ -350,10 +417,18 @@ async fn vpcs(
     let mut out = Vec::new();
     while let Some(v) = items.next().await {
         let v = v.map_err(|e| sdk_error("ec2:DescribeVpcs", e))?;
-        let Some(vpc_id) = v.vpc_id().filter(|id| wanted.contains(*id)) else {
+        let Some(vpc_id) = v
+            .vpc_id()
+            .filter(|id| wanted.is_none_or(|w| w.contains(*id)))
+        else {
             continue;
         };
         let mut cidrs: Vec<Ipv4Cidr> = v
+            .cidr_block()
+            .and_then(|c| c.parse().ok())
+            .into_iter()
+            .collect();
+        for c in v
             .cidr_block_association_set()
             .iter()
             .filter(|a| {
@@ -361,12 +436,11 @@ async fn vpcs(
                     .and_then(|s| s.state())
                     .is_none_or(|s| s.as_str() == "associated")
             })
-            .filter_map(|a| a.cidr_block()?.parse().ok())
-            .collect();
-        if let Some(primary) = v.cidr_block().and_then(|c| c.parse().ok())
-            && !cidrs.contains(&primary)
+            .filter_map(|a| a.cidr_block()?.parse::<Ipv4Cidr>().ok())
         {
-            cidrs.push(primary);
+            if !cidrs.contains(&c) {
+                cidrs.push(c);
+            }
         }
         out.push(VpcInfo {
             account: v.owner_id().unwrap_or_default().to_string(),

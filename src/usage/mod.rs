@@ -37,7 +37,7 @@ pub struct Occupancy {
     pub ranges: Vec<Ipv4Cidr>,
 }
 
-/// One VPC's IPv4 CIDR blocks, primary and secondary.
+/// One VPC's IPv4 CIDR blocks: the primary first, then the associated secondary ones.
 #[derive(Clone, Debug, PartialEq)]
 pub struct VpcInfo {
     pub account: String,

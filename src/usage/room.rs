@@ -52,7 +52,11 @@ fn subtract(space: &[Range], taken: &[Range]) -> Vec<Range> {
 /// A range as the fewest aligned blocks (each as large as its start's alignment allows).
 fn blocks_of((mut lo, hi): Range, out: &mut Vec<Ipv4Cidr>) {
     while lo < hi {
-        let align = if lo == 0 { 1u64 << 32 } else { 1u64 << lo.trailing_zeros() };
+        let align = if lo == 0 {
+            1u64 << 32
+        } else {
+            1u64 << lo.trailing_zeros()
+        };
         let mut size = align.min(1u64 << 32);
         while size > hi - lo {
             size /= 2;
@@ -206,18 +210,29 @@ mod tests {
     #[test]
     fn best_fit_keeps_big_blocks_whole() {
         let free = free_blocks(&cs(&["10.0.0.0/16"]), &cs(&["10.0.0.0/24", "10.0.2.0/23"]));
-        assert_eq!(best_fit(&free, 24, 1), cs(&["10.0.1.0/24"]), "the /24 hole first");
+        assert_eq!(
+            best_fit(&free, 24, 1),
+            cs(&["10.0.1.0/24"]),
+            "the /24 hole first"
+        );
         assert_eq!(
             best_fit(&free, 24, 3),
             cs(&["10.0.1.0/24", "10.0.4.0/24", "10.0.5.0/24"])
         );
-        assert_eq!(best_fit(&free, 17, 2), cs(&["10.0.128.0/17"]), "only one fits");
+        assert_eq!(
+            best_fit(&free, 17, 2),
+            cs(&["10.0.128.0/17"]),
+            "only one fits"
+        );
     }
 
     #[test]
     fn secondary_blocks_follow_the_association_restrictions() {
         let seen = cs(&["10.0.0.0/16", "100.64.0.0/16"]);
-        assert_eq!(secondary_block(c("10.0.0.0/16"), &seen, 20), Some(c("100.65.0.0/16")));
+        assert_eq!(
+            secondary_block(c("10.0.0.0/16"), &seen, 20),
+            Some(c("100.65.0.0/16"))
+        );
         assert_eq!(
             secondary_ranges(c("192.168.0.0/20")),
             cs(&["100.64.0.0/10", "192.168.0.0/16"])
