@@ -32,10 +32,16 @@ pub fn growth_per_day(points: &[(f64, f64)]) -> Option<f64> {
     (sxx > 0.0).then(|| sxy / sxx * SECONDS_PER_DAY)
 }
 
-/// Days until `free_now` addresses are used up at the fitted growth; `None` unless usage grows.
+/// Beyond this a forecast says nothing: a +1 address blip over a week would otherwise read
+/// as millions of days.
+pub const HORIZON_DAYS: f64 = 3653.0;
+
+/// Days until `free_now` addresses are used up at the fitted growth; `None` unless usage grows
+/// fast enough to run out within [`HORIZON_DAYS`] (ten years).
 pub fn days_to_exhaustion(points: &[(f64, f64)], free_now: u64) -> Option<f64> {
     let growth = growth_per_day(points)?;
-    (growth > 0.0 && growth.is_finite()).then(|| free_now as f64 / growth)
+    let days = free_now as f64 / growth;
+    (growth > 0.0 && growth.is_finite() && days <= HORIZON_DAYS).then_some(days)
 }
 
 #[cfg(test)]
@@ -50,6 +56,18 @@ mod tests {
             .collect();
         let days = days_to_exhaustion(&points, 350).unwrap();
         assert!((days - 3.5).abs() < 1e-9, "{days}");
+    }
+
+    #[test]
+    fn a_blip_that_would_take_decades_gives_nothing() {
+        // One more address over a week, with 100,000 free: ~700,000 days.
+        let week: Vec<(f64, f64)> = (0..=168)
+            .map(|h| (h as f64 * 3600.0, 500.0 + if h == 168 { 1.0 } else { 0.0 }))
+            .collect();
+        assert_eq!(days_to_exhaustion(&week, 100_000), None);
+        // The same slope (~0.005 a day) with 10 free: ~1,960 days, within the horizon.
+        let days = days_to_exhaustion(&week, 10).unwrap();
+        assert!((1_900.0..2_000.0).contains(&days), "{days}");
     }
 
     #[test]
