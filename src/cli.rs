@@ -167,12 +167,13 @@ pub fn suggestion(a: &SuggestArgs, space: &crate::aws::discover::VpcSpace) -> St
     let fits = room::best_fit(&free, a.size, a.count);
     let cidrs: Vec<String> = v.cidrs.iter().map(ToString::to_string).collect();
     let mut out = format!(
-        "{} ({} {}): {}; {} subnets; free: {}\n",
+        "{} ({} {}): {}; {} subnet{}; free: {}\n",
         v.vpc_id,
         v.account,
         v.region,
         cidrs.join(", "),
         space.subnets.len(),
+        if space.subnets.len() == 1 { "" } else { "s" },
         if free.is_empty() {
             "none".to_string()
         } else {
