@@ -80,13 +80,7 @@ async fn invalid_properties_fail_naming_the_property_and_call_nothing() {
         ),
     ];
     for (props, expected) in cases {
-        let body = send(&app, &cfn, "create", None, Some(props.clone())).await;
-        assert_eq!(body["Status"], "FAILED", "{props}: {body}");
-        let reason = body["Reason"].as_str().unwrap();
-        assert!(
-            reason.contains(expected),
-            "{props}:\n  reason   {reason}\n  expected {expected}"
-        );
+        let body = refused_create(&app, &cfn, props, &[expected]).await;
         let id = body["PhysicalResourceId"].as_str().unwrap();
         assert!(
             id.starts_with("cidrwatch-"),

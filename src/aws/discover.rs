@@ -255,18 +255,12 @@ impl Aws {
                 ),
             });
         };
-        let mut items = ec2
-            .describe_subnets()
-            .filters(filter("vpc-id", std::slice::from_ref(&vpc.vpc_id)))
-            .max_results(PAGE)
-            .into_paginator()
-            .items()
-            .send();
         let mut subnets = Vec::new();
-        while let Some(s) = items.next().await {
-            let s = s.map_err(|e| sdk_error("ec2:DescribeSubnets", e))?;
+        let on_vpc = vec![filter("vpc-id", std::slice::from_ref(&vpc.vpc_id))];
+        each_subnet(&ec2, on_vpc, |s| {
             subnets.extend(s.cidr_block().and_then(|c| c.parse::<Ipv4Cidr>().ok()));
-        }
+        })
+        .await?;
         Ok(VpcSpace { vpc, subnets, seen })
     }
 }
@@ -343,6 +337,25 @@ fn subnet_filters(sel: &Selection) -> Vec<Filter> {
     out
 }
 
+/// Every subnet the filters select, paged as EC2 pages them (⌈subnets/1000⌉ calls).
+async fn each_subnet(
+    ec2: &aws_sdk_ec2::Client,
+    filters: Vec<Filter>,
+    mut each: impl FnMut(&aws_sdk_ec2::types::Subnet),
+) -> Result<(), Error> {
+    let mut items = ec2
+        .describe_subnets()
+        .set_filters(Some(filters))
+        .max_results(PAGE)
+        .into_paginator()
+        .items()
+        .send();
+    while let Some(s) = items.next().await {
+        each(&s.map_err(|e| sdk_error("ec2:DescribeSubnets", e))?);
+    }
+    Ok(())
+}
+
 /// Scans one account-region with `ec2` (public so tests can drive it with a mocked client).
 pub async fn scan_region(
     ec2: &aws_sdk_ec2::Client,
@@ -350,16 +363,8 @@ pub async fn scan_region(
     sel: &Selection,
     accounting: Accounting,
 ) -> Result<Found, Error> {
-    let mut items = ec2
-        .describe_subnets()
-        .set_filters(Some(subnet_filters(sel)))
-        .max_results(PAGE)
-        .into_paginator()
-        .items()
-        .send();
     let mut subnets = Vec::new();
-    while let Some(s) = items.next().await {
-        let s = s.map_err(|e| sdk_error("ec2:DescribeSubnets", e))?;
+    each_subnet(ec2, subnet_filters(sel), |s| {
         let cidr = s.cidr_block().and_then(|c| c.parse::<Ipv4Cidr>().ok());
         let tags: BTreeMap<&str, &str> = s
             .tags()
@@ -367,10 +372,10 @@ pub async fn scan_region(
             .filter_map(|t| Some((t.key()?, t.value()?)))
             .collect();
         let (Some(vpc_id), Some(subnet_id)) = (s.vpc_id(), s.subnet_id()) else {
-            continue;
+            return;
         };
         if !sel.matches(vpc_id, subnet_id, &tags, cidr) {
-            continue;
+            return;
         }
         subnets.push(SubnetInfo {
             account: s.owner_id().unwrap_or_default().to_string(),
@@ -384,7 +389,8 @@ pub async fn scan_region(
                 .map_or(0, |n| n.max(0) as u64),
             occupancy: None,
         });
-    }
+    })
+    .await?;
     if subnets.is_empty() {
         return Ok((subnets, Vec::new()));
     }

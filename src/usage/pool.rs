@@ -8,6 +8,7 @@ use std::collections::HashMap;
 use serde::Serialize;
 
 use super::blocks::free_blocks;
+use super::room::{Range, merge, range};
 use super::{Ipv4Cidr, ScanError, Snapshot, SubnetInfo};
 
 /// Addresses AWS reserves in every IPv4 subnet.
@@ -188,26 +189,6 @@ fn vpc_allocation(snapshot: &Snapshot) -> Option<f64> {
         covered += measure(&intersect(&space, &carved));
     }
     (total > 0).then(|| percent(covered, total))
-}
-
-type Range = (u64, u64);
-
-fn range(c: &Ipv4Cidr) -> Range {
-    let lo = u64::from(c.base());
-    (lo, lo + c.size())
-}
-
-/// Sorted, disjoint, non-adjacent ranges covering the same addresses.
-fn merge(mut ranges: Vec<Range>) -> Vec<Range> {
-    ranges.sort_unstable();
-    let mut out: Vec<Range> = Vec::with_capacity(ranges.len());
-    for (lo, hi) in ranges {
-        match out.last_mut() {
-            Some(last) if lo <= last.1 => last.1 = last.1.max(hi),
-            _ => out.push((lo, hi)),
-        }
-    }
-    out
 }
 
 fn intersect(a: &[Range], b: &[Range]) -> Vec<Range> {

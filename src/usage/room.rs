@@ -8,15 +8,16 @@ use super::Ipv4Cidr;
 /// Subnet sizes AWS allows, and so secondary VPC CIDR sizes: /16 to /28.
 pub const SIZES: std::ops::RangeInclusive<u8> = 16..=28;
 
-type Range = (u64, u64);
+/// Addresses `[lo, hi)`, wide enough for 0.0.0.0/0.
+pub(crate) type Range = (u64, u64);
 
-fn range(c: &Ipv4Cidr) -> Range {
+pub(crate) fn range(c: &Ipv4Cidr) -> Range {
     let lo = u64::from(c.base());
     (lo, lo + c.size())
 }
 
-/// Sorted, disjoint ranges covering the same addresses.
-fn merge(mut ranges: Vec<Range>) -> Vec<Range> {
+/// Sorted, disjoint, non-adjacent ranges covering the same addresses.
+pub(crate) fn merge(mut ranges: Vec<Range>) -> Vec<Range> {
     ranges.sort_unstable();
     let mut out: Vec<Range> = Vec::with_capacity(ranges.len());
     for (lo, hi) in ranges {

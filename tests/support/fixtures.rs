@@ -91,6 +91,21 @@ pub async fn send(
     .await
 }
 
+/// Sends a Create of `props`, checks CloudFormation was told FAILED with a Reason holding
+/// every one of `parts`, and returns the body.
+pub async fn refused_create(app: &App, cfn: &Loopback, props: Value, parts: &[&str]) -> Value {
+    let body = send(app, cfn, "create", None, Some(props.clone())).await;
+    assert_eq!(body["Status"], "FAILED", "{props}: {body}");
+    let reason = body["Reason"].as_str().unwrap_or_default();
+    for part in parts {
+        assert!(
+            reason.contains(part),
+            "{props}:\n  reason   {reason}\n  expected {part}"
+        );
+    }
+    body
+}
+
 /// Creates the fixture monitor, checks it succeeded, and returns its PhysicalResourceId.
 pub async fn create(app: &App, cfn: &Loopback) -> String {
     let body = send(app, cfn, "create", None, None).await;
