@@ -103,7 +103,9 @@ fn calls_in_code() -> BTreeSet<String> {
                     .chars()
                     .take_while(|c| c.is_ascii_lowercase() || *c == '_')
                     .collect();
-                if !name.is_empty() && rest[name.len()..].starts_with("()") {
+                // Client methods that are not AWS operations.
+                let local = matches!(name.as_str(), "clone" | "config");
+                if !name.is_empty() && !local && rest[name.len()..].starts_with("()") {
                     found.insert(format!("{service}:{}", pascal(&name)));
                 }
             }
