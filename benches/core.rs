@@ -23,6 +23,7 @@ fn snapshot() -> Snapshot {
                 vpc_id: format!("vpc-{vpc:017x}"),
                 subnet_id: format!("subnet-{i:017x}"),
                 availability_zone: "us-east-1a".into(),
+                availability_zone_id: "use1-az1".into(),
                 cidr: Some(Ipv4Cidr::new(base, 24).unwrap()),
                 available: u64::from(i.wrapping_mul(2_654_435_761) % 252),
                 occupancy: None,
@@ -54,7 +55,7 @@ fn usage(c: &mut Criterion) {
     let report = pool::compute("bench", &snapshot);
     assert_eq!(report.totals.subnet_count, u64::from(SUBNETS));
     c.bench_function("datums of 100k subnets (SubnetMetrics)", |b| {
-        b.iter(|| metrics::datums(black_box(&report), true))
+        b.iter(|| metrics::datums(black_box(&report), true, true))
     });
 }
 

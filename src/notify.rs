@@ -102,6 +102,20 @@ fn headline(kind: AlarmKind, spec: &MonitorSpec, report: &Report) -> String {
             th.min_free_addresses.unwrap_or_default(),
             t.utilization
         ),
+        AlarmKind::AzFreeAddresses => {
+            let smallest = report
+                .azs
+                .iter()
+                .min_by_key(|a| a.free)
+                .map_or_else(String::new, |a| format!(" ({})", a.availability_zone_id));
+            format!(
+                "{} free addresses in the smallest Availability Zone{smallest} (alarm below {}); \
+                 {} free in the pool",
+                t.min_az_free.unwrap_or_default(),
+                th.min_free_addresses_per_az.unwrap_or_default(),
+                t.free
+            )
+        }
         AlarmKind::FreePrefixes => format!(
             "{} free /28 blocks (alarm below {}); {} free addresses",
             t.free_prefixes.unwrap_or_default(),
@@ -359,6 +373,7 @@ mod tests {
                 vpc_id: "vpc-1".into(),
                 subnet_id: format!("subnet-{i:017x}"),
                 availability_zone: "us-east-1a".into(),
+                availability_zone_id: "use1-az1".into(),
                 cidr: Some(
                     crate::usage::Ipv4Cidr::new(0x0A00_0000 + (i as u32) * 256, 24).unwrap(),
                 ),

@@ -80,6 +80,7 @@ pub enum AlarmKind {
     SubnetCritical,
     FreeAddresses,
     FreePrefixes,
+    AzFreeAddresses,
     Stale,
     ScanErrors,
 }
@@ -142,12 +143,13 @@ pub struct Meaning {
 pub const MONITOR_ALARM_PERIODS: u32 = 3;
 
 impl AlarmKind {
-    pub const ALL: [AlarmKind; 7] = [
+    pub const ALL: [AlarmKind; 8] = [
         AlarmKind::Warning,
         AlarmKind::Critical,
         AlarmKind::SubnetCritical,
         AlarmKind::FreeAddresses,
         AlarmKind::FreePrefixes,
+        AlarmKind::AzFreeAddresses,
         AlarmKind::Stale,
         AlarmKind::ScanErrors,
     ];
@@ -214,6 +216,15 @@ impl AlarmKind {
                 Severity::Critical,
                 |t| t.min_free_prefixes.map(|m| m as f64),
                 |v| format!("fewer than {v} free /28 prefixes"),
+            ),
+            AlarmKind::AzFreeAddresses => threshold(
+                "az-free-addresses",
+                "MinAzFreeAddresses",
+                Statistic::Minimum,
+                LessThan,
+                Severity::Critical,
+                |t| t.min_free_addresses_per_az.map(|m| m as f64),
+                |v| format!("fewer than {v} free addresses in its smallest Availability Zone"),
             ),
             // A monitor that stops monitoring is itself an alarm: no heartbeat for 3 periods,
             // missing data counting as breaching.
@@ -457,8 +468,13 @@ pub fn dashboard(
         vec![
             series("FreeAddresses", "pool"),
             series("MinSubnetFreeAddresses", "emptiest subnet"),
+            series("MinAzFreeAddresses", "smallest AZ"),
         ],
-        lines(&["FreeAddresses", "MinSubnetFreeAddresses"]),
+        lines(&[
+            "FreeAddresses",
+            "MinSubnetFreeAddresses",
+            "MinAzFreeAddresses",
+        ]),
         json!({"min": 0}),
     ));
     if spec.thresholds.min_free_prefixes.is_some() {
@@ -546,7 +562,7 @@ impl AlarmDef {
     pub fn breached_by(&self, data: &[Datum]) -> Option<bool> {
         let d = data
             .iter()
-            .find(|d| d.name == self.metric_name && d.subnet_id.is_none())?;
+            .find(|d| d.name == self.metric_name && d.subnet_id.is_none() && d.az.is_none())?;
         Some(self.comparison.holds(d.value, self.threshold))
     }
 }
@@ -695,6 +711,7 @@ mod tests {
         let datum = |name, value| Datum {
             name,
             subnet_id: None,
+            az: None,
             value,
             unit: Unit::Count,
         };

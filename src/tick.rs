@@ -58,7 +58,7 @@ async fn days_to_exhaustion(aws: &Aws, spec: &MonitorSpec, report: &Report) -> O
 
 /// Publishes a report's datums (see [`metrics::datums`]) and returns them.
 pub async fn publish(aws: &Aws, spec: &MonitorSpec, report: &Report) -> Result<Vec<Datum>, Error> {
-    let data = metrics::datums(report, spec.subnet_metrics);
+    let data = metrics::datums(report, spec.subnet_metrics, spec.az_metrics);
     let calls = aws
         .put_metrics(&spec.namespace, &spec.pool_name, &data)
         .await?;

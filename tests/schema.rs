@@ -271,6 +271,17 @@ fn variations() -> Vec<(&'static str, Vec<Value>)> {
             vec![json!("x"), json!("v".repeat(256)), json!("v".repeat(257))],
         ),
         ("/ExplicitReservations", vec![json!(false), json!("maybe")]),
+        ("/AzMetrics", vec![json!(true), json!("False"), json!("no")]),
+        (
+            "/Thresholds/MinFreeAddressesPerAz",
+            vec![
+                json!(1),
+                json!("100"),
+                json!(0),
+                json!(4294967297u64),
+                json!("x"),
+            ],
+        ),
     ]
 }
 

@@ -25,6 +25,8 @@ export interface CidrMonitorThresholds {
   readonly subnetCriticalPercent?: number;
   readonly minFreeAddresses?: number;
   readonly minFreePrefixes?: number;
+  /** The -az-free-addresses alarm: the pool's smallest Availability Zone below this many free. */
+  readonly minFreeAddressesPerAz?: number;
 }
 
 export interface CidrMonitorStream {
@@ -48,6 +50,8 @@ export interface CidrMonitorProps {
   readonly notify?: "detailed" | "native";
   readonly namespace?: string;
   readonly subnetMetrics?: boolean;
+  /** Also publish FreeAddresses and Utilization per Availability Zone ID. */
+  readonly azMetrics?: boolean;
   readonly dashboard?: boolean;
   /** With thresholds.minFreePrefixes: explicit CIDR reservations take /28s too (one EC2 call per subnet per tick). */
   readonly explicitReservations?: boolean;
@@ -71,6 +75,7 @@ export const PROPERTY_OF: Record<keyof CidrMonitorProps, string | null> = {
   notify: "Notify",
   namespace: "Namespace",
   subnetMetrics: "SubnetMetrics",
+  azMetrics: "AzMetrics",
   dashboard: "Dashboard",
   explicitReservations: "ExplicitReservations",
   metricStream: "MetricStream",
@@ -83,7 +88,7 @@ export const SELECT_PROPERTY_OF: Record<keyof CidrMonitorSelect, string> = {
 export const THRESHOLDS_PROPERTY_OF: Record<keyof CidrMonitorThresholds, string> = {
   warningPercent: "WarningPercent", criticalPercent: "CriticalPercent",
   subnetCriticalPercent: "SubnetCriticalPercent", minFreeAddresses: "MinFreeAddresses",
-  minFreePrefixes: "MinFreePrefixes",
+  minFreePrefixes: "MinFreePrefixes", minFreeAddressesPerAz: "MinFreeAddressesPerAz",
 };
 export const STREAM_PROPERTY_OF: Record<keyof CidrMonitorStream, string> = {
   firehoseArn: "FirehoseArn", roleArn: "RoleArn", outputFormat: "OutputFormat",

@@ -383,6 +383,7 @@ pub async fn scan_region(
             vpc_id: vpc_id.to_string(),
             subnet_id: subnet_id.to_string(),
             availability_zone: s.availability_zone().unwrap_or_default().to_string(),
+            availability_zone_id: s.availability_zone_id().unwrap_or_default().to_string(),
             cidr,
             available: s
                 .available_ip_address_count()

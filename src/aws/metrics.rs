@@ -21,7 +21,11 @@ pub fn batches(data: &[Datum], pool: &str) -> Vec<std::ops::Range<usize>> {
     let (mut start, mut bytes) = (0, 0);
     for (i, d) in data.iter().enumerate() {
         // A generous upper bound on one datum's encoded size.
-        let size = 96 + d.name.len() + pool.len() + d.subnet_id.as_ref().map_or(0, String::len);
+        let size = 96
+            + d.name.len()
+            + pool.len()
+            + d.subnet_id.as_ref().map_or(0, String::len)
+            + d.az.as_ref().map_or(0, |a| a.len() + 24);
         if i > start && (i - start == MAX_DATUMS || bytes + size > MAX_BYTES) {
             out.push(start..i);
             start = i;
@@ -63,6 +67,14 @@ impl Aws {
                         });
                     if let Some(id) = &d.subnet_id {
                         b = b.dimensions(Dimension::builder().name("SubnetId").value(id).build());
+                    }
+                    if let Some(az) = &d.az {
+                        b = b.dimensions(
+                            Dimension::builder()
+                                .name("AvailabilityZoneId")
+                                .value(az)
+                                .build(),
+                        );
                     }
                     b.build()
                 })
@@ -139,6 +151,7 @@ mod tests {
         Datum {
             name: "Utilization",
             subnet_id: Some(format!("subnet-{i:017x}")),
+            az: None,
             value: 1.0,
             unit: Unit::Percent,
         }

@@ -68,6 +68,9 @@ pub struct MonitorSpec {
     pub notify: Notify,
     pub namespace: String,
     pub subnet_metrics: bool,
+    /// Also publish `FreeAddresses` and `Utilization` per `Pool,AvailabilityZoneId`.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub az_metrics: bool,
     pub dashboard: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub metric_stream: Option<MetricStream>,
@@ -159,6 +162,9 @@ pub struct Thresholds {
     /// Set: /28-prefix accounting is on.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub min_free_prefixes: Option<u64>,
+    /// The `-az-free-addresses` alarm: the smallest AZ's free addresses below this.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub min_free_addresses_per_az: Option<u64>,
 }
 
 /// Who sends notifications: the function itself, enriched (`detailed`), or the alarm

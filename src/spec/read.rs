@@ -23,6 +23,7 @@ pub(super) const TOP_KEYS: &[&str] = &[
     "MetricStream",
     "Tags",
     "ExplicitReservations",
+    "AzMetrics",
 ];
 pub(super) const SELECT_KEYS: &[&str] = &[
     "VpcIds",
@@ -39,6 +40,7 @@ pub(super) const THRESHOLD_KEYS: &[&str] = &[
     "SubnetCriticalPercent",
     "MinFreeAddresses",
     "MinFreePrefixes",
+    "MinFreeAddressesPerAz",
 ];
 pub(super) const STREAM_KEYS: &[&str] = &["FirehoseArn", "RoleArn", "OutputFormat"];
 
@@ -97,6 +99,7 @@ pub(super) fn read_spec(c: &mut Check, properties: &Value) -> Option<MonitorSpec
     };
     let subnet_metrics =
         get("SubnetMetrics").map_or(Some(false), |v| c.boolean("SubnetMetrics", v));
+    let az_metrics = get("AzMetrics").map_or(Some(false), |v| c.boolean("AzMetrics", v));
     let dashboard = get("Dashboard").map_or(Some(false), |v| c.boolean("Dashboard", v));
     let metric_stream = match get("MetricStream") {
         None => Some(None),
@@ -125,6 +128,7 @@ pub(super) fn read_spec(c: &mut Check, properties: &Value) -> Option<MonitorSpec
         notify: notify?,
         namespace: namespace?,
         subnet_metrics: subnet_metrics?,
+        az_metrics: az_metrics?,
         dashboard: dashboard?,
         metric_stream: metric_stream?,
         tags: tags?,
@@ -228,12 +232,19 @@ fn read_thresholds(c: &mut Check, v: Option<&Value>) -> Option<Thresholds> {
             .integer("Thresholds.MinFreePrefixes", v, MIN_FREE_PREFIXES)
             .map(Some),
     };
+    let min_free_addresses_per_az = match get("MinFreeAddressesPerAz") {
+        None => Some(None),
+        Some(v) => c
+            .integer("Thresholds.MinFreeAddressesPerAz", v, MIN_FREE_ADDRESSES)
+            .map(Some),
+    };
     Some(Thresholds {
         warning_percent: warning?,
         critical_percent: critical?,
         subnet_critical_percent: subnet_critical?,
         min_free_addresses: min_free_addresses?,
         min_free_prefixes: min_free_prefixes?,
+        min_free_addresses_per_az: min_free_addresses_per_az?,
     })
 }
 

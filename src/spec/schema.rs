@@ -190,6 +190,14 @@ pub fn schema() -> Value {
                      accounting.",
                 ),
             ),
+            (
+                "MinFreeAddressesPerAz",
+                whole(
+                    MIN_FREE_ADDRESSES,
+                    "Alarm -az-free-addresses below this many free addresses in the pool's \
+                     smallest Availability Zone (by AZ ID): pods only use their node's AZ.",
+                ),
+            ),
         ],
         &[],
         "The alarms' thresholds.",
@@ -294,6 +302,13 @@ pub fn schema() -> Value {
                 boolean(
                     "Subtract explicit subnet CIDR reservations from FreePrefixes (one call per \
                      subnet); needs Thresholds.MinFreePrefixes (checked by the provider).",
+                ),
+            ),
+            (
+                "AzMetrics",
+                boolean(
+                    "Also publish FreeAddresses and Utilization per Availability Zone ID \
+                     (2 series per AZ).",
                 ),
             ),
         ],

@@ -12,7 +12,7 @@ pub enum Unit {
 }
 
 /// Every pool-level metric a tick may publish: what a metric stream includes.
-pub const POOL_METRICS: [&str; 12] = [
+pub const POOL_METRICS: [&str; 14] = [
     "UsableAddresses",
     "UsedAddresses",
     "FreeAddresses",
@@ -22,6 +22,8 @@ pub const POOL_METRICS: [&str; 12] = [
     "SubnetCount",
     "VpcAllocation",
     "FreePrefixes",
+    "MinAzFreeAddresses",
+    "MinAzFreePrefixes",
     "DaysToExhaustion",
     "ScanErrors",
     "Heartbeat",
@@ -32,6 +34,8 @@ pub struct Datum {
     pub name: &'static str,
     /// `Some`: a per-subnet series (`Pool,SubnetId`).
     pub subnet_id: Option<String>,
+    /// `Some`: a per-AZ series (`Pool,AvailabilityZoneId`).
+    pub az: Option<String>,
     pub value: f64,
     pub unit: Unit,
 }
@@ -40,6 +44,7 @@ fn pool(name: &'static str, value: f64, unit: Unit) -> Datum {
     Datum {
         name,
         subnet_id: None,
+        az: None,
         value,
         unit,
     }
@@ -52,7 +57,7 @@ fn pool(name: &'static str, value: f64, unit: Unit) -> Datum {
 /// utilization alarm falsely), so no pool figure goes out but `ScanErrors` and `Heartbeat`;
 /// the threshold alarms see missing data and keep their state, `-scan-errors` speaks, and the
 /// trend never reads a partial tick. Per-subnet series are true for the subnets scanned.
-pub fn datums(report: &Report, subnet_metrics: bool) -> Vec<Datum> {
+pub fn datums(report: &Report, subnet_metrics: bool, az_metrics: bool) -> Vec<Datum> {
     let t = &report.totals;
     let errors = report.errors.len() as f64;
     let mut out = vec![
@@ -84,12 +89,33 @@ pub fn datums(report: &Report, subnet_metrics: bool) -> Vec<Datum> {
         if let Some(d) = t.days_to_exhaustion {
             out.push(pool("DaysToExhaustion", d, Unit::None));
         }
+        if let Some(f) = t.min_az_free {
+            out.push(pool("MinAzFreeAddresses", f as f64, Unit::Count));
+        }
+        if let Some(f) = t.min_az_free_prefixes {
+            out.push(pool("MinAzFreePrefixes", f as f64, Unit::Count));
+        }
+        // An AZ's sum is a pool figure too: only whole scans publish it.
+        if az_metrics {
+            for a in &report.azs {
+                let series = |name, value, unit| Datum {
+                    name,
+                    subnet_id: None,
+                    az: Some(a.availability_zone_id.clone()),
+                    value,
+                    unit,
+                };
+                out.push(series("FreeAddresses", a.free as f64, Unit::Count));
+                out.push(series("Utilization", a.utilization, Unit::Percent));
+            }
+        }
     }
     if subnet_metrics {
         for s in &report.subnets {
             let series = |name, value, unit| Datum {
                 name,
                 subnet_id: Some(s.subnet_id.clone()),
+                az: None,
                 value,
                 unit,
             };
@@ -122,7 +148,12 @@ mod tests {
         report.totals.min_subnet_free = Some(1);
         report.totals.vpc_allocation = Some(1.0);
         report.totals.days_to_exhaustion = Some(1.0);
-        let names: Vec<&str> = datums(&report, false).iter().map(|d| d.name).collect();
+        report.totals.min_az_free = Some(1);
+        report.totals.min_az_free_prefixes = Some(1);
+        let names: Vec<&str> = datums(&report, false, false)
+            .iter()
+            .map(|d| d.name)
+            .collect();
         assert_eq!(names.len(), POOL_METRICS.len());
         assert!(names.iter().all(|n| POOL_METRICS.contains(n)), "{names:?}");
     }
@@ -135,6 +166,7 @@ mod tests {
             vpc_id: "vpc-1".into(),
             subnet_id: "subnet-1".into(),
             availability_zone: "us-east-1a".into(),
+            availability_zone_id: "use1-az1".into(),
             cidr: Some("10.0.0.0/24".parse().unwrap()),
             available: 200,
             occupancy: None,
@@ -153,7 +185,7 @@ mod tests {
                 ..Snapshot::default()
             },
         );
-        let data = datums(&report, true);
+        let data = datums(&report, true, true);
         let pool_level: Vec<(&str, f64)> = data
             .iter()
             .filter(|d| d.subnet_id.is_none())

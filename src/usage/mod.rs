@@ -19,6 +19,8 @@ pub struct SubnetInfo {
     pub vpc_id: String,
     pub subnet_id: String,
     pub availability_zone: String,
+    /// `use1-az1`: the same place in every account, where AZ names differ between accounts.
+    pub availability_zone_id: String,
     /// `None` for an IPv6-only subnet: it has no IPv4 space.
     pub cidr: Option<Ipv4Cidr>,
     /// `AvailableIpAddressCount`: already counts stopped instances as used.

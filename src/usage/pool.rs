@@ -26,11 +26,26 @@ pub struct SubnetUsage {
     pub vpc_id: String,
     pub subnet_id: String,
     pub availability_zone: String,
+    pub availability_zone_id: String,
     pub cidr: String,
     pub usable: u64,
     pub used: u64,
     pub free: u64,
     /// Percent of usable addresses in use.
+    pub utilization: f64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub free_prefixes: Option<u64>,
+}
+
+/// One Availability Zone's part of the pool, by AZ ID: a pod can only use subnets in its
+/// node's AZ, so a pool with room overall can still be full where it matters.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct AzUsage {
+    pub availability_zone_id: String,
+    pub subnet_count: u64,
+    pub usable: u64,
+    pub used: u64,
+    pub free: u64,
     pub utilization: f64,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub free_prefixes: Option<u64>,
@@ -64,6 +79,12 @@ pub struct Totals {
     /// With prefix accounting.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub free_prefixes: Option<u64>,
+    /// The free addresses of the pool's smallest AZ (by AZ ID); `None` without IPv4 subnets.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub min_az_free: Option<u64>,
+    /// With prefix accounting: the free /28 blocks of the AZ with the fewest.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub min_az_free_prefixes: Option<u64>,
     /// Days until the free addresses run out at the last week's growth; only while usage
     /// grows. Filled in by the tick, which has the history.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -77,6 +98,8 @@ pub struct Report {
     pub totals: Totals,
     /// Fullest first; among equally full ones, fewer free addresses first, then by id.
     pub subnets: Vec<SubnetUsage>,
+    /// Per AZ ID, in AZ ID order.
+    pub azs: Vec<AzUsage>,
     pub ipv6_only: Vec<Ipv6OnlySubnet>,
     /// Account-regions scanned, failed ones included.
     pub scanned: usize,
@@ -102,6 +125,7 @@ fn subnet_usage(s: &SubnetInfo, cidr: Ipv4Cidr) -> SubnetUsage {
         vpc_id: s.vpc_id.clone(),
         subnet_id: s.subnet_id.clone(),
         availability_zone: s.availability_zone.clone(),
+        availability_zone_id: s.availability_zone_id.clone(),
         cidr: cidr.to_string(),
         usable,
         used,
@@ -131,6 +155,7 @@ pub fn compute(pool: &str, snapshot: &Snapshot) -> Report {
             .then(a.free.cmp(&b.free))
             .then_with(|| a.subnet_id.cmp(&b.subnet_id))
     });
+    let azs = per_az(snapshot, &subnets);
     let usable: u64 = subnets.iter().map(|s| s.usable).sum();
     let used: u64 = subnets.iter().map(|s| s.used).sum();
     let totals = Totals {
@@ -146,16 +171,53 @@ pub fn compute(pool: &str, snapshot: &Snapshot) -> Report {
         free_prefixes: snapshot
             .prefix_accounting
             .then(|| subnets.iter().filter_map(|s| s.free_prefixes).sum()),
+        min_az_free: azs.iter().map(|a| a.free).min(),
+        min_az_free_prefixes: azs.iter().filter_map(|a| a.free_prefixes).min(),
         days_to_exhaustion: None,
     };
     Report {
         pool: pool.to_string(),
         totals,
         subnets,
+        azs,
         ipv6_only,
         scanned: snapshot.scanned,
         errors: snapshot.errors.clone(),
     }
+}
+
+/// The pool's figures per AZ ID (the AZ name when EC2 gave no ID), IPv4 subnets only.
+fn per_az(snapshot: &Snapshot, subnets: &[SubnetUsage]) -> Vec<AzUsage> {
+    let mut azs: std::collections::BTreeMap<&str, AzUsage> = std::collections::BTreeMap::new();
+    for s in subnets {
+        let id = if s.availability_zone_id.is_empty() {
+            s.availability_zone.as_str()
+        } else {
+            s.availability_zone_id.as_str()
+        };
+        let a = azs.entry(id).or_insert_with(|| AzUsage {
+            availability_zone_id: id.to_string(),
+            subnet_count: 0,
+            usable: 0,
+            used: 0,
+            free: 0,
+            utilization: 0.0,
+            free_prefixes: snapshot.prefix_accounting.then_some(0),
+        });
+        a.subnet_count += 1;
+        a.usable += s.usable;
+        a.used += s.used;
+        a.free += s.free;
+        if let (Some(total), Some(f)) = (a.free_prefixes.as_mut(), s.free_prefixes) {
+            *total += f;
+        }
+    }
+    azs.into_values()
+        .map(|mut a| {
+            a.utilization = percent(a.used, a.usable);
+            a
+        })
+        .collect()
 }
 
 /// Σ (each VPC's space covered by the pool's subnets) / Σ (each VPC's space), overlapping or
@@ -221,6 +283,7 @@ mod tests {
             vpc_id: vpc.into(),
             subnet_id: id.into(),
             availability_zone: "us-east-1a".into(),
+            availability_zone_id: "use1-az1".into(),
             cidr: cidr.map(|c| c.parse().unwrap()),
             available,
             occupancy: None,

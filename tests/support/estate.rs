@@ -213,6 +213,17 @@ impl Builder<'_> {
     }
 
     pub async fn subnet(&mut self, vpc: &str, cidr: &str, selected: bool) -> String {
+        self.subnet_in(vpc, cidr, selected, None).await
+    }
+
+    /// A subnet in the Availability Zone named `az` (moto picks one when `None`).
+    pub async fn subnet_in(
+        &mut self,
+        vpc: &str,
+        cidr: &str,
+        selected: bool,
+        az: Option<&str>,
+    ) -> String {
         let tags: &[(&str, &str)] = if selected {
             &[(TAG_KEY, TAG_VALUE)]
         } else {
@@ -223,6 +234,7 @@ impl Builder<'_> {
             .create_subnet()
             .vpc_id(vpc)
             .cidr_block(cidr)
+            .set_availability_zone(az.map(str::to_string))
             .tag_specifications(tagged(ResourceType::Subnet, tags))
             .send()
             .await
