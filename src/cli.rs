@@ -447,6 +447,22 @@ pub fn table(r: &Report) -> String {
         out.push_str(&format!(", free /28 blocks {f}"));
     }
     out.push('\n');
+    if !r.azs.is_empty() {
+        // Pods only use their node's AZ: each AZ's room, smallest first.
+        let mut azs: Vec<_> = r.azs.iter().collect();
+        azs.sort_by_key(|a| a.free);
+        out.push_str("\nAZ ID       SUBNETS   USED/USABLE      FREE    UTIL\n");
+        for a in azs {
+            out.push_str(&format!(
+                "{:<10} {:>8} {:>13} {:>9} {:>6.1}%\n",
+                a.availability_zone_id,
+                a.subnet_count,
+                format!("{}/{}", a.used, a.usable),
+                a.free,
+                a.utilization
+            ));
+        }
+    }
     for e in &r.errors {
         out.push_str(&format!("error: {} {}: {}\n", e.account, e.region, e.error));
     }

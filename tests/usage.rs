@@ -312,6 +312,15 @@ async fn report_prints_the_table_and_its_json_matches_the_tick() {
         total.contains(&format!("{} subnets (+1 IPv6-only)", own.subnet_count)),
         "{total}"
     );
+    // The per-AZ table (AZ ID, subnets, used/usable, free, utilization) adds up to the pool.
+    let az_free: u64 = lines
+        .iter()
+        .skip_while(|l| !l.starts_with("AZ ID"))
+        .skip(1)
+        .take_while(|l| !l.is_empty() && !l.starts_with("error"))
+        .map(|l| l.split_whitespace().nth(3).unwrap().parse::<u64>().unwrap())
+        .sum();
+    assert_eq!(az_free, own.free, "the AZ table adds up:\n{table}");
 
     for bad in [
         vec!["report", "--vpc"],
