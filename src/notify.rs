@@ -9,7 +9,7 @@
 use serde_json::{Value, json};
 
 use crate::event::Alarm;
-use crate::plan::AlarmKind;
+use crate::plan::{AlarmKind, MONITOR_ALARM_PERIODS};
 use crate::spec::MonitorSpec;
 use crate::usage::pool::Report;
 
@@ -123,18 +123,20 @@ fn headline(kind: AlarmKind, spec: &MonitorSpec, report: &Report) -> String {
             t.free
         ),
         AlarmKind::Stale => format!(
-            "No usage published for 3 schedule periods: the monitor itself is not running (check \
-             the provider function's log). A scan now finds utilization {:.1}%, {} free",
+            "No usage published for {MONITOR_ALARM_PERIODS} schedule periods: the monitor itself \
+             is not running (check the provider function's log). A scan now finds utilization \
+             {:.1}%, {} free",
             t.utilization, t.free
         ),
         AlarmKind::ScanErrors if report.errors.is_empty() => format!(
-            "The last 3 ticks could not scan every account-region; a scan now reaches all {} \
-             (utilization {:.1}%, {} free)",
+            "The last {MONITOR_ALARM_PERIODS} ticks could not scan every account-region; a \
+             scan now reaches all {} (utilization {:.1}%, {} free)",
             report.scanned, t.utilization, t.free
         ),
         AlarmKind::ScanErrors => format!(
-            "{} of {} account-regions cannot be scanned (3 ticks running): pool figures are \
-             withheld, so the threshold alarms keep their last state until every one answers",
+            "{} of {} account-regions cannot be scanned ({MONITOR_ALARM_PERIODS} ticks running): \
+             pool figures are withheld, so the threshold alarms keep their last state until every \
+             one answers",
             report.errors.len(),
             report.scanned
         ),
