@@ -97,9 +97,11 @@ pub fn parse_suggest_args(args: &[String]) -> Result<SuggestArgs, String> {
     let mut rest = Vec::new();
     let mut it = args.iter();
     while let Some(flag) = it.next() {
-        let value = || -> Result<String, String> { Err(format!("{flag} needs a value")) };
-        let take =
-            |it: &mut std::slice::Iter<'_, String>| it.next().cloned().map_or_else(value, Ok);
+        let take = |it: &mut std::slice::Iter<'_, String>| {
+            it.next()
+                .cloned()
+                .ok_or_else(|| format!("{flag} needs a value"))
+        };
         match flag.as_str() {
             "--vpc" => vpc = Some(take(&mut it)?),
             "--size" => {

@@ -91,20 +91,19 @@ pub async fn respond(
 ) -> Result<Answered, Error> {
     let received = Instant::now();
     let coords = request.coords.clone();
+    // The id the properties give; on Delete, the one CloudFormation names.
+    let id = match &request.action {
+        Action::Create { properties } | Action::Update { properties, .. } => {
+            id_for(&coords, properties)
+        }
+        Action::Delete { physical_id } => physical_id.clone(),
+    };
     let (failure_id, new_id) = match &request.action {
-        Action::Create { properties } => {
-            let id = id_for(&coords, properties);
-            (id.clone(), Some(id))
-        }
-        Action::Update {
-            physical_id,
-            properties,
-            ..
-        } => {
-            let id = id_for(&coords, properties);
-            let replacing = (id != *physical_id).then_some(id);
-            (physical_id.clone(), replacing)
-        }
+        Action::Create { .. } => (id.clone(), Some(id.clone())),
+        Action::Update { physical_id, .. } => (
+            physical_id.clone(),
+            (id != *physical_id).then(|| id.clone()),
+        ),
         Action::Delete { physical_id } => (physical_id.clone(), None),
     };
     let deadline = Deadline::new(lambda_deadline, request.service_timeout, received);
@@ -122,7 +121,7 @@ pub async fn respond(
         let p = &provider;
         match request.action {
             Action::Create { properties } => {
-                let (spec, target, id) = prepare(p, &request.coords, &properties, function_arn)?;
+                let (spec, target) = prepare(p, &properties, function_arn)?;
                 first_scan_then_apply(p, &id, &spec, &target, Vec::new(), deadline, true).await
             }
             Action::Update {
@@ -130,7 +129,7 @@ pub async fn respond(
                 properties,
                 ..
             } => {
-                let (spec, target, id) = prepare(p, &request.coords, &properties, function_arn)?;
+                let (spec, target) = prepare(p, &properties, function_arn)?;
                 let replacing = id != physical_id;
                 if replacing {
                     tracing::info!(old = physical_id, new = %id, "PoolName or Namespace changed: replacing");
@@ -182,18 +181,17 @@ fn target(settings: &Settings, function_arn: Option<String>) -> Result<Target, E
     })
 }
 
-/// Everything Create and Update check before any AWS call: the spec, where its alarms and
-/// schedule point, and the id the properties give.
+/// Everything Create and Update check before any AWS call: the spec, within the template's
+/// limits, and where its alarms and schedule point.
 fn prepare(
     p: &Provider,
-    coords: &Coords,
     properties: &Value,
     function_arn: Option<String>,
-) -> Result<(MonitorSpec, Target, String), Error> {
+) -> Result<(MonitorSpec, Target), Error> {
     let spec = spec::parse(properties)?;
     p.settings.limits.check(&spec)?;
     let target = target(&p.settings, function_arn)?;
-    Ok((spec, target, id_for(coords, properties)))
+    Ok((spec, target))
 }
 
 /// The refusals before anything is made, the first scan published, then the plan applied.

@@ -17,11 +17,9 @@ use crate::usage::trend::{self, WINDOW_DAYS};
 /// the pool's published history (one GetMetricData). Shared by ticks, `cidrwatch report`
 /// and notifications.
 pub async fn scan(aws: &Aws, spec: &MonitorSpec, progress: Progress<'_>) -> Report {
-    // Boxed as `dyn Send`: discovery's streams of borrowing closures otherwise defeat the
-    // compiler's proof that a spawned Create (which runs this scan) is Send (rust#102211).
-    let discovery: futures::future::BoxFuture<'_, _> =
-        Box::pin(aws.discover(&spec.select, spec.accounting(), progress));
-    let snapshot = discovery.await;
+    let snapshot = aws
+        .discover(&spec.select, spec.accounting(), progress)
+        .await;
     let mut report = pool::compute(&spec.pool_name, &snapshot);
     // A partial scan's totals would bend the trend: only a whole one gets an estimate.
     if report.errors.is_empty() && report.totals.subnet_count > 0 {

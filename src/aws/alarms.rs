@@ -25,8 +25,8 @@ pub(super) fn cloudwatch_tags(tags: &[(String, String)]) -> Vec<Tag> {
         .collect()
 }
 
-/// DeleteAlarms takes at most 100 names a call.
-const DELETE_BATCH: usize = 100;
+/// DeleteAlarms and EnableAlarmActions take at most 100 names a call.
+const NAMES_PER_CALL: usize = 100;
 
 impl Aws {
     /// The alarms of monitor `id` that exist: exactly its names, never those of a monitor
@@ -165,7 +165,7 @@ impl Aws {
 
     /// Turns the named alarms' actions on (one call per 100 names).
     pub async fn enable_actions(&self, names: &[String]) -> Result<(), Error> {
-        for batch in names.chunks(DELETE_BATCH) {
+        for batch in names.chunks(NAMES_PER_CALL) {
             self.cloudwatch
                 .enable_alarm_actions()
                 .set_alarm_names(Some(batch.to_vec()))
@@ -212,7 +212,7 @@ impl Aws {
 
     /// Deletes the named alarms; ones already gone count as deleted.
     pub async fn delete_alarms(&self, names: &[String]) -> Result<(), Error> {
-        for batch in names.chunks(DELETE_BATCH) {
+        for batch in names.chunks(NAMES_PER_CALL) {
             let result = self
                 .cloudwatch
                 .delete_alarms()

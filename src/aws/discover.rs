@@ -48,12 +48,7 @@ impl Aws {
         accounting: Accounting,
         progress: Progress<'_>,
     ) -> Snapshot {
-        let regions: Vec<String> = if sel.regions.is_empty() {
-            vec![self.region()]
-        } else {
-            sel.regions.clone()
-        };
-        let scopes = self.scopes(sel, &regions).await;
+        let scopes = self.scopes(sel).await;
         let total = scopes.len();
         let done = AtomicUsize::new(0);
         let results: Vec<_> = stream::iter(scopes)
@@ -62,11 +57,7 @@ impl Aws {
                 async move {
                     let result = match scope.config {
                         Ok(config) => {
-                            let ec2 = aws_sdk_ec2::Client::from_conf(
-                                aws_sdk_ec2::config::Builder::from(&config)
-                                    .region(aws_config::Region::new(scope.region.clone()))
-                                    .build(),
-                            );
+                            let ec2 = ec2_in(&config, &scope.region);
                             scan_region(&ec2, &scope.region, sel, accounting).await
                         }
                         Err(e) => Err(e),
@@ -111,7 +102,8 @@ impl Aws {
     /// Listed accounts: the provider's own with its own credentials (no member role needed
     /// there: it is often the management account, where StackSets do not deploy), each other
     /// through one AssumeRole shared by all its regions.
-    async fn scopes(&self, sel: &Selection, regions: &[String]) -> Vec<Scope> {
+    async fn scopes(&self, sel: &Selection) -> Vec<Scope> {
+        let regions = self.regions(sel);
         let per_region = |account: &str, config: Result<SdkConfig, Error>| {
             regions
                 .iter()
@@ -152,6 +144,15 @@ impl Aws {
             .into_iter()
             .flat_map(|(account, config)| per_region(&account, config))
             .collect()
+    }
+
+    /// The selection's regions: the provider's own when it names none.
+    fn regions(&self, sel: &Selection) -> Vec<String> {
+        if sel.regions.is_empty() {
+            vec![self.region()]
+        } else {
+            sel.regions.clone()
+        }
     }
 
     /// The account the provider's credentials belong to: one GetCallerIdentity per process.
@@ -221,19 +222,10 @@ impl Aws {
     /// seen there. Per account-region: ⌈VPCs/1000⌉ DescribeVpcs; where the VPC is, also
     /// ⌈subnets/1000⌉ DescribeSubnets filtered on it.
     pub async fn vpc_space(&self, sel: &Selection, vpc_id: &str) -> Result<VpcSpace, Error> {
-        let regions: Vec<String> = if sel.regions.is_empty() {
-            vec![self.region()]
-        } else {
-            sel.regions.clone()
-        };
         let mut seen = Vec::new();
         let mut found = None;
-        for scope in self.scopes(sel, &regions).await {
-            let ec2 = aws_sdk_ec2::Client::from_conf(
-                aws_sdk_ec2::config::Builder::from(&scope.config?)
-                    .region(aws_config::Region::new(scope.region.clone()))
-                    .build(),
-            );
+        for scope in self.scopes(sel).await {
+            let ec2 = ec2_in(&scope.config?, &scope.region);
             for v in vpcs(&ec2, &scope.region, None).await? {
                 seen.extend(v.cidrs.iter().copied());
                 if v.vpc_id == vpc_id {
@@ -246,7 +238,7 @@ impl Aws {
                 path: vpc_id.to_string(),
                 message: format!(
                     "not found in {} (account-regions scanned: {}); give --region and --account",
-                    regions.join(", "),
+                    self.regions(sel).join(", "),
                     if sel.accounts.is_empty() {
                         "the caller's".to_string()
                     } else {
@@ -303,6 +295,15 @@ fn once_each(views: Vec<(String, Found)>) -> (Vec<SubnetInfo>, Vec<VpcInfo>) {
         (&a.account, &a.region, &a.vpc_id).cmp(&(&b.account, &b.region, &b.vpc_id))
     });
     (subnets, vpcs)
+}
+
+/// An EC2 client acting with `config` in `region`.
+fn ec2_in(config: &SdkConfig, region: &str) -> aws_sdk_ec2::Client {
+    aws_sdk_ec2::Client::from_conf(
+        aws_sdk_ec2::config::Builder::from(config)
+            .region(aws_config::Region::new(region.to_string()))
+            .build(),
+    )
 }
 
 fn partition(region: &str) -> &'static str {
