@@ -1,5 +1,6 @@
 //! The pure core without AWS in the loop, so regressions in the hot path show: the usage of
-//! 100,000 subnets (pool sums, the fullest subnets, VPC allocation, then the datums), and
+//! 100,000 subnets (pool sums, the fullest subnets, VPC allocation, each VPC's room for new
+//! subnets, then the datums), and
 //! /28 block counting on a /16 full of ENI addresses or of ENI /28 prefixes.
 
 use criterion::{Criterion, criterion_group, criterion_main};
@@ -13,7 +14,7 @@ const VPCS: u32 = 1_000;
 
 /// 100,000 /24 subnets in 1,000 VPCs of a /16 each, with varied free counts.
 fn snapshot() -> Snapshot {
-    let subnets = (0..SUBNETS)
+    let subnets: Vec<SubnetInfo> = (0..SUBNETS)
         .map(|i| {
             let vpc = i % VPCS;
             let base = 0x0A00_0000 + ((vpc << 16) | ((i / VPCS) << 8));
@@ -27,6 +28,7 @@ fn snapshot() -> Snapshot {
                 cidr: Some(Ipv4Cidr::new(base, 24).unwrap()),
                 available: u64::from(i.wrapping_mul(2_654_435_761) % 252),
                 occupancy: None,
+                ..Default::default()
             }
         })
         .collect();
@@ -36,6 +38,12 @@ fn snapshot() -> Snapshot {
             region: "us-east-1".into(),
             vpc_id: format!("vpc-{vpc:017x}"),
             cidrs: vec![Ipv4Cidr::new(0x0A00_0000 + (vpc << 16), 16).unwrap()],
+            subnets: subnets
+                .iter()
+                .filter(|s| s.vpc_id == format!("vpc-{vpc:017x}"))
+                .filter_map(|s| s.cidr)
+                .collect(),
+            ..Default::default()
         })
         .collect();
     Snapshot {

@@ -165,7 +165,7 @@ async fn suggest(args: &[String]) -> ExitCode {
 /// The suggestion as text (pure).
 pub fn suggestion(a: &SuggestArgs, space: &crate::aws::discover::VpcSpace) -> String {
     let v = &space.vpc;
-    let free = room::free_blocks(&v.cidrs, &space.subnets);
+    let free = room::free_blocks(&v.cidrs, &v.subnets);
     let fits = room::best_fit(&free, a.size, a.count);
     let cidrs: Vec<String> = v.cidrs.iter().map(ToString::to_string).collect();
     let mut out = format!(
@@ -174,8 +174,8 @@ pub fn suggestion(a: &SuggestArgs, space: &crate::aws::discover::VpcSpace) -> St
         v.account,
         v.region,
         cidrs.join(", "),
-        space.subnets.len(),
-        if space.subnets.len() == 1 { "" } else { "s" },
+        v.subnets.len(),
+        if v.subnets.len() == 1 { "" } else { "s" },
         if free.is_empty() {
             "none".to_string()
         } else {
@@ -378,7 +378,7 @@ async fn report(args: &[String]) -> ExitCode {
             let _ = err.flush();
         }
     };
-    let report = tick::scan(&aws, &spec, &progress).await;
+    let report = tick::scan(&aws, &spec, true, &progress).await;
     if as_json {
         println!("{:#}", serde_json::to_value(&report).unwrap_or_default());
     } else {
@@ -448,7 +448,20 @@ pub fn table(r: &Report) -> String {
     if let Some(f) = t.free_prefixes {
         out.push_str(&format!(", free /28 blocks {f}"));
     }
+    if t.detached_addresses > 0 {
+        out.push_str(&format!(", {} held by detached ENIs", t.detached_addresses));
+    }
     out.push('\n');
+    let held: Vec<String> = r
+        .subnets
+        .iter()
+        .take(HOLDERS_LISTED)
+        .filter_map(|s| Some(format!("{:<26} {}\n", s.subnet_id, s.holders_line()?)))
+        .collect();
+    if !held.is_empty() {
+        out.push_str("\nWHO HOLDS THE FULLEST SUBNETS' ADDRESSES\n");
+        out.extend(held);
+    }
     if !r.azs.is_empty() {
         // Pods only use their node's AZ: each AZ's room, smallest first.
         let mut azs: Vec<_> = r.azs.iter().collect();
@@ -465,11 +478,49 @@ pub fn table(r: &Report) -> String {
             ));
         }
     }
+    if !r.vpcs.is_empty() {
+        out.push_str(&format!(
+            "\n{:<22} {:<12} {:<14} {:>7}  {:<34} ROOM FOR NEW SUBNETS\n",
+            "VPC", "ACCOUNT", "REGION", "SUBNETS", "UNALLOCATED (LARGEST FIRST)"
+        ));
+        for v in &r.vpcs {
+            let free: Vec<String> = v
+                .unallocated
+                .iter()
+                .take(3)
+                .map(|c| c.to_string())
+                .collect();
+            let more = v.unallocated.len().saturating_sub(3);
+            let free = match (free.is_empty(), more) {
+                (true, _) => "none".to_string(),
+                (false, 0) => free.join(" "),
+                (false, n) => format!("{} +{n}", free.join(" ")),
+            };
+            let room: Vec<String> = ROOM_SIZES
+                .iter()
+                .map(|n| format!("/{n}:{}", v.room.get(&format!("/{n}")).unwrap_or(&0)))
+                .collect();
+            out.push_str(&format!(
+                "{:<22} {:<12} {:<14} {:>7}  {:<34} {}\n",
+                v.vpc_id,
+                v.account,
+                v.region,
+                v.subnet_count,
+                free,
+                room.join(" ")
+            ));
+        }
+    }
     for e in &r.errors {
         out.push_str(&format!("error: {} {}: {}\n", e.account, e.region, e.error));
     }
     out
 }
+
+/// Subnets whose holders the table lists.
+const HOLDERS_LISTED: usize = 5;
+/// The subnet sizes whose room the table shows (the JSON has every size).
+const ROOM_SIZES: [u8; 5] = [16, 20, 24, 26, 28];
 
 #[cfg(test)]
 mod tests {

@@ -11,6 +11,7 @@ use serde_json::{Value, json};
 use crate::event::Alarm;
 use crate::plan::{AlarmKind, MONITOR_ALARM_PERIODS};
 use crate::spec::MonitorSpec;
+use crate::usage::fix;
 use crate::usage::pool::Report;
 
 /// SNS's limit on a whole message (256 KiB), with room for the envelope and attributes.
@@ -20,6 +21,10 @@ pub const MESSAGE_BYTES_MAX: usize = 250_000;
 const REPORT_BYTES_MAX: usize = 80_000;
 /// Subnets listed in texts.
 const FULLEST: usize = 10;
+/// Full subnets whose next move a threshold message names.
+const MOVES: usize = 3;
+/// Detached ENIs a subnet keeps in a report that must shrink.
+const DETACHED_KEPT: usize = 5;
 /// Scan errors listed in texts; the rest are counted.
 const ERRORS_LISTED: usize = 10;
 /// SNS subjects: ASCII, fewer than 100 characters.
@@ -143,39 +148,88 @@ fn headline(kind: AlarmKind, spec: &MonitorSpec, report: &Report) -> String {
     }
 }
 
+/// The fullest subnets, each with its holders when known.
 fn fullest_lines(report: &Report) -> Vec<String> {
-    report
-        .subnets
-        .iter()
-        .take(FULLEST)
-        .map(|s| {
-            format!(
-                "{:>6.1}%  {}  {}  {} free  {} {} {}",
-                s.utilization, s.subnet_id, s.cidr, s.free, s.account, s.region, s.vpc_id
-            )
-        })
-        .collect()
+    let mut out = Vec::new();
+    for s in report.subnets.iter().take(FULLEST) {
+        out.push(format!(
+            "{:>6.1}%  {}  {}  {} free  {} {} {} {}",
+            s.utilization,
+            s.subnet_id,
+            s.cidr,
+            s.free,
+            s.availability_zone_id,
+            s.account,
+            s.region,
+            s.vpc_id
+        ));
+        if let Some(h) = s.holders_line() {
+            out.push(format!("         held by: {h}"));
+        }
+    }
+    out
 }
 
-/// The report as JSON within `budget` bytes: the emptiest subnets go first, then the last
-/// errors and IPv6-only subnets, and `subnets_omitted`, `errors_omitted` and
-/// `ipv6_only_omitted` say how many. The totals always stay.
+/// The next move for the subnets this alarm is about: the fullest, or for the per-AZ alarm
+/// the fullest of the smallest AZ (a new subnet must go where the pods are). None for the
+/// alarms about the monitor itself.
+fn moves(kind: AlarmKind, report: &Report) -> Vec<fix::Move> {
+    if !kind.watches_space() {
+        return Vec::new();
+    }
+    let smallest = report
+        .azs
+        .iter()
+        .min_by_key(|a| a.free)
+        .map(|a| a.availability_zone_id.as_str());
+    let subnets = report.subnets.iter().filter(|s| {
+        kind != AlarmKind::AzFreeAddresses || Some(s.availability_zone_id.as_str()) == smallest
+    });
+    fix::moves(report, subnets, MOVES)
+}
+
+/// The report as JSON within `budget` bytes: the emptiest subnets go first, then the VPCs
+/// no listed subnet is in, the detached ENIs past the first few of each subnet, the last
+/// errors and IPv6-only subnets; `subnets_omitted`, `vpcs_omitted`, `detached_omitted`,
+/// `errors_omitted` and `ipv6_only_omitted` say how many. The totals always stay.
 fn bounded_report(report: &Report, budget: usize) -> Value {
     let mut r = report.clone();
-    let (mut subnets, mut errors, mut ipv6) = (0, 0, 0);
+    let (mut subnets, mut vpcs, mut detached, mut errors, mut ipv6) = (0, 0, 0, 0, 0);
     loop {
         let mut v = serde_json::to_value(&r).unwrap_or_default();
         v["subnets_omitted"] = json!(subnets);
+        v["vpcs_omitted"] = json!(vpcs);
+        v["detached_omitted"] = json!(detached);
         v["errors_omitted"] = json!(errors);
         v["ipv6_only_omitted"] = json!(ipv6);
         if v.to_string().len() <= budget {
             return v;
         }
         let cut = |n: usize| (n / 4).max(1);
+        let listed = |v: &crate::usage::pool::VpcRoom| {
+            r.subnets
+                .iter()
+                .any(|s| (&s.account, &s.region, &s.vpc_id) == (&v.account, &v.region, &v.vpc_id))
+        };
+        let unlisted = r.vpcs.iter().filter(|v| !listed(v)).count();
+        let long_lists: usize = r
+            .subnets
+            .iter()
+            .map(|s| s.detached.len().saturating_sub(DETACHED_KEPT))
+            .sum();
         if r.subnets.len() > FULLEST {
             let drop = cut(r.subnets.len() - FULLEST).min(r.subnets.len() - FULLEST);
             r.subnets.truncate(r.subnets.len() - drop);
             subnets += drop;
+        } else if unlisted > 0 {
+            let kept: Vec<_> = r.vpcs.iter().filter(|v| listed(v)).cloned().collect();
+            r.vpcs = kept;
+            vpcs += unlisted;
+        } else if long_lists > 0 {
+            for s in &mut r.subnets {
+                s.detached.truncate(DETACHED_KEPT);
+            }
+            detached += long_lists;
         } else if r.errors.len() > ERRORS_LISTED {
             let drop = cut(r.errors.len() - ERRORS_LISTED).min(r.errors.len() - ERRORS_LISTED);
             r.errors.truncate(r.errors.len() - drop);
@@ -187,6 +241,9 @@ fn bounded_report(report: &Report, budget: usize) -> Value {
         } else if !r.subnets.is_empty() {
             r.subnets.pop();
             subnets += 1;
+        } else if !r.vpcs.is_empty() {
+            r.vpcs.pop();
+            vpcs += 1;
         } else if !r.errors.is_empty() {
             r.errors.pop();
             errors += 1;
@@ -283,6 +340,14 @@ fn compose_within(
             text.extend(lines.iter().map(|l| format!("  {l}")));
             markdown.push("Fullest subnets:".to_string());
             markdown.push(format!("```\n{}\n```", lines.join("\n")));
+            let lines: Vec<String> = moves(kind, report).iter().flat_map(fix::lines).collect();
+            if !lines.is_empty() {
+                text.push(String::new());
+                text.push("Next moves:".to_string());
+                text.extend(lines.iter().map(|l| format!("  {l}")));
+                markdown.push("Next moves:".to_string());
+                markdown.push(format!("```\n{}\n```", lines.join("\n")));
+            }
         }
         Err(why) => {
             let line = format!(
@@ -340,6 +405,9 @@ fn compose_within(
         "severity": severity(kind),
         "alarm": facts,
         "report": scan.ok().map(|r| bounded_report(r, budget)),
+        "next_moves": scan.ok().filter(|_| !recovered).map(|r| {
+            moves(kind, r).iter().map(fix::Move::json).collect::<Vec<_>>()
+        }).unwrap_or_default(),
         "error": error,
     });
     let q = q.to_string();
@@ -381,6 +449,7 @@ mod tests {
                 ),
                 available: (i % 251) as u64,
                 occupancy: None,
+                ..Default::default()
             })
             .collect();
         pool::compute(

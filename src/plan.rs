@@ -269,6 +269,12 @@ impl AlarmKind {
         self.meaning().suffix
     }
 
+    /// Whether it watches the address space (rather than the monitor itself): its message
+    /// names the next move.
+    pub fn watches_space(self) -> bool {
+        !matches!(self, AlarmKind::Stale | AlarmKind::ScanErrors)
+    }
+
     pub fn severity(self) -> Severity {
         self.meaning().severity
     }

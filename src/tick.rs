@@ -15,10 +15,11 @@ use crate::usage::trend::{self, WINDOW_DAYS};
 
 /// Scans the monitor's selection and computes its usage, with the days to exhaustion from
 /// the pool's published history (one GetMetricData). Shared by ticks, `cidrwatch report`
-/// and notifications.
-pub async fn scan(aws: &Aws, spec: &MonitorSpec, progress: Progress<'_>) -> Report {
+/// and notifications; `holders`: describe every ENI, to say who holds the addresses (a tick
+/// does not: it keeps to the floor of calls, and reads only the detached ENIs).
+pub async fn scan(aws: &Aws, spec: &MonitorSpec, holders: bool, progress: Progress<'_>) -> Report {
     let snapshot = aws
-        .discover(&spec.select, spec.accounting(), progress)
+        .discover(&spec.select, spec.accounting(), holders, progress)
         .await;
     let mut report = pool::compute(&spec.pool_name, &snapshot);
     // A partial scan's totals would bend the trend: only a whole one gets an estimate.
@@ -75,7 +76,7 @@ pub async fn publish(aws: &Aws, spec: &MonitorSpec, report: &Report) -> Result<V
 /// One tick: scan, publish the pool's metrics, return the report (for Lambda destinations).
 pub async fn run(aws: &Aws, tick: &Tick) -> Result<Value, Error> {
     let spec = spec::parse(&tick.monitor)?;
-    let report = scan(aws, &spec, &|_, _| {}).await;
+    let report = scan(aws, &spec, false, &|_, _| {}).await;
     publish(aws, &spec, &report).await?;
     // Strings and numbers only: serializing cannot fail.
     Ok(serde_json::to_value(&report).unwrap_or_default())

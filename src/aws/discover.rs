@@ -13,12 +13,13 @@ use std::net::Ipv4Addr;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use aws_config::SdkConfig;
-use aws_sdk_ec2::types::{Filter, SubnetCidrReservationType};
+use aws_sdk_ec2::types::{Filter, NetworkInterfaceStatus, SubnetCidrReservationType};
 use futures::stream::{self, StreamExt};
 
 use super::{Aws, sdk_error};
 use crate::Error;
 use crate::spec::{Accounting, Selection};
+use crate::usage::holders;
 use crate::usage::{Ipv4Cidr, Occupancy, ScanError, Snapshot, SubnetInfo, VpcInfo};
 
 /// Items per page: the most EC2 returns.
@@ -41,11 +42,13 @@ struct Scope {
 
 impl Aws {
     /// Scans every account-region of the selection. Never fails as a whole: failures are
-    /// in [`Snapshot::errors`].
+    /// in [`Snapshot::errors`]. `holders`: describe every ENI of the pool's subnets (see
+    /// [`scan_region`]).
     pub async fn discover(
         &self,
         sel: &Selection,
         accounting: Accounting,
+        holders: bool,
         progress: Progress<'_>,
     ) -> Snapshot {
         let scopes = self.scopes(sel).await;
@@ -58,7 +61,7 @@ impl Aws {
                     let result = match scope.config {
                         Ok(config) => {
                             let ec2 = ec2_in(&config, &scope.region);
-                            scan_region(&ec2, &scope.region, sel, accounting).await
+                            scan_region(&ec2, &scope.region, sel, accounting, holders).await
                         }
                         Err(e) => Err(e),
                     };
@@ -207,12 +210,11 @@ impl Aws {
     }
 }
 
-/// One VPC's address space, and every VPC CIDR around it: what `cidrwatch suggest` needs.
+/// One VPC's address space (its CIDRs and subnets), and every VPC CIDR around it: what
+/// `cidrwatch suggest` needs.
 #[derive(Clone, Debug, PartialEq)]
 pub struct VpcSpace {
     pub vpc: VpcInfo,
-    /// Its subnets' IPv4 CIDRs.
-    pub subnets: Vec<Ipv4Cidr>,
     /// Every VPC CIDR of the scanned account-regions (a secondary block must avoid them all).
     pub seen: Vec<Ipv4Cidr>,
 }
@@ -233,7 +235,7 @@ impl Aws {
                 }
             }
         }
-        let Some((vpc, ec2)) = found else {
+        let Some((mut vpc, ec2)) = found else {
             return Err(Error::Input {
                 path: vpc_id.to_string(),
                 message: format!(
@@ -247,13 +249,13 @@ impl Aws {
                 ),
             });
         };
-        let mut subnets = Vec::new();
         let on_vpc = vec![filter("vpc-id", std::slice::from_ref(&vpc.vpc_id))];
         each_subnet(&ec2, on_vpc, |s| {
-            subnets.extend(s.cidr_block().and_then(|c| c.parse::<Ipv4Cidr>().ok()));
+            vpc.subnets
+                .extend(s.cidr_block().and_then(|c| c.parse::<Ipv4Cidr>().ok()));
         })
         .await?;
-        Ok(VpcSpace { vpc, subnets, seen })
+        Ok(VpcSpace { vpc, seen })
     }
 }
 
@@ -323,19 +325,17 @@ fn filter(name: &str, values: &[String]) -> Filter {
         .build()
 }
 
-/// Server-side filters for what EC2 can filter; [`Selection::matches`] re-checks everything.
+/// The server-side filter of the subnets read: only the named VPCs, never the subnet ids,
+/// tags or CIDRs of the selection. The room for new subnets in a pool's VPCs is what *all* of
+/// their subnets leave, selected or not, so one read serves both; [`Selection::matches`]
+/// picks the pool's subnets from it. (Most regions hold under 1,000 subnets: one page either
+/// way.)
 fn subnet_filters(sel: &Selection) -> Vec<Filter> {
-    let mut out = Vec::new();
     if !sel.vpc_ids.is_empty() && sel.vpc_ids.len() <= FILTER_VALUES_MAX {
-        out.push(filter("vpc-id", &sel.vpc_ids));
+        vec![filter("vpc-id", &sel.vpc_ids)]
+    } else {
+        Vec::new()
     }
-    if !sel.subnet_ids.is_empty() && sel.subnet_ids.len() <= FILTER_VALUES_MAX {
-        out.push(filter("subnet-id", &sel.subnet_ids));
-    }
-    for (key, values) in &sel.tags {
-        out.push(filter(&format!("tag:{key}"), values));
-    }
-    out
 }
 
 /// Every subnet the filters select, paged as EC2 pages them (⌈subnets/1000⌉ calls).
@@ -358,13 +358,17 @@ async fn each_subnet(
 }
 
 /// Scans one account-region with `ec2` (public so tests can drive it with a mocked client).
+/// `holders`: describe every ENI of the pool's subnets, to say who holds their addresses
+/// (prefix accounting does anyway); otherwise only the detached ones are described.
 pub async fn scan_region(
     ec2: &aws_sdk_ec2::Client,
     region: &str,
     sel: &Selection,
     accounting: Accounting,
+    holders: bool,
 ) -> Result<Found, Error> {
     let mut subnets = Vec::new();
+    let mut carved: HashMap<String, Vec<Ipv4Cidr>> = HashMap::new();
     each_subnet(ec2, subnet_filters(sel), |s| {
         let cidr = s.cidr_block().and_then(|c| c.parse::<Ipv4Cidr>().ok());
         let tags: BTreeMap<&str, &str> = s
@@ -375,6 +379,9 @@ pub async fn scan_region(
         let (Some(vpc_id), Some(subnet_id)) = (s.vpc_id(), s.subnet_id()) else {
             return;
         };
+        if let Some(c) = cidr {
+            carved.entry(vpc_id.to_string()).or_default().push(c);
+        }
         if !sel.matches(vpc_id, subnet_id, &tags, cidr) {
             return;
         }
@@ -389,7 +396,7 @@ pub async fn scan_region(
             available: s
                 .available_ip_address_count()
                 .map_or(0, |n| n.max(0) as u64),
-            occupancy: None,
+            ..SubnetInfo::default()
         });
     })
     .await?;
@@ -397,11 +404,12 @@ pub async fn scan_region(
         return Ok((subnets, Vec::new()));
     }
     let wanted: BTreeSet<String> = subnets.iter().map(|s| s.vpc_id.clone()).collect();
-    let vpcs = vpcs(ec2, region, Some(&wanted)).await?;
-    if accounting != Accounting::Addresses {
-        let reservations = accounting == Accounting::PrefixesAndReservations;
-        occupancy(ec2, &mut subnets, reservations).await?;
+    let mut vpcs = vpcs(ec2, region, Some(&wanted)).await?;
+    for v in &mut vpcs {
+        v.subnets = carved.remove(&v.vpc_id).unwrap_or_default();
     }
+    let every = holders || accounting != Accounting::Addresses;
+    interfaces(ec2, &mut subnets, every, accounting).await?;
     Ok((subnets, vpcs))
 }
 
@@ -455,19 +463,23 @@ async fn vpcs(
             region: region.to_string(),
             vpc_id: vpc_id.to_string(),
             cidrs,
+            subnets: Vec::new(),
         });
     }
     Ok(out)
 }
 
-/// Fills each subnet's occupancy: ENI private IPs and /28 prefixes, and with `reservations`
-/// its explicit CIDR reservations.
-async fn occupancy(
+/// Describes the ENIs of the pool's IPv4 subnets — every one (`every`), or only the
+/// detached ones (status `available`) — in ⌈ENIs/1000⌉ calls, and fills each subnet's
+/// detached ENIs; having seen every ENI, its holders and (with prefix accounting) the
+/// occupancy of its /28 blocks; with `PrefixesAndReservations`, its explicit reservations.
+async fn interfaces(
     ec2: &aws_sdk_ec2::Client,
     subnets: &mut [SubnetInfo],
-    reservations: bool,
+    every: bool,
+    accounting: Accounting,
 ) -> Result<(), Error> {
-    // IPv6-only subnets have no IPv4 blocks to occupy.
+    // IPv6-only subnets have no IPv4 addresses to hold.
     let v4 = || subnets.iter().filter(|s| s.cidr.is_some());
     let ids: Vec<String> = v4().map(|s| s.subnet_id.clone()).collect();
     if ids.is_empty() {
@@ -478,20 +490,25 @@ async fn occupancy(
         .collect::<BTreeSet<_>>()
         .into_iter()
         .collect();
-    let filters = if ids.len() <= FILTER_VALUES_MAX {
-        Some(vec![filter("subnet-id", &ids)])
+    let mut filters = if ids.len() <= FILTER_VALUES_MAX {
+        vec![filter("subnet-id", &ids)]
     } else if vpc_ids.len() <= FILTER_VALUES_MAX {
-        Some(vec![filter("vpc-id", &vpc_ids)])
+        vec![filter("vpc-id", &vpc_ids)]
     } else {
-        None
+        Vec::new()
     };
+    if !every {
+        filters.push(filter("status", &["available".to_string()]));
+    }
+    let prefixes = accounting != Accounting::Addresses;
     let mut by_subnet: HashMap<String, Occupancy> = ids
         .iter()
         .map(|id| (id.clone(), Occupancy::default()))
         .collect();
+    let mut enis = Vec::new();
     let mut items = ec2
         .describe_network_interfaces()
-        .set_filters(filters)
+        .set_filters(Some(filters).filter(|f| !f.is_empty()))
         .max_results(PAGE)
         .into_paginator()
         .items()
@@ -501,19 +518,22 @@ async fn occupancy(
         let Some(occ) = eni.subnet_id().and_then(|id| by_subnet.get_mut(id)) else {
             continue;
         };
-        occ.addresses.extend(
-            eni.private_ip_addresses()
-                .iter()
-                .filter_map(|p| p.private_ip_address()?.parse::<Ipv4Addr>().ok())
-                .map(u32::from),
-        );
-        occ.ranges.extend(
-            eni.ipv4_prefixes()
-                .iter()
-                .filter_map(|p| p.ipv4_prefix()?.parse::<Ipv4Cidr>().ok()),
-        );
+        if prefixes {
+            occ.addresses.extend(
+                eni.private_ip_addresses()
+                    .iter()
+                    .filter_map(|p| p.private_ip_address()?.parse::<Ipv4Addr>().ok())
+                    .map(u32::from),
+            );
+            occ.ranges.extend(
+                eni.ipv4_prefixes()
+                    .iter()
+                    .filter_map(|p| p.ipv4_prefix()?.parse::<Ipv4Cidr>().ok()),
+            );
+        }
+        enis.push(read_eni(&eni));
     }
-    if reservations {
+    if accounting == Accounting::PrefixesAndReservations {
         let found: Vec<Result<(String, Vec<Ipv4Cidr>), Error>> = stream::iter(ids)
             .map(|id| async move { explicit_reservations(ec2, &id).await.map(|r| (id, r)) })
             .buffer_unordered(CONCURRENCY)
@@ -526,10 +546,47 @@ async fn occupancy(
             }
         }
     }
-    for s in subnets.iter_mut() {
-        s.occupancy = by_subnet.remove(&s.subnet_id);
+    let mut held = holders::tally(&enis);
+    for s in subnets.iter_mut().filter(|s| s.cidr.is_some()) {
+        let occupancy = by_subnet.remove(&s.subnet_id);
+        s.occupancy = occupancy.filter(|_| prefixes);
+        let h = held.remove(&s.subnet_id).unwrap_or_default();
+        s.detached = h.detached;
+        s.holders = every.then_some(h.by);
     }
     Ok(())
+}
+
+/// What holder classification needs of an ENI.
+fn read_eni(eni: &aws_sdk_ec2::types::NetworkInterface) -> holders::Eni {
+    let tag = |key: &str| {
+        eni.tag_set()
+            .iter()
+            .find(|t| t.key() == Some(key))
+            .and_then(|t| t.value())
+            .map(str::to_string)
+    };
+    let addresses = eni.private_ip_addresses();
+    holders::Eni {
+        id: eni.network_interface_id().unwrap_or_default().to_string(),
+        subnet_id: eni.subnet_id().unwrap_or_default().to_string(),
+        detached: eni.status() == Some(&NetworkInterfaceStatus::Available),
+        interface_type: eni
+            .interface_type()
+            .map(|t| t.as_str().to_string())
+            .unwrap_or_default(),
+        description: eni.description().unwrap_or_default().to_string(),
+        instance_id: eni
+            .attachment()
+            .and_then(|a| a.instance_id())
+            .map(str::to_string),
+        cni_instance: tag(holders::CNI_INSTANCE_TAG),
+        // One of them is the primary: every IPv4 ENI has exactly one.
+        primary: !addresses.is_empty(),
+        secondary: addresses.len().saturating_sub(1) as u64,
+        prefixes: eni.ipv4_prefixes().len() as u64,
+        created: tag(holders::CNI_CREATED_TAG),
+    }
 }
 
 /// A subnet's `explicit` CIDR reservations. (`prefix` ones stay available to prefixes.)

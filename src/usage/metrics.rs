@@ -12,7 +12,7 @@ pub enum Unit {
 }
 
 /// Every pool-level metric a tick may publish: what a metric stream includes.
-pub const POOL_METRICS: [&str; 14] = [
+pub const POOL_METRICS: [&str; 15] = [
     "UsableAddresses",
     "UsedAddresses",
     "FreeAddresses",
@@ -24,6 +24,7 @@ pub const POOL_METRICS: [&str; 14] = [
     "FreePrefixes",
     "MinAzFreeAddresses",
     "MinAzFreePrefixes",
+    "DetachedAddresses",
     "DaysToExhaustion",
     "ScanErrors",
     "Heartbeat",
@@ -76,6 +77,11 @@ pub fn datums(report: &Report, subnet_metrics: bool, az_metrics: bool) -> Vec<Da
                 Unit::Percent,
             ),
             pool("SubnetCount", t.subnet_count as f64, Unit::Count),
+            pool(
+                "DetachedAddresses",
+                t.detached_addresses as f64,
+                Unit::Count,
+            ),
         ]);
         if let Some(min) = t.min_subnet_free {
             out.push(pool("MinSubnetFreeAddresses", min as f64, Unit::Count));
@@ -170,6 +176,7 @@ mod tests {
             cidr: Some("10.0.0.0/24".parse().unwrap()),
             available: 200,
             occupancy: None,
+            ..Default::default()
         };
         subnet.available = 100;
         let report = pool::compute(

@@ -4,15 +4,20 @@
 
 pub mod blocks;
 pub mod cidr;
+pub mod fix;
+pub mod holders;
 pub mod metrics;
 pub mod pool;
 pub mod room;
 pub mod trend;
 
 pub use cidr::Ipv4Cidr;
+pub use holders::{DetachedEni, Holder};
+
+use std::collections::BTreeMap;
 
 /// One subnet as discovery saw it.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct SubnetInfo {
     pub account: String,
     pub region: String,
@@ -27,6 +32,12 @@ pub struct SubnetInfo {
     pub available: u64,
     /// With prefix accounting: what occupies the subnet's /28 blocks.
     pub occupancy: Option<Occupancy>,
+    /// Addresses held per kind of holder, when discovery described every ENI of the subnet
+    /// (with prefix accounting, `cidrwatch report`, notifications); ticks otherwise describe
+    /// only the detached ones.
+    pub holders: Option<BTreeMap<Holder, u64>>,
+    /// Its detached ENIs, largest first: always described.
+    pub detached: Vec<DetachedEni>,
 }
 
 /// What makes a /28 block unavailable for prefix delegation, besides the reserved addresses.
@@ -40,12 +51,14 @@ pub struct Occupancy {
 }
 
 /// One VPC's IPv4 CIDR blocks: the primary first, then the associated secondary ones.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct VpcInfo {
     pub account: String,
     pub region: String,
     pub vpc_id: String,
     pub cidrs: Vec<Ipv4Cidr>,
+    /// Every IPv4 subnet of the VPC, selected or not: what the room for new subnets is left of.
+    pub subnets: Vec<Ipv4Cidr>,
 }
 
 /// An account-region that could not be scanned.

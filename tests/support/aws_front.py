@@ -30,6 +30,12 @@ spoken since Dec 2025. This front listens on a loopback port and:
   participant sees subnets shared with it. (Whole-account sharing: enough to show double
   counting; RAM would share chosen subnets.) Accounts are known by the keys moto hands out
   in AssumeRole answers;
+- shows service ENIs in use, as AWS does: moto leaves every ENI `available` until it is
+  attached to an instance, but the ENIs that load balancers, NAT gateways, VPC endpoints,
+  Lambda and the EKS control plane create are attached to their service (`in-use`,
+  requester-managed) for as long as it lives. DescribeNetworkInterfaces answers such ENIs
+  (known by the descriptions those services give them) as `in-use`, and the front applies
+  a `status` filter itself, after that correction;
 - injects faults: POST /__front/faults with a JSON list of
   {"op": "sts:AssumeRole", "contains": "222222222222", "region": "eu-west-1", "status": 403,
    "code": "AccessDenied", "times": null, "hang": 0} makes matching requests (op, and when
@@ -117,6 +123,25 @@ DEFAULT_ACCOUNT = "123456789012"
 ROLE_ACCOUNT = re.compile(r"RoleArn=arn%3Aaws%3Aiam%3A%3A(\d{12})%3A")
 ACCESS_KEY = re.compile(rb"<AccessKeyId>([^<]+)</AccessKeyId>")
 SHARED_OPS = {"DescribeSubnets", "DescribeVpcs"}
+
+# Descriptions AWS services give the ENIs they create and keep attached (see the docstring).
+SERVICE_ENI = re.compile(r"^(ELB |Interface for NAT Gateway |VPC Endpoint Interface |AWS Lambda VPC ENI|Amazon EKS )")
+FILTER_NAME = re.compile(r"^Filter\.(\d+)\.Name$")
+
+
+def take_status_filter(form: dict) -> set[str] | None:
+    """Removes a DescribeNetworkInterfaces `status` filter from the form; its values."""
+    for key, value in list(form.items()):
+        m = FILTER_NAME.match(key)
+        if m and value == ["status"]:
+            n = m.group(1)
+            prefix = f"Filter.{n}."
+            wanted = {v for k, vs in form.items() if k.startswith(prefix + "Value") for v in vs}
+            for k in [k for k in form if k.startswith(prefix)]:
+                del form[k]
+            return wanted
+    return None
+
 
 HOP_BY_HOP = {"connection", "keep-alive", "transfer-encoding", "content-length", "date", "server"}
 
@@ -314,10 +339,12 @@ def make_handler(front: Front):
             form = parse_qs(body.decode(), keep_blank_values=True)
             max_results = int(form.pop("MaxResults", ["0"])[0])
             offset = int(form.pop("NextToken", ["front-0"])[0].removeprefix("front-"))
+            enis = op == "DescribeNetworkInterfaces"
+            wanted_status = take_status_filter(form) if enis else None
             form_body = urlencode(form, doseq=True).encode()
             status, headers, data = self._forward(form_body)
             shared = self._shared_items(op, form_body, access_key) if status == 200 else []
-            if status != 200 or (max_results <= 0 and not shared):
+            if status != 200 or (max_results <= 0 and not shared and not enis):
                 return self._send(status, headers, data)
             root = ET.fromstring(data)
             ns = root.tag[1:].split("}")[0] if root.tag.startswith("{") else ""
@@ -327,6 +354,14 @@ def make_handler(front: Front):
                 items_el = ET.SubElement(root, q(EC2_PAGED[op]))
             for item in shared:
                 items_el.append(item)
+            if enis:
+                for item in list(items_el):
+                    description = item.findtext(q("description")) or ""
+                    status_el = item.find(q("status"))
+                    if status_el is not None and SERVICE_ENI.match(description):
+                        status_el.text = "in-use"
+                    if wanted_status is not None and (status_el is None or status_el.text not in wanted_status):
+                        items_el.remove(item)
             items = list(items_el)
             if max_results <= 0:
                 max_results = len(items) or 1

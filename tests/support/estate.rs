@@ -340,6 +340,72 @@ impl Builder<'_> {
         }
     }
 
+    /// An ENI with `description`, `secondary` addresses besides its primary, and `tags`, as
+    /// the services that create ENIs describe theirs (`ELB app/…`, `aws-K8S-i-…`). Detached
+    /// until attached. Its addresses count as used.
+    pub async fn eni(
+        &mut self,
+        subnet: &str,
+        description: &str,
+        secondary: usize,
+        tags: &[(&str, &str)],
+    ) -> String {
+        let mut req = self
+            .ec2
+            .create_network_interface()
+            .subnet_id(subnet)
+            .description(description);
+        if secondary > 0 {
+            req = req.secondary_private_ip_address_count(secondary as i32);
+        }
+        if !tags.is_empty() {
+            req = req.tag_specifications(tagged(ResourceType::NetworkInterface, tags));
+        }
+        let out = req.send().await.expect("create eni");
+        let eni = out.network_interface().unwrap();
+        let ips: Vec<u32> = eni
+            .private_ip_addresses()
+            .iter()
+            .map(|p| u32::from(p.private_ip_address().unwrap().parse::<Ipv4Addr>().unwrap()))
+            .collect();
+        assert_eq!(
+            ips.len(),
+            secondary + 1,
+            "moto gave the addresses asked for"
+        );
+        self.built(subnet).eni_ips.extend(ips);
+        eni.network_interface_id().unwrap().to_string()
+    }
+
+    /// An EC2 instance in the subnet; its primary ENI's address counts as used.
+    pub async fn instance(&mut self, subnet: &str) -> String {
+        let out = self
+            .ec2
+            .run_instances()
+            .image_id("ami-12c6146b")
+            .min_count(1)
+            .max_count(1)
+            .subnet_id(subnet)
+            .send()
+            .await
+            .expect("run instance");
+        let i = &out.instances()[0];
+        let ip: Ipv4Addr = i.private_ip_address().unwrap().parse().unwrap();
+        self.built(subnet).eni_ips.push(u32::from(ip));
+        i.instance_id().unwrap().to_string()
+    }
+
+    pub async fn attach(&mut self, eni: &str, instance: &str, device_index: i32) {
+        self.ec2
+            .attach_network_interface()
+            .network_interface_id(eni)
+            .instance_id(instance)
+            .device_index(device_index)
+            .send()
+            .await
+            .expect("attach eni");
+    }
+
     pub async fn reserve(&mut self, subnet: &str, cidr: &str, explicit: bool) {
         let kind = if explicit {
             SubnetCidrReservationType::Explicit
