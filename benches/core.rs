@@ -38,12 +38,13 @@ fn snapshot() -> Snapshot {
             region: "us-east-1".into(),
             vpc_id: format!("vpc-{vpc:017x}"),
             cidrs: vec![Ipv4Cidr::new(0x0A00_0000 + (vpc << 16), 16).unwrap()],
+            // Subnet i is in VPC i % VPCS.
             subnets: subnets
                 .iter()
-                .filter(|s| s.vpc_id == format!("vpc-{vpc:017x}"))
+                .skip(vpc as usize)
+                .step_by(VPCS as usize)
                 .filter_map(|s| s.cidr)
                 .collect(),
-            ..Default::default()
         })
         .collect();
     Snapshot {
