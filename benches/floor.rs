@@ -25,8 +25,10 @@ struct Estate {
     name: &'static str,
     vpcs: usize,
     subnets: usize,
-    /// ENIs per subnet; with any, the monitor turns prefix accounting on.
+    /// ENIs per subnet, all detached (moto leaves an ENI `available` until it is attached).
     enis_per_subnet: usize,
+    /// Whether the monitor turns prefix accounting on (reading every ENI).
+    prefixes: bool,
 }
 
 const ESTATES: &[Estate] = &[
@@ -35,18 +37,28 @@ const ESTATES: &[Estate] = &[
         vpcs: 300,
         subnets: 1_000,
         enis_per_subnet: 0,
+        prefixes: false,
     },
     Estate {
         name: "10k",
         vpcs: 300,
         subnets: 10_000,
         enis_per_subnet: 0,
+        prefixes: false,
+    },
+    Estate {
+        name: "1k-detached",
+        vpcs: 300,
+        subnets: 1_000,
+        enis_per_subnet: 3,
+        prefixes: false,
     },
     Estate {
         name: "1k-prefixes",
         vpcs: 300,
         subnets: 1_000,
         enis_per_subnet: 3,
+        prefixes: true,
     },
 ];
 
@@ -54,45 +66,41 @@ const ESTATES: &[Estate] = &[
 const COLD_STARTS: usize = 5;
 
 impl Estate {
-    fn prefixes(&self) -> bool {
-        self.enis_per_subnet > 0
-    }
-
     fn monitor(&self) -> Value {
         let mut m = json!({
             "PoolName": format!("bench-{}", self.name),
             "Select": {"Tags": {"bench": self.name}},
             "SubnetMetrics": true,
         });
-        if self.prefixes() {
+        if self.prefixes {
             m["Thresholds"] = json!({"MinFreePrefixes": 8});
         }
         m
     }
 
-    /// docs/design.md's "Scale and cost", for one account-region, plus the one GetMetricData a
-    /// tick makes for DaysToExhaustion's history (issue 5).
-    fn floor(&self) -> BTreeMap<String, u64> {
+    /// docs/design.md's "Scale and cost", for one account-region holding `in_region` subnets
+    /// (the estate's and moto's default VPC's: a tick reads them all), plus the one
+    /// GetMetricData a tick makes for DaysToExhaustion's history.
+    fn floor(&self, in_region: usize) -> BTreeMap<String, u64> {
         let pages = |n: usize| (n as u64).div_ceil(1000);
-        // The pool metrics: Usable/Used/FreeAddresses, Utilization, MaxSubnetUtilization,
-        // MinSubnetFreeAddresses, SubnetCount, VpcAllocation, ScanErrors, Heartbeat, and
-        // FreePrefixes when counted (DaysToExhaustion needs an hour of history: not yet).
-        // Per subnet with SubnetMetrics: Utilization, FreeAddresses (and FreePrefixes).
-        let (pool, per_subnet) = if self.prefixes() { (11, 3) } else { (10, 2) };
+        // The pool metrics: ScanErrors, Heartbeat, Usable/Used/FreeAddresses, Utilization,
+        // MaxSubnetUtilization, SubnetCount, DetachedAddresses, MinSubnetFreeAddresses,
+        // VpcAllocation, MinAzFreeAddresses, and FreePrefixes and MinAzFreePrefixes when
+        // counted (DaysToExhaustion needs an hour of history: not yet). Per subnet with
+        // SubnetMetrics: Utilization, FreeAddresses (and FreePrefixes).
+        let (pool, per_subnet) = if self.prefixes { (14, 3) } else { (12, 2) };
         let datums = pool + per_subnet * self.subnets;
-        let mut floor = BTreeMap::from([
-            ("ec2:DescribeSubnets".to_string(), pages(self.subnets)),
+        let enis = self.subnets * self.enis_per_subnet;
+        // Prefix accounting reads every ENI; otherwise only the detached ones (here all of
+        // them), which takes one call even when there are none.
+        let eni_pages = if self.prefixes { pages(enis) } else { pages(enis).max(1) };
+        BTreeMap::from([
+            ("ec2:DescribeSubnets".to_string(), pages(in_region)),
             ("ec2:DescribeVpcs".to_string(), pages(self.vpcs)),
+            ("ec2:DescribeNetworkInterfaces".to_string(), eni_pages),
             ("monitoring:GetMetricData".to_string(), 1),
             ("monitoring:PutMetricData".to_string(), pages(datums)),
-        ]);
-        if self.prefixes() {
-            floor.insert(
-                "ec2:DescribeNetworkInterfaces".into(),
-                pages(self.subnets * self.enis_per_subnet),
-            );
-        }
-        floor
+        ])
     }
 }
 
@@ -226,7 +234,7 @@ async fn bench_estate(e: &Estate, bin: &Path, bare: &Path, out_dir: &Path) -> (V
         e.name,
         e.subnets,
         e.vpcs,
-        if e.prefixes() {
+        if e.enis_per_subnet > 0 {
             format!(" and {} ENIs", e.subnets * e.enis_per_subnet)
         } else {
             String::new()
@@ -238,6 +246,14 @@ async fn bench_estate(e: &Estate, bin: &Path, bare: &Path, out_dir: &Path) -> (V
     let ids = estate::flat(&ec2, e.vpcs, e.subnets, ("bench", e.name), true).await;
     let enis = estate::enis(&ec2, &ids, e.enis_per_subnet).await;
     eprintln!("  built in {:.0} s", built_at.elapsed().as_secs_f64());
+    let in_region = ec2
+        .describe_subnets()
+        .into_paginator()
+        .items()
+        .send()
+        .collect::<Vec<_>>()
+        .await
+        .len();
 
     let event = json!({"cidrwatch": "tick", "v": 1, "id": format!("cidrwatch-bench-{}-00000000", e.name), "monitor": e.monitor()});
     let event_file = out_dir.join(format!("{}-tick.json", e.name));
@@ -267,7 +283,7 @@ async fn bench_estate(e: &Estate, bin: &Path, bare: &Path, out_dir: &Path) -> (V
         .unwrap();
     let bare_counts = bed.counts().await;
 
-    let floor = e.floor();
+    let floor = e.floor(in_region);
     let ops: Vec<&String> = floor
         .keys()
         .chain(counts.keys())
@@ -275,7 +291,11 @@ async fn bench_estate(e: &Estate, bin: &Path, bare: &Path, out_dir: &Path) -> (V
         .into_iter()
         .collect();
     let at_floor = counts == floor;
-    let counts_right = counted == Some(e.subnets as u64) && bare_seen == e.subnets as u64;
+    // Each bench ENI holds one address and is detached.
+    let detached = report["totals"]["detached_addresses"].as_u64();
+    let counts_right = counted == Some(e.subnets as u64)
+        && bare_seen == e.subnets as u64
+        && detached == Some(enis as u64);
     let ratio = tick.cpu() / loop_.cpu().max(1e-9);
 
     println!();
@@ -284,10 +304,10 @@ async fn bench_estate(e: &Estate, bin: &Path, bare: &Path, out_dir: &Path) -> (V
         e.name,
         e.subnets,
         e.vpcs,
-        if e.prefixes() {
-            format!(", {enis} ENIs, prefix accounting")
-        } else {
-            String::new()
+        match (enis, e.prefixes) {
+            (0, _) => String::new(),
+            (_, true) => format!(", {enis} ENIs, prefix accounting"),
+            (_, false) => format!(", {enis} detached ENIs"),
         }
     );
     println!(
@@ -305,13 +325,14 @@ async fn bench_estate(e: &Estate, bin: &Path, bare: &Path, out_dir: &Path) -> (V
         if at_floor { "yes" } else { "NO" }
     );
     println!(
-        "  tick process: {:.2} s CPU (user {:.2} + sys {:.2}), peak RSS {:.1} MiB, wall {:.2} s; report counts {} subnets",
+        "  tick process: {:.2} s CPU (user {:.2} + sys {:.2}), peak RSS {:.1} MiB, wall {:.2} s; report counts {} subnets, {} detached addresses",
         tick.cpu(),
         tick.user,
         tick.sys,
         mib(tick.max_rss_kib),
         tick.wall.as_secs_f64(),
         counted.unwrap_or(0),
+        detached.unwrap_or(0),
     );
     println!(
         "  bare DescribeSubnets loop: {:.2} s CPU, peak RSS {:.1} MiB ({} pages, {} subnets); tick/bare CPU {:.1}x",
@@ -327,7 +348,7 @@ async fn bench_estate(e: &Estate, bin: &Path, bare: &Path, out_dir: &Path) -> (V
         "subnets": e.subnets,
         "vpcs": e.vpcs,
         "enis": enis,
-        "prefix_accounting": e.prefixes(),
+        "prefix_accounting": e.prefixes,
         "requests": counts,
         "floor": floor,
         "at_floor": at_floor,
