@@ -93,7 +93,11 @@ impl Estate {
         let enis = self.subnets * self.enis_per_subnet;
         // Prefix accounting reads every ENI; otherwise only the detached ones (here all of
         // them), which takes one call even when there are none.
-        let eni_pages = if self.prefixes { pages(enis) } else { pages(enis).max(1) };
+        let eni_pages = if self.prefixes {
+            pages(enis)
+        } else {
+            pages(enis).max(1)
+        };
         BTreeMap::from([
             ("ec2:DescribeSubnets".to_string(), pages(in_region)),
             ("ec2:DescribeVpcs".to_string(), pages(self.vpcs)),

@@ -169,11 +169,32 @@ def build_estate(ec2) -> dict:
     return subnets
 
 
-def take_ips(ec2, subnet_id: str, n: int) -> None:
-    while n > 0:
-        k = min(n, 10)
-        ec2.create_network_interface(SubnetId=subnet_id, SecondaryPrivateIpAddressCount=k - 1)
-        n -= k
+class Node:
+    """An EKS node: an instance whose pod addresses the VPC CNI puts on ENIs it attaches."""
+
+    def __init__(self, ec2, subnet_id: str) -> None:
+        self.ec2, self.subnet_id = ec2, subnet_id
+        self.id = ec2.run_instances(ImageId="ami-12c6146b", MinCount=1, MaxCount=1, SubnetId=subnet_id)["Instances"][0]["InstanceId"]
+        self.enis = 0
+
+    def take_ips(self, n: int) -> None:
+        while n > 0:
+            k = min(n, 10)
+            eni = self.ec2.create_network_interface(SubnetId=self.subnet_id, SecondaryPrivateIpAddressCount=k - 1,
+                                                    Description=f"aws-K8S-{self.id}")["NetworkInterface"]
+            self.enis += 1
+            self.ec2.attach_network_interface(NetworkInterfaceId=eni["NetworkInterfaceId"], InstanceId=self.id, DeviceIndex=self.enis)
+            n -= k
+
+
+def services_and_leftovers(ec2, subnet_id: str) -> None:
+    """A load balancer's and a NAT gateway's ENIs, as those services describe theirs, and a
+    VPC CNI ENI a terminated node left behind: detached, still holding 8 addresses."""
+    for description in ["ELB app/web/50dc6c495c0c9188", "ELB app/web/50dc6c495c0c9188", "Interface for NAT Gateway nat-0a1b2c3d4e5f60718"]:
+        ec2.create_network_interface(SubnetId=subnet_id, Description=description)
+    ec2.create_network_interface(SubnetId=subnet_id, SecondaryPrivateIpAddressCount=7, Description="aws-K8S-i-0f1e2d3c4b5a69788",
+                                 TagSpecifications=[{"ResourceType": "network-interface", "Tags": [
+                                     {"Key": "node.k8s.amazonaws.com/createdAt", "Value": "2026-10-02T07:14:00Z"}]}])
 
 
 def metric(cw, name: str, pool: str, stat: str) -> float | None:
@@ -224,19 +245,23 @@ def main() -> None:
 
         tick = json.loads(scheduler.get_schedule(GroupName="cidrwatch", Name=monitor_id)["Target"]["Input"])
         node_a = subnets["10.0.0.0/24"]
-        for round_, pods in enumerate([60, 90, 95], start=1):
+        node = Node(ec2, node_a)
+        services_and_leftovers(ec2, node_a)
+        for round_, pods in enumerate([60, 90, 80], start=1):
             step(f"Tick {round_}: {pods} more pod IPs land on node subnet 10.0.0.0/24, then the schedule's tick runs")
-            take_ips(ec2, node_a, pods)
+            node.take_ips(pods)
             run = run_event(binary, endpoint, tick)
             if run.returncode != 0:
                 sys.exit(f"tick failed:\n{run.stderr}")
             report = json.loads(run.stdout)
             t, top = report["totals"], report["subnets"][0]
             print(f"    report: {t['subnet_count']} subnets, used {t['used']}/{t['usable']} ({t['utilization']:.2f}%), "
-                  f"fullest {top['cidr']} at {top['utilization']:.1f}% ({top['free']} free)")
+                  f"fullest {top['cidr']} at {top['utilization']:.1f}% ({top['free']} free), "
+                  f"{t['detached_addresses']} held by detached ENIs")
             # The latest datapoint of each series: the max of a rising one, the min of a falling one.
             read = {n: metric(cw, n, props["PoolName"], stat) for n, stat in
-                    [("Utilization", "Maximum"), ("MaxSubnetUtilization", "Maximum"), ("FreeAddresses", "Minimum"), ("Heartbeat", "Maximum")]}
+                    [("Utilization", "Maximum"), ("MaxSubnetUtilization", "Maximum"), ("FreeAddresses", "Minimum"),
+                     ("DetachedAddresses", "Maximum"), ("Heartbeat", "Maximum")]}
             print("    read back from CloudWatch: " + ", ".join(f"{k} {v:g}" for k, v in read.items() if v is not None))
             limit = float(props["Thresholds"]["SubnetCriticalPercent"])
             if top["utilization"] >= limit:

@@ -170,10 +170,11 @@ fn fullest_lines(report: &Report) -> Vec<String> {
     out
 }
 
-/// The next move for the subnets this alarm is about: the fullest, or for the per-AZ alarm
-/// the fullest of the smallest AZ (a new subnet must go where the pods are). None for the
-/// alarms about the monitor itself.
-fn moves(kind: AlarmKind, report: &Report) -> Vec<fix::Move> {
+/// The next move for the subnets this alarm is about: the fullest (for the per-AZ alarm,
+/// of the smallest AZ: a new subnet must go where the pods are) that are at least
+/// `WarningPercent` full, or the single fullest when none is. None for the alarms about the
+/// monitor itself.
+fn moves(kind: AlarmKind, spec: &MonitorSpec, report: &Report) -> Vec<fix::Move> {
     if !kind.watches_space() {
         return Vec::new();
     }
@@ -182,10 +183,18 @@ fn moves(kind: AlarmKind, report: &Report) -> Vec<fix::Move> {
         .iter()
         .min_by_key(|a| a.free)
         .map(|a| a.availability_zone_id.as_str());
-    let subnets = report.subnets.iter().filter(|s| {
+    let here = |s: &&crate::usage::pool::SubnetUsage| {
         kind != AlarmKind::AzFreeAddresses || Some(s.availability_zone_id.as_str()) == smallest
-    });
-    fix::moves(report, subnets, MOVES)
+    };
+    let warning = spec.thresholds.warning_percent;
+    let full = report
+        .subnets
+        .iter()
+        .filter(here)
+        .take_while(|s| s.utilization >= warning)
+        .count()
+        .clamp(1, MOVES);
+    fix::moves(report, report.subnets.iter().filter(here), full)
 }
 
 /// The report as JSON within `budget` bytes: the emptiest subnets go first, then the VPCs
@@ -340,7 +349,10 @@ fn compose_within(
             text.extend(lines.iter().map(|l| format!("  {l}")));
             markdown.push("Fullest subnets:".to_string());
             markdown.push(format!("```\n{}\n```", lines.join("\n")));
-            let lines: Vec<String> = moves(kind, report).iter().flat_map(fix::lines).collect();
+            let lines: Vec<String> = moves(kind, spec, report)
+                .iter()
+                .flat_map(fix::lines)
+                .collect();
             if !lines.is_empty() {
                 text.push(String::new());
                 text.push("Next moves:".to_string());
@@ -406,7 +418,7 @@ fn compose_within(
         "alarm": facts,
         "report": scan.ok().map(|r| bounded_report(r, budget)),
         "next_moves": scan.ok().filter(|_| !recovered).map(|r| {
-            moves(kind, r).iter().map(fix::Move::json).collect::<Vec<_>>()
+            moves(kind, spec, r).iter().map(fix::Move::json).collect::<Vec<_>>()
         }).unwrap_or_default(),
         "error": error,
     });

@@ -49,9 +49,12 @@ pub struct SubnetUsage {
 
 impl SubnetUsage {
     /// "EKS pods 200 · instances 4 · detached ENIs 8", most first; `None` when the holders
-    /// were not described.
+    /// were not described, or nothing holds an address.
     pub fn holders_line(&self) -> Option<String> {
         let mut by: Vec<(&Holder, &u64)> = self.holders.as_ref()?.iter().collect();
+        if by.is_empty() {
+            return None;
+        }
         by.sort_by(|a, b| b.1.cmp(a.1).then(a.0.cmp(b.0)));
         Some(
             by.iter()
