@@ -475,6 +475,7 @@ pub fn dashboard(
             series("FreeAddresses", "pool"),
             series("MinSubnetFreeAddresses", "emptiest subnet"),
             series("MinAzFreeAddresses", "smallest AZ"),
+            series("DetachedAddresses", "held by detached ENIs (reclaimable)"),
         ],
         lines(&[
             "FreeAddresses",
