@@ -33,7 +33,9 @@ impl App {
     pub fn new(config: &SdkConfig, settings: Settings) -> Result<Self, Error> {
         Ok(App {
             provider: Arc::new(Provider {
-                aws: Aws::new(config).with_member_role(settings.limits.member_role_name.clone()),
+                aws: Aws::new(config)
+                    .with_member_role(settings.limits.member_role_name.clone())
+                    .with_concurrency(settings.scan_concurrency),
                 settings,
             }),
             delivery: Delivery::new()?,

@@ -32,6 +32,8 @@ const USAGE: &str = "usage:
                                 scan subnets with your credentials and print their usage
     --vpc ID  --subnet ID  --tag KEY=VALUE  --cidr CIDR  --region REGION
     --account ID (with --role NAME)          each may repeat; AND across kinds, OR within one
+    --ou ID  --exclude-account ID            every ACTIVE account beneath a root or OU, less some
+    --all-regions                            every region enabled in each account
     --monitor FILE                           a monitor's properties (JSON) instead of flags
     --pool NAME                              the name shown (default: report)
 
@@ -77,7 +79,9 @@ pub async fn main(args: Vec<String>) -> ExitCode {
 /// AWS with the caller's credentials, assuming the template's member role by default.
 async fn cli_aws() -> Aws {
     let member_role = spec::Limits::from_env().member_role_name;
-    Aws::new(&crate::aws::load_config().await).with_member_role(member_role)
+    Aws::new(&crate::aws::load_config().await)
+        .with_member_role(member_role)
+        .with_concurrency(crate::aws::discover::concurrency_from_env())
 }
 
 /// What `suggest` was asked: the VPC, the size and count, the AZ, and where to look.
@@ -306,6 +310,10 @@ pub fn parse_report_args(args: &[String]) -> Result<ReportArgs, String> {
             as_json = true;
             continue;
         }
+        if flag == "--all-regions" {
+            push("Regions", json!(spec::ALL_REGIONS));
+            continue;
+        }
         let value = it
             .next()
             .ok_or_else(|| format!("{flag} needs a value"))?
@@ -316,6 +324,8 @@ pub fn parse_report_args(args: &[String]) -> Result<ReportArgs, String> {
             "--cidr" => push("Cidrs", json!(value)),
             "--region" => push("Regions", json!(value)),
             "--account" => push("Accounts", json!(value)),
+            "--ou" => push("OrganizationalUnits", json!(value)),
+            "--exclude-account" => push("ExcludeAccounts", json!(value)),
             "--tag" => {
                 let (k, v) = value
                     .split_once('=')

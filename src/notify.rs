@@ -6,7 +6,7 @@
 //! JSON for `sqs` and `lambda`. Message attributes `pool`, `severity` and `state` let
 //! subscription filter policies pick what they want.
 
-use serde_json::{Value, json};
+use serde_json::json;
 
 use crate::event::Alarm;
 use crate::plan::{AlarmKind, MONITOR_ALARM_PERIODS};
@@ -23,8 +23,6 @@ const REPORT_BYTES_MAX: usize = 80_000;
 const FULLEST: usize = 10;
 /// Full subnets whose next move a threshold message names.
 const MOVES: usize = 3;
-/// Detached ENIs a subnet keeps in a report that must shrink.
-const DETACHED_KEPT: usize = 5;
 /// Scan errors listed in texts; the rest are counted.
 const ERRORS_LISTED: usize = 10;
 /// SNS subjects: ASCII, fewer than 100 characters.
@@ -197,71 +195,6 @@ fn moves(kind: AlarmKind, spec: &MonitorSpec, report: &Report) -> Vec<fix::Move>
     fix::moves(report, report.subnets.iter().filter(here), full)
 }
 
-/// The report as JSON within `budget` bytes: the emptiest subnets go first, then the VPCs
-/// no listed subnet is in, the detached ENIs past the first few of each subnet, the last
-/// errors and IPv6-only subnets; `subnets_omitted`, `vpcs_omitted`, `detached_omitted`,
-/// `errors_omitted` and `ipv6_only_omitted` say how many. The totals always stay.
-fn bounded_report(report: &Report, budget: usize) -> Value {
-    let mut r = report.clone();
-    let (mut subnets, mut vpcs, mut detached, mut errors, mut ipv6) = (0, 0, 0, 0, 0);
-    loop {
-        let mut v = serde_json::to_value(&r).unwrap_or_default();
-        v["subnets_omitted"] = json!(subnets);
-        v["vpcs_omitted"] = json!(vpcs);
-        v["detached_omitted"] = json!(detached);
-        v["errors_omitted"] = json!(errors);
-        v["ipv6_only_omitted"] = json!(ipv6);
-        if v.to_string().len() <= budget {
-            return v;
-        }
-        let cut = |n: usize| (n / 4).max(1);
-        let listed = |v: &crate::usage::pool::VpcRoom| {
-            r.subnets
-                .iter()
-                .any(|s| (&s.account, &s.region, &s.vpc_id) == (&v.account, &v.region, &v.vpc_id))
-        };
-        let unlisted = r.vpcs.iter().filter(|v| !listed(v)).count();
-        let long_lists: usize = r
-            .subnets
-            .iter()
-            .map(|s| s.detached.len().saturating_sub(DETACHED_KEPT))
-            .sum();
-        if r.subnets.len() > FULLEST {
-            let drop = cut(r.subnets.len() - FULLEST).min(r.subnets.len() - FULLEST);
-            r.subnets.truncate(r.subnets.len() - drop);
-            subnets += drop;
-        } else if unlisted > 0 {
-            let kept: Vec<_> = r.vpcs.iter().filter(|v| listed(v)).cloned().collect();
-            r.vpcs = kept;
-            vpcs += unlisted;
-        } else if long_lists > 0 {
-            for s in &mut r.subnets {
-                s.detached.truncate(DETACHED_KEPT);
-            }
-            detached += long_lists;
-        } else if r.errors.len() > ERRORS_LISTED {
-            let drop = cut(r.errors.len() - ERRORS_LISTED).min(r.errors.len() - ERRORS_LISTED);
-            r.errors.truncate(r.errors.len() - drop);
-            errors += drop;
-        } else if !r.ipv6_only.is_empty() {
-            let drop = cut(r.ipv6_only.len());
-            r.ipv6_only.truncate(r.ipv6_only.len() - drop);
-            ipv6 += drop;
-        } else if !r.subnets.is_empty() {
-            r.subnets.pop();
-            subnets += 1;
-        } else if !r.vpcs.is_empty() {
-            r.vpcs.pop();
-            vpcs += 1;
-        } else if !r.errors.is_empty() {
-            r.errors.pop();
-            errors += 1;
-        } else {
-            return v;
-        }
-    }
-}
-
 /// Composes the notification. `scan` is the fresh report, or why there is none. It always
 /// fits SNS: the JSON report shrinks until the whole message is within [`MESSAGE_BYTES_MAX`].
 pub fn compose(
@@ -416,7 +349,11 @@ fn compose_within(
         "pool": pool,
         "severity": severity(kind),
         "alarm": facts,
-        "report": scan.ok().map(|r| bounded_report(r, budget)),
+        "report": scan.ok().map(|r| {
+            let (mut v, omitted) = r.bounded_json(budget);
+            omitted.write(&mut v);
+            v
+        }),
         "next_moves": scan.ok().filter(|_| !recovered).map(|r| {
             moves(kind, spec, r).iter().map(fix::Move::json).collect::<Vec<_>>()
         }).unwrap_or_default(),
@@ -446,6 +383,7 @@ mod tests {
     use super::*;
     use crate::spec;
     use crate::usage::{Snapshot, SubnetInfo, pool};
+    use serde_json::Value;
 
     fn report(n: usize) -> Report {
         let subnets = (0..n)

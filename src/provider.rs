@@ -46,6 +46,8 @@ pub struct Settings {
     pub schedule_group: String,
     /// What the template's IAM policy allows: monitors outside it are refused at validation.
     pub limits: Limits,
+    /// Account-regions scanned at once (`SCAN_CONCURRENCY`).
+    pub scan_concurrency: usize,
 }
 
 /// The schedule group the provider template makes, when `SCHEDULE_GROUP` does not say.
@@ -57,6 +59,7 @@ impl Default for Settings {
             scheduler_role_arn: None,
             schedule_group: DEFAULT_SCHEDULE_GROUP.to_string(),
             limits: Limits::default(),
+            scan_concurrency: crate::aws::discover::DEFAULT_SCAN_CONCURRENCY,
         }
     }
 }
@@ -69,6 +72,7 @@ impl Settings {
             schedule_group: var("SCHEDULE_GROUP")
                 .unwrap_or_else(|| DEFAULT_SCHEDULE_GROUP.to_string()),
             limits: Limits::from_env(),
+            scan_concurrency: crate::aws::discover::concurrency_from_env(),
         }
     }
 }

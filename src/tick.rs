@@ -73,11 +73,22 @@ pub async fn publish(aws: &Aws, spec: &MonitorSpec, report: &Report) -> Result<V
     Ok(data)
 }
 
-/// One tick: scan, publish the pool's metrics, return the report (for Lambda destinations).
+/// A tick's result must fit Lambda's 6 MB response (an invocation whose response is larger
+/// errors, and an asynchronous one that errors is retried: published twice); the margin is
+/// for the runtime's envelope.
+pub const RESULT_BYTES_MAX: usize = 5_000_000;
+
+/// One tick: scan, publish the pool's metrics, return the report (for Lambda destinations):
+/// whole when it fits [`RESULT_BYTES_MAX`], else the totals, the fullest subnets and counts
+/// of what was left out.
 pub async fn run(aws: &Aws, tick: &Tick) -> Result<Value, Error> {
     let spec = spec::parse(&tick.monitor)?;
     let report = scan(aws, &spec, false, &|_, _| {}).await;
     publish(aws, &spec, &report).await?;
-    // Strings and numbers only: serializing cannot fail.
-    Ok(serde_json::to_value(&report).unwrap_or_default())
+    let (mut result, omitted) = report.bounded_json(RESULT_BYTES_MAX);
+    if omitted.any() {
+        tracing::warn!(?omitted, "the tick's result keeps the fullest subnets only");
+        omitted.write(&mut result);
+    }
+    Ok(result)
 }

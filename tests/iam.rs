@@ -36,9 +36,12 @@ const CALLS: &[(&str, Grant)] = &[
     ("cloudwatch:TagResource", Grant::Provider),
     ("cloudwatch:UntagResource", Grant::Provider),
     ("ec2:DescribeNetworkInterfaces", Grant::ProviderAndMember),
+    ("ec2:DescribeRegions", Grant::ProviderAndMember),
     ("ec2:DescribeSubnets", Grant::ProviderAndMember),
     ("ec2:DescribeVpcs", Grant::ProviderAndMember),
     ("ec2:GetSubnetCidrReservations", Grant::ProviderAndMember),
+    ("organizations:ListAccountsForParent", Grant::Provider),
+    ("organizations:ListChildren", Grant::Provider),
     ("scheduler:CreateSchedule", Grant::Provider),
     ("scheduler:DeleteSchedule", Grant::Provider),
     ("scheduler:GetSchedule", Grant::Provider),
@@ -57,6 +60,7 @@ const CLIENTS: &[(&str, &str)] = &[
     ("self.scheduler.", "scheduler"),
     ("ec2.", "ec2"),
     ("sns.", "sns"),
+    ("org.", "organizations"),
     ("sts.", "sts"),
 ];
 
@@ -186,7 +190,8 @@ fn the_member_role_grants_reads_only() {
             "DescribeSubnets",
             "DescribeVpcs",
             "DescribeNetworkInterfaces",
-            "GetSubnetCidrReservations"
+            "GetSubnetCidrReservations",
+            "DescribeRegions"
         ]
     );
 }

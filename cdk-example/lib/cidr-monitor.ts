@@ -14,9 +14,15 @@ export interface CidrMonitorSelect {
   /** Tag key -> accepted value(s). */
   readonly tags?: Record<string, string | string[]>;
   readonly cidrs?: string[];
+  /** Regions, or ["ALL"]: every region enabled in each account. */
   readonly regions?: string[];
   readonly accounts?: string[];
   readonly roleName?: string;
+  /** Every ACTIVE account beneath these roots (r-…) or OUs (ou-…), nested OUs included. */
+  readonly organizationalUnits?: string[];
+  /** A role to assume for listing the organization (named as the template's MemberRoleName). */
+  readonly organizationRoleArn?: string;
+  readonly excludeAccounts?: string[];
 }
 
 export interface CidrMonitorThresholds {
@@ -83,7 +89,8 @@ export const PROPERTY_OF: Record<keyof CidrMonitorProps, string | null> = {
 };
 export const SELECT_PROPERTY_OF: Record<keyof CidrMonitorSelect, string> = {
   vpcIds: "VpcIds", subnetIds: "SubnetIds", tags: "Tags", cidrs: "Cidrs", regions: "Regions",
-  accounts: "Accounts", roleName: "RoleName",
+  accounts: "Accounts", roleName: "RoleName", organizationalUnits: "OrganizationalUnits",
+  organizationRoleArn: "OrganizationRoleArn", excludeAccounts: "ExcludeAccounts",
 };
 export const THRESHOLDS_PROPERTY_OF: Record<keyof CidrMonitorThresholds, string> = {
   warningPercent: "WarningPercent", criticalPercent: "CriticalPercent",

@@ -18,7 +18,7 @@ use futures::stream::{self, StreamExt};
 
 use super::{Aws, sdk_error};
 use crate::Error;
-use crate::spec::{Accounting, Selection};
+use crate::spec::{ALL_REGIONS, Accounting, Selection};
 use crate::usage::holders;
 use crate::usage::{Ipv4Cidr, Occupancy, ScanError, Snapshot, SubnetInfo, VpcInfo};
 
@@ -26,8 +26,26 @@ use crate::usage::{Ipv4Cidr, Occupancy, ScanError, Snapshot, SubnetInfo, VpcInfo
 const PAGE: i32 = 1000;
 /// Values EC2 accepts in one filter; beyond it, filter on our side instead.
 const FILTER_VALUES_MAX: usize = 200;
-/// Account-regions (and, with `ExplicitReservations`, reservation look-ups) in flight at once.
+/// Reservation look-ups (`ExplicitReservations`) in flight at once, per account-region: one
+/// call per subnet draws on the account's EC2 request quota, which the VPC CNI shares.
 pub const CONCURRENCY: usize = 8;
+/// Account-regions scanned at once (and accounts expanded at once) unless `SCAN_CONCURRENCY`
+/// says: 1,000 accounts × 4 regions at ~100 ms per AWS call take ~30 s at 64.
+pub const DEFAULT_SCAN_CONCURRENCY: usize = 64;
+/// The most `SCAN_CONCURRENCY` may ask for.
+pub const SCAN_CONCURRENCY_MAX: usize = 512;
+/// The account a scan error names when the organization itself could not be listed.
+pub const ORGANIZATION: &str = "organization";
+
+/// `SCAN_CONCURRENCY` from the environment, within 1 and [`SCAN_CONCURRENCY_MAX`].
+pub fn concurrency_from_env() -> usize {
+    std::env::var("SCAN_CONCURRENCY")
+        .ok()
+        .and_then(|v| v.trim().parse::<usize>().ok())
+        .map_or(DEFAULT_SCAN_CONCURRENCY, |n| {
+            n.clamp(1, SCAN_CONCURRENCY_MAX)
+        })
+}
 
 /// Called as each account-region finishes: (done, total).
 pub type Progress<'a> = &'a (dyn Fn(usize, usize) + Send + Sync);
@@ -69,7 +87,7 @@ impl Aws {
                     (scope.account, scope.region, result)
                 }
             })
-            .buffer_unordered(CONCURRENCY)
+            .buffer_unordered(self.concurrency)
             .collect()
             .await;
 
@@ -101,25 +119,45 @@ impl Aws {
             .map_or_else(|| "us-east-1".to_string(), ToString::to_string)
     }
 
-    /// The account-regions of a selection. No `Accounts`: the provider's own credentials.
-    /// Listed accounts: the provider's own with its own credentials (no member role needed
-    /// there: it is often the management account, where StackSets do not deploy), each other
-    /// through one AssumeRole shared by all its regions.
+    /// The account-regions of a selection, and what could not be expanded as scopes that
+    /// fail (an organization that cannot be listed, an account whose role cannot be assumed
+    /// or whose regions cannot be read), so each shows as a scan error. Without `Accounts`
+    /// and `OrganizationalUnits`: the provider's own credentials. Otherwise the listed
+    /// accounts and the ACTIVE ones beneath the OUs, less `ExcludeAccounts`: the provider's
+    /// own with its own credentials (no member role needed there: it is often the
+    /// management account, where StackSets do not deploy), each other through one
+    /// AssumeRole shared by all its regions; with `Regions: [ALL]`, the regions each account
+    /// has enabled. Accounts are expanded [`Aws::concurrency`] at a time.
     async fn scopes(&self, sel: &Selection) -> Vec<Scope> {
-        let regions = self.regions(sel);
-        let per_region = |account: &str, config: Result<SdkConfig, Error>| {
-            regions
-                .iter()
-                .map(|r| Scope {
-                    account: account.to_string(),
-                    region: r.clone(),
-                    config: config.clone(),
-                })
-                .collect::<Vec<_>>()
-        };
-        if sel.accounts.is_empty() {
-            return per_region("own", Ok(self.config.clone()));
+        if sel.accounts.is_empty() && sel.organizational_units.is_empty() {
+            return self
+                .in_regions(sel, "own".into(), Ok(self.config.clone()))
+                .await;
         }
+        let mut scopes = Vec::new();
+        let mut accounts: BTreeSet<String> = sel.accounts.iter().cloned().collect();
+        if !sel.organizational_units.is_empty() {
+            let lister = match &sel.organization_role_arn {
+                Some(arn) => self.assume(arn).await,
+                None => Ok(self.config.clone()),
+            };
+            let found = match lister {
+                Ok(config) => {
+                    self.organization_accounts(&config, &sel.organizational_units)
+                        .await
+                }
+                Err(e) => Err(e),
+            };
+            match found {
+                Ok(found) => accounts.extend(found),
+                Err(e) => scopes.push(Scope {
+                    account: ORGANIZATION.into(),
+                    region: "global".into(),
+                    config: Err(e),
+                }),
+            }
+        }
+        accounts.retain(|a| !sel.exclude_accounts.contains(a));
         let own = match self.own_account().await {
             Ok(own) => Some(own),
             Err(e) => {
@@ -127,25 +165,57 @@ impl Aws {
                 None
             }
         };
-        let role = sel.role_name.clone();
-        let configs: Vec<(String, Result<SdkConfig, Error>)> = stream::iter(sel.accounts.clone())
+        let role = sel.role_name.as_deref().unwrap_or(&self.member_role);
+        let partition = partition(&self.region());
+        let per_account: Vec<Vec<Scope>> = stream::iter(accounts)
             .map(|account: String| {
-                let (own, role) = (own.clone(), role.clone());
+                let own = own.clone();
                 async move {
                     let config = if Some(&account) == own.as_ref() {
                         Ok(self.config.clone())
                     } else {
-                        self.assumed(&account, role.as_deref()).await
+                        self.assume(&format!("arn:{partition}:iam::{account}:role/{role}"))
+                            .await
                     };
-                    (account, config)
+                    self.in_regions(sel, account, config).await
                 }
             })
-            .buffered(CONCURRENCY)
+            .buffer_unordered(self.concurrency)
             .collect()
             .await;
-        configs
+        scopes.extend(per_account.into_iter().flatten());
+        scopes
+    }
+
+    /// One account's scopes: the selection's regions, or with `Regions: [ALL]` the ones it
+    /// has enabled. When the account cannot be reached, one failing scope stands for them.
+    async fn in_regions(
+        &self,
+        sel: &Selection,
+        account: String,
+        config: Result<SdkConfig, Error>,
+    ) -> Vec<Scope> {
+        let regions = match (&config, sel.all_regions) {
+            (Ok(c), true) => match self.enabled_regions(c).await {
+                Ok(r) => r,
+                Err(e) => {
+                    return vec![Scope {
+                        account,
+                        region: ALL_REGIONS.into(),
+                        config: Err(e),
+                    }];
+                }
+            },
+            (Err(_), true) => vec![ALL_REGIONS.to_string()],
+            (_, false) => self.regions(sel),
+        };
+        regions
             .into_iter()
-            .flat_map(|(account, config)| per_region(&account, config))
+            .map(|region| Scope {
+                account: account.clone(),
+                region,
+                config: config.clone(),
+            })
             .collect()
     }
 
@@ -176,15 +246,13 @@ impl Aws {
             .cloned()
     }
 
-    /// Configuration acting in `account` through its `RoleName` role: one AssumeRole, whose
-    /// refusal reads as AWS's own code.
-    async fn assumed(&self, account: &str, role: Option<&str>) -> Result<SdkConfig, Error> {
-        let partition = partition(&self.region());
-        let role = role.unwrap_or(&self.member_role);
+    /// Configuration acting through `role_arn`: one AssumeRole, whose refusal reads as AWS's
+    /// own code.
+    async fn assume(&self, role_arn: &str) -> Result<SdkConfig, Error> {
         let sts = aws_sdk_sts::Client::new(&self.config);
         let out = sts
             .assume_role()
-            .role_arn(format!("arn:{partition}:iam::{account}:role/{role}"))
+            .role_arn(role_arn)
             .role_session_name("cidrwatch")
             .send()
             .await
@@ -300,7 +368,7 @@ fn once_each(views: Vec<(String, Found)>) -> (Vec<SubnetInfo>, Vec<VpcInfo>) {
 }
 
 /// An EC2 client acting with `config` in `region`.
-fn ec2_in(config: &SdkConfig, region: &str) -> aws_sdk_ec2::Client {
+pub(crate) fn ec2_in(config: &SdkConfig, region: &str) -> aws_sdk_ec2::Client {
     aws_sdk_ec2::Client::from_conf(
         aws_sdk_ec2::config::Builder::from(config)
             .region(aws_config::Region::new(region.to_string()))

@@ -6,6 +6,7 @@ pub mod dashboard;
 pub mod discover;
 pub mod metrics;
 pub mod notify;
+pub mod org;
 pub mod schedule;
 pub mod stream;
 
@@ -28,6 +29,8 @@ pub struct Aws {
     pub(crate) own_account: std::sync::Arc<tokio::sync::OnceCell<String>>,
     /// The role assumed in other accounts when `Select.RoleName` does not say.
     pub(crate) member_role: String,
+    /// Account-regions scanned at once (`SCAN_CONCURRENCY`).
+    pub(crate) concurrency: usize,
 }
 
 impl Aws {
@@ -38,7 +41,14 @@ impl Aws {
             scheduler: aws_sdk_scheduler::Client::new(config),
             own_account: Default::default(),
             member_role: discover::DEFAULT_ROLE_NAME.to_string(),
+            concurrency: discover::DEFAULT_SCAN_CONCURRENCY,
         }
+    }
+
+    /// The same, scanning `n` account-regions at once.
+    pub fn with_concurrency(mut self, n: usize) -> Self {
+        self.concurrency = n.max(1);
+        self
     }
 
     /// The same, assuming `role` (the template's `MemberRoleName`) in other accounts when a

@@ -137,12 +137,38 @@ pub const SUBNET_ID: Text = Text {
     check: |s| is_resource_id(s, "subnet"),
     integers: None,
 };
-pub const REGION: Text = Text {
-    expect: "a region like eu-west-1",
-    pattern: concat!("^", region!(), "$"),
-    check: is_region,
+/// What `Select.Regions` takes: a region, or `ALL` (every region enabled in each account).
+pub const ALL_REGIONS: &str = "ALL";
+pub const REGION_OR_ALL: Text = Text {
+    expect: "a region like eu-west-1, or ALL (every region enabled in each account)",
+    pattern: concat!("^(ALL|", region!(), ")$"),
+    check: |s| s == ALL_REGIONS || is_region(s),
     integers: None,
 };
+/// An organization root or OU id, as AWS Organizations spells a parent.
+pub const OU_ID: Text = Text {
+    expect: "an organization root (r-ab12) or OU id (ou-ab12-cd34ef56)",
+    pattern: "^(r-[0-9a-z]{4,32}|ou-[0-9a-z]{4,32}-[a-z0-9]{8,32})$",
+    check: is_ou_id,
+    integers: None,
+};
+
+/// `r-` and 4–32 of [0-9a-z], or `ou-`, 4–32 of [0-9a-z], `-`, 8–32 of [0-9a-z].
+pub fn is_ou_id(s: &str) -> bool {
+    let run = |p: &str, lo: usize, hi: usize| {
+        (lo..=hi).contains(&p.len())
+            && p.bytes()
+                .all(|b| b.is_ascii_digit() || b.is_ascii_lowercase())
+    };
+    if let Some(rest) = s.strip_prefix("r-") {
+        return run(rest, 4, 32);
+    }
+    match s.strip_prefix("ou-").and_then(|r| r.split_once('-')) {
+        Some((root, ou)) => run(root, 4, 32) && run(ou, 8, 32),
+        None => false,
+    }
+}
+
 pub const ACCOUNT: Text = Text {
     expect: "a 12-digit account id",
     pattern: "^[0-9]{12}$",

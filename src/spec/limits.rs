@@ -66,6 +66,21 @@ impl Limits {
                 ),
             );
         }
+        // The provider may assume only the member role, so the organization is listed
+        // through a role of that name (in the management or delegated administrator account).
+        if let (Some(allowed), Some(arn)) =
+            (&self.member_role_name, &spec.select.organization_role_arn)
+            && arn.rsplit('/').next() != Some(allowed.as_str())
+        {
+            refuse(
+                "Select.OrganizationRoleArn".into(),
+                format!(
+                    "{arn} is not a role the provider may assume (only roles named {allowed}): \
+                     name it {allowed}, or leave OrganizationRoleArn out to list the \
+                     organization with the provider's own credentials"
+                ),
+            );
+        }
         if let (Notify::Detailed, Some(allowed)) = (spec.notify, &self.alarm_topic_arns) {
             for (i, topic) in spec.alarm_topic_arns.iter().enumerate() {
                 if !allowed.contains(topic) {

@@ -22,6 +22,7 @@ mod limits;
 mod read;
 pub mod schema;
 
+pub use fields::ALL_REGIONS;
 pub use limits::Limits;
 
 use std::collections::BTreeMap;
@@ -119,14 +120,26 @@ pub struct Selection {
     pub tags: BTreeMap<String, Vec<String>>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub cidrs: Vec<Ipv4Cidr>,
-    /// Empty: the provider's own region.
+    /// Empty (and not `all_regions`): the provider's own region.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub regions: Vec<String>,
-    /// Empty: the provider's own account.
+    /// `Regions: [ALL]`: every region enabled in each account, read per account.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub all_regions: bool,
+    /// Empty (and no `organizational_units`): the provider's own account.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub accounts: Vec<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub role_name: Option<String>,
+    /// Roots and OUs whose ACTIVE accounts, nested OUs included, join `accounts`.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub organizational_units: Vec<String>,
+    /// A role to assume for listing the organization; default: the provider's credentials.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub organization_role_arn: Option<String>,
+    /// Accounts never scanned, whichever way they were selected.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub exclude_accounts: Vec<String>,
 }
 
 impl Selection {

@@ -33,6 +33,9 @@ pub(super) const SELECT_KEYS: &[&str] = &[
     "Regions",
     "Accounts",
     "RoleName",
+    "OrganizationalUnits",
+    "OrganizationRoleArn",
+    "ExcludeAccounts",
 ];
 pub(super) const THRESHOLD_KEYS: &[&str] = &[
     "WarningPercent",
@@ -187,13 +190,25 @@ fn read_selection(c: &mut Check, v: &Value) -> Option<Selection> {
         }
     }
     if let Some(v) = get("Regions") {
-        sel.regions = c.texts("Select.Regions", v, &REGION);
+        let regions = c.texts("Select.Regions", v, &REGION_OR_ALL);
+        // ALL covers any region listed beside it.
+        sel.all_regions = regions.iter().any(|r| r == ALL_REGIONS);
+        sel.regions = regions.into_iter().filter(|r| r != ALL_REGIONS).collect();
     }
     if let Some(v) = get("Accounts") {
         sel.accounts = c.texts("Select.Accounts", v, &ACCOUNT);
     }
     if let Some(v) = get("RoleName") {
         sel.role_name = c.text("Select.RoleName", v, &ROLE_NAME);
+    }
+    if let Some(v) = get("OrganizationalUnits") {
+        sel.organizational_units = c.texts("Select.OrganizationalUnits", v, &OU_ID);
+    }
+    if let Some(v) = get("OrganizationRoleArn") {
+        sel.organization_role_arn = c.text("Select.OrganizationRoleArn", v, &ROLE_ARN);
+    }
+    if let Some(v) = get("ExcludeAccounts") {
+        sel.exclude_accounts = c.texts("Select.ExcludeAccounts", v, &ACCOUNT);
     }
     Some(sel)
 }

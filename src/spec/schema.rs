@@ -127,7 +127,11 @@ pub fn schema() -> Value {
             ),
             (
                 "Regions",
-                texts(&REGION, "Regions to scan; default: the provider's region."),
+                texts(
+                    &REGION_OR_ALL,
+                    "Regions to scan; ALL: every region enabled in each account (read per \
+                     account, regions not opted in skipped); default: the provider's region.",
+                ),
             ),
             (
                 "Accounts",
@@ -143,6 +147,31 @@ pub fn schema() -> Value {
                     &ROLE_NAME,
                     "The role assumed in other accounts; default: the provider template's \
                      MemberRoleName, the only one it may assume.",
+                ),
+            ),
+            (
+                "OrganizationalUnits",
+                texts(
+                    &OU_ID,
+                    "Every ACTIVE account beneath these organization roots or OUs, nested OUs \
+                     included, read each tick through AWS Organizations from the provider's \
+                     account (the management account or a delegated administrator); joins \
+                     Accounts.",
+                ),
+            ),
+            (
+                "OrganizationRoleArn",
+                text(
+                    &ROLE_ARN,
+                    "A role to assume for listing OrganizationalUnits; default: the provider's \
+                     own credentials.",
+                ),
+            ),
+            (
+                "ExcludeAccounts",
+                texts(
+                    &ACCOUNT,
+                    "Accounts never scanned, whether listed or found beneath an OU.",
                 ),
             ),
         ],

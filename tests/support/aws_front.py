@@ -36,6 +36,10 @@ spoken since Dec 2025. This front listens on a loopback port and:
   requester-managed) for as long as it lives. DescribeNetworkInterfaces answers such ENIs
   (known by the descriptions those services give them) as `in-use`, and the front applies
   a `status` filter itself, after that correction;
+- adds AWS's latency and counts requests in flight: POST /__front/latency {"seconds": 0.1}
+  delays every AWS request (AWS answers in tens of milliseconds, moto in microseconds), and
+  GET /__front/in-flight says how many are being answered now and the most at once since the
+  last reset, so parallelism is asserted on a count, never on a time;
 - injects faults: POST /__front/faults with a JSON list of
   {"op": "sts:AssumeRole", "contains": "222222222222", "region": "eu-west-1", "status": 403,
    "code": "AccessDenied", "times": null, "hang": 0} makes matching requests (op, and when
@@ -157,6 +161,11 @@ class Front:
         self.shares: list[dict] = []
         # access key -> account, learnt from AssumeRole answers; moto's default otherwise.
         self.accounts: dict[str, str] = {}
+        # Seconds every AWS request waits before it is answered: AWS's round trip.
+        self.latency = 0.0
+        # Requests being answered now, and the most at once since the last reset.
+        self.in_flight = 0
+        self.peak = 0
 
     def account_of(self, access_key: str) -> str:
         with self.lock:
@@ -255,7 +264,16 @@ def make_handler(front: Front):
             if path == "/__front/reset":
                 with front.lock:
                     front.counts.clear()
+                    front.peak = front.in_flight
                 return self._send(200, {"Content-Type": "application/json"}, b"{}")
+            if path == "/__front/latency":
+                with front.lock:
+                    front.latency = float(json.loads(body or b"{}").get("seconds", 0))
+                return self._send(200, {"Content-Type": "application/json"}, b"{}")
+            if path == "/__front/in-flight":
+                with front.lock:
+                    data = json.dumps({"now": front.in_flight, "peak": front.peak}).encode()
+                return self._send(200, {"Content-Type": "application/json"}, data)
             if path == "/__front/shares":
                 with front.lock:
                     front.shares = json.loads(body or b"[]")
@@ -265,6 +283,19 @@ def make_handler(front: Front):
                     front.faults = json.loads(body or b"[]")
                 return self._send(200, {"Content-Type": "application/json"}, b"{}")
 
+            with front.lock:
+                front.in_flight += 1
+                front.peak = max(front.peak, front.in_flight)
+                latency = front.latency
+            try:
+                if latency:
+                    time.sleep(latency)
+                return self._aws(body, path)
+            finally:
+                with front.lock:
+                    front.in_flight -= 1
+
+        def _aws(self, body: bytes, path: str) -> None:
             cred = CREDENTIAL.search(self.headers.get("Authorization", ""))
             access_key, region, service = cred.groups() if cred else ("testing", "us-east-1", "?")
             cbor_op = CBOR_PATH.match(path) if self.command == "POST" else None
@@ -468,6 +499,8 @@ def main() -> None:
     moto.start()
     _, moto_port = moto.get_host_and_port()
     port = int(sys.argv[1]) if len(sys.argv) > 1 else 0
+    # A backlog for a scan's worth of parallel connections (socketserver's default is 5).
+    ThreadingHTTPServer.request_queue_size = 512
     server = ThreadingHTTPServer(("127.0.0.1", port), make_handler(Front(moto_port)))
     server.daemon_threads = True
     print(f"READY {server.server_address[1]}", flush=True)

@@ -91,6 +91,7 @@ impl Bed {
                 scheduler_role_arn: Some(SCHEDULER_ROLE_ARN.to_string()),
                 schedule_group: GROUP.to_string(),
                 limits,
+                ..Settings::default()
             },
         )
         .expect("app")
@@ -218,6 +219,24 @@ impl Bed {
             .send()
             .await
             .unwrap_or_else(|e| panic!("front {what}: {e}"));
+    }
+
+    /// Makes every AWS request take `seconds` longer, as AWS's round trip does.
+    pub async fn latency(&self, seconds: f64) {
+        self.tell_front("latency", serde_json::json!({ "seconds": seconds }))
+            .await
+    }
+
+    /// The most AWS requests the front was answering at once since the last reset.
+    pub async fn peak_in_flight(&self) -> u64 {
+        let text = reqwest::get(format!("{}/__front/in-flight", self.endpoint))
+            .await
+            .expect("in-flight")
+            .text()
+            .await
+            .expect("in-flight body");
+        let v: Value = serde_json::from_str(&text).expect("in-flight json");
+        v["peak"].as_u64().expect("peak")
     }
 
     /// Scripts faults in the front.

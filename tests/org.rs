@@ -1,0 +1,291 @@
+//! A whole organization against moto's AWS Organizations: a monitor on an OU scans exactly
+//! the ACTIVE accounts beneath it (nested OUs included, a suspended one left out), the root
+//! less `ExcludeAccounts` likewise, the provider's own account with its own credentials,
+//! `Regions: [ALL]` one DescribeSubnets per enabled region, and `report --ou` the same totals
+//! as the tick.
+
+mod support;
+
+use std::collections::BTreeMap;
+use std::process::Stdio;
+
+use aws_config::SdkConfig;
+use serde_json::{Value, json};
+use support::estate::{self, OWN, TAG_KEY, TAG_VALUE};
+use support::*;
+
+const NS: &str = "CidrWatch";
+
+/// The organization as built: OU ids, account ids, and the pool subnets in each account.
+struct Org {
+    root: String,
+    prod: String,
+    /// account → (pool subnets made there)
+    subnets: BTreeMap<String, usize>,
+    /// name → account id
+    account: BTreeMap<&'static str, String>,
+}
+
+async fn make_subnets(sdk: &SdkConfig, account: &str, region: &str, n: usize, net: u8) {
+    let mut built = estate::Estate::default();
+    let mut b = estate::Builder::new(sdk, account, region, &mut built);
+    let vpc = b.vpc(&[&format!("10.{net}.0.0/16")]).await;
+    for i in 0..n {
+        b.subnet(&vpc, &format!("10.{net}.{i}.0/24"), true).await;
+    }
+}
+
+/// root ─┬─ prod ─┬─ a1 (1 subnet)
+///       │        └─ eks ─┬─ a2 (2 subnets)
+///       │                └─ a3 (3 subnets, suspended)
+///       ├─ sandbox ── a4 (4 subnets)
+///       ├─ a5 (5 subnets)
+///       └─ the management account, ours (6 subnets)
+async fn build(sdk: &SdkConfig) -> Org {
+    let org = aws_sdk_organizations::Client::new(sdk);
+    org.create_organization()
+        .send()
+        .await
+        .expect("organization");
+    let root = org.list_roots().send().await.unwrap().roots()[0]
+        .id()
+        .unwrap()
+        .to_string();
+    let ou = |parent: String, name: &'static str| {
+        let org = org.clone();
+        async move {
+            org.create_organizational_unit()
+                .parent_id(parent)
+                .name(name)
+                .send()
+                .await
+                .expect("ou")
+                .organizational_unit()
+                .unwrap()
+                .id()
+                .unwrap()
+                .to_string()
+        }
+    };
+    let prod = ou(root.clone(), "prod").await;
+    let eks = ou(prod.clone(), "eks").await;
+    let sandbox = ou(root.clone(), "sandbox").await;
+    let mut account = BTreeMap::new();
+    let mut subnets = BTreeMap::new();
+    for (i, (name, parent)) in [
+        ("a1", Some(&prod)),
+        ("a2", Some(&eks)),
+        ("a3", Some(&eks)),
+        ("a4", Some(&sandbox)),
+        ("a5", None),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let id = org
+            .create_account()
+            .email(format!("{name}@example.com"))
+            .account_name(name)
+            .send()
+            .await
+            .expect("account")
+            .create_account_status()
+            .unwrap()
+            .account_id()
+            .unwrap()
+            .to_string();
+        if let Some(parent) = parent {
+            org.move_account()
+                .account_id(&id)
+                .source_parent_id(&root)
+                .destination_parent_id(parent)
+                .send()
+                .await
+                .expect("move");
+        }
+        let n = i + 1;
+        make_subnets(
+            &estate::assumed(sdk, &id).await,
+            &id,
+            "us-east-1",
+            n,
+            n as u8,
+        )
+        .await;
+        subnets.insert(id.clone(), n);
+        account.insert(name, id);
+    }
+    org.close_account()
+        .account_id(&account["a3"])
+        .send()
+        .await
+        .expect("suspend a3");
+    make_subnets(sdk, OWN, "us-east-1", 6, 6).await;
+    subnets.insert(OWN.to_string(), 6);
+    Org {
+        root,
+        prod,
+        subnets,
+        account,
+    }
+}
+
+fn tick(pool: &str, select: Value) -> Value {
+    let mut select = select;
+    select["Tags"] = json!({TAG_KEY: TAG_VALUE});
+    json!({"cidrwatch": "tick", "v": 1, "monitor": {"PoolName": pool, "Select": select}})
+}
+
+#[tokio::test]
+async fn an_ou_or_the_root_less_exclusions_scans_exactly_the_active_accounts_beneath() {
+    let bed = Bed::start();
+    let sdk = bed.sdk().await;
+    let org = build(&sdk).await;
+    let app = bed.app().await;
+    let n = |names: &[&str]| -> u64 {
+        names
+            .iter()
+            .map(|a| org.subnets[&org.account[a]] as u64)
+            .sum()
+    };
+
+    // prod: a1, and beneath eks a2; a3 is suspended.
+    bed.reset_counts().await;
+    let report = app
+        .handle(
+            tick("prod", json!({"OrganizationalUnits": [org.prod]})),
+            &invocation(120),
+        )
+        .await
+        .expect("tick");
+    assert_eq!(report["errors"], json!([]));
+    assert_eq!(report["totals"]["subnet_count"], n(&["a1", "a2"]));
+    assert_eq!(
+        bed.metric(NS, "SubnetCount", &[("Pool", "prod")]).await,
+        Some(n(&["a1", "a2"]) as f64)
+    );
+    let counts = bed.counts().await;
+    assert_eq!(counts.get("sts:AssumeRole"), Some(&2), "{counts:?}");
+    let prod_tick = report;
+
+    // The root less a4: a1, a2, a5 and our own account, which is scanned with our own
+    // credentials (three AssumeRoles, not four).
+    bed.reset_counts().await;
+    let select = json!({"OrganizationalUnits": [org.root], "ExcludeAccounts": [org.account["a4"]]});
+    let report = app
+        .handle(tick("root", select), &invocation(120))
+        .await
+        .expect("tick");
+    assert_eq!(report["errors"], json!([]));
+    let want = n(&["a1", "a2", "a5"]) + org.subnets[OWN] as u64;
+    assert_eq!(report["totals"]["subnet_count"], want);
+    assert_eq!(
+        bed.metric(NS, "SubnetCount", &[("Pool", "root")]).await,
+        Some(want as f64)
+    );
+    let counts = bed.counts().await;
+    assert_eq!(counts.get("sts:AssumeRole"), Some(&3), "{counts:?}");
+    // Organizations was walked: every parent once (root, prod, eks, sandbox).
+    assert_eq!(
+        counts.get("organizations:ListAccountsForParent"),
+        Some(&4),
+        "{counts:?}"
+    );
+    assert_eq!(
+        counts.get("organizations:ListChildren"),
+        Some(&4),
+        "{counts:?}"
+    );
+
+    // `report --ou` gives the tick's totals.
+    let out = tokio::process::Command::new(env!("CARGO_BIN_EXE_cidrwatch"))
+        .env_clear()
+        .envs(bed.binary_env())
+        .args([
+            "report",
+            "--ou",
+            &org.prod,
+            "--tag",
+            &format!("{TAG_KEY}={TAG_VALUE}"),
+            "--pool",
+            "prod",
+            "--json",
+        ])
+        .stdin(Stdio::null())
+        .output()
+        .await
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let printed: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let mut totals = printed["totals"].clone();
+    let mut tick_totals = prod_tick["totals"].clone();
+    // The tick's trend needs an hour of history; neither has one here.
+    totals.as_object_mut().unwrap().remove("days_to_exhaustion");
+    tick_totals
+        .as_object_mut()
+        .unwrap()
+        .remove("days_to_exhaustion");
+    assert_eq!(totals, tick_totals);
+}
+
+#[tokio::test]
+async fn all_regions_makes_one_describe_subnets_per_enabled_region() {
+    let bed = Bed::start();
+    let sdk = bed.sdk().await;
+    let org = aws_sdk_organizations::Client::new(&sdk);
+    org.create_organization()
+        .send()
+        .await
+        .expect("organization");
+    let member = org
+        .create_account()
+        .email("m@example.com")
+        .account_name("m")
+        .send()
+        .await
+        .unwrap()
+        .create_account_status()
+        .unwrap()
+        .account_id()
+        .unwrap()
+        .to_string();
+    let as_member = estate::assumed(&sdk, &member).await;
+    make_subnets(&as_member, &member, "eu-west-1", 2, 20).await;
+    // The regions EC2 says the account has enabled, read independently.
+    let ec2 = aws_sdk_ec2::Client::new(&as_member);
+    let enabled: Vec<String> = ec2
+        .describe_regions()
+        .send()
+        .await
+        .unwrap()
+        .regions()
+        .iter()
+        .filter(|r| r.opt_in_status() != Some("not-opted-in"))
+        .map(|r| r.region_name().unwrap().to_string())
+        .collect();
+    assert!(enabled.len() > 2 && enabled.contains(&"eu-west-1".to_string()));
+
+    let app = bed.app().await;
+    bed.reset_counts().await;
+    let report = app
+        .handle(
+            tick("all", json!({"Accounts": [member], "Regions": ["ALL"]})),
+            &invocation(300),
+        )
+        .await
+        .expect("tick");
+    assert_eq!(report["errors"], json!([]));
+    assert_eq!(report["scanned"], enabled.len());
+    assert_eq!(report["totals"]["subnet_count"], 2);
+    let counts = bed.counts().await;
+    assert_eq!(counts.get("ec2:DescribeRegions"), Some(&1));
+    assert_eq!(
+        counts.get("ec2:DescribeSubnets"),
+        Some(&(enabled.len() as u64))
+    );
+    assert_eq!(counts.get("sts:AssumeRole"), Some(&1));
+}

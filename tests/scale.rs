@@ -1,0 +1,157 @@
+//! Scale: an organization of 50 member accounts × 2 regions, with AWS's latency added to every
+//! request by the test bed, is scanned with one AssumeRole per account, one DescribeSubnets
+//! per account-region, and many requests in flight at once (counted by the bed: parallelism is
+//! asserted on a count, never on a time); and a tick's result stays within Lambda's 6 MB
+//! response however many subnets the pool has, with exact totals.
+
+mod support;
+
+use serde_json::json;
+use support::estate::{TAG_KEY, TAG_VALUE};
+use support::*;
+
+use cidrwatch::tick::RESULT_BYTES_MAX;
+use cidrwatch::usage::{DetachedEni, Ipv4Cidr, Snapshot, SubnetInfo, VpcInfo, pool};
+
+const MEMBERS: usize = 50;
+
+#[tokio::test]
+async fn fifty_accounts_by_two_regions_are_scanned_in_parallel_at_the_floor() {
+    let bed = Bed::start();
+    let sdk = bed.sdk().await;
+    let org = aws_sdk_organizations::Client::new(&sdk);
+    org.create_organization()
+        .send()
+        .await
+        .expect("organization");
+    let root = org.list_roots().send().await.unwrap().roots()[0]
+        .id()
+        .unwrap()
+        .to_string();
+    let ou = org
+        .create_organizational_unit()
+        .parent_id(&root)
+        .name("members")
+        .send()
+        .await
+        .unwrap()
+        .organizational_unit()
+        .unwrap()
+        .id()
+        .unwrap()
+        .to_string();
+    for i in 0..MEMBERS {
+        let id = org
+            .create_account()
+            .email(format!("m{i}@example.com"))
+            .account_name(format!("m{i}"))
+            .send()
+            .await
+            .unwrap()
+            .create_account_status()
+            .unwrap()
+            .account_id()
+            .unwrap()
+            .to_string();
+        org.move_account()
+            .account_id(id)
+            .source_parent_id(&root)
+            .destination_parent_id(&ou)
+            .send()
+            .await
+            .unwrap();
+    }
+
+    let app = bed.app().await;
+    // AWS answers in tens of milliseconds; moto in microseconds.
+    bed.latency(0.1).await;
+    bed.reset_counts().await;
+    let tick = json!({"cidrwatch": "tick", "v": 1, "monitor": {"PoolName": "org",
+        "Select": {"OrganizationalUnits": [ou], "Regions": ["us-east-1", "eu-west-1"],
+                   "Tags": {TAG_KEY: TAG_VALUE}}}});
+    let report = app.handle(tick, &invocation(300)).await.expect("tick");
+    let peak = bed.peak_in_flight().await;
+    bed.latency(0.0).await;
+
+    assert_eq!(report["errors"], json!([]));
+    assert_eq!(report["scanned"], 2 * MEMBERS);
+    let counts = bed.counts().await;
+    assert_eq!(counts.get("sts:AssumeRole"), Some(&(MEMBERS as u64)));
+    assert_eq!(
+        counts.get("ec2:DescribeSubnets"),
+        Some(&(2 * MEMBERS as u64))
+    );
+    // 50 accounts: three pages of 20.
+    assert_eq!(counts.get("organizations:ListAccountsForParent"), Some(&3));
+    assert!(peak >= 16, "at most {peak} requests in flight at once");
+}
+
+#[test]
+fn a_pool_larger_than_six_megabytes_of_report_keeps_its_totals_and_the_fullest_subnets() {
+    // 40,000 subnets, each with detached ENIs: far more than 6 MB of report.
+    const N: u32 = 40_000;
+    let subnets: Vec<SubnetInfo> = (0..N)
+        .map(|i| SubnetInfo {
+            account: "123456789012".into(),
+            region: "us-east-1".into(),
+            vpc_id: format!("vpc-{:017x}", i / 100),
+            subnet_id: format!("subnet-{i:017x}"),
+            availability_zone: "us-east-1a".into(),
+            availability_zone_id: format!("use1-az{}", i % 6 + 1),
+            cidr: Some(Ipv4Cidr::new(0x0A00_0000 + i * 256, 24).unwrap()),
+            available: u64::from(i.wrapping_mul(2_654_435_761) % 252),
+            detached: (0..i % 9)
+                .map(|k| DetachedEni {
+                    id: format!("eni-{i:09x}{k:08x}"),
+                    addresses: 1,
+                    created: None,
+                })
+                .collect(),
+            ..SubnetInfo::default()
+        })
+        .collect();
+    let vpcs: Vec<VpcInfo> = (0..N / 100)
+        .map(|v| VpcInfo {
+            account: "123456789012".into(),
+            region: "us-east-1".into(),
+            vpc_id: format!("vpc-{v:017x}"),
+            // The /16 around its first subnet.
+            cidrs: vec![Ipv4Cidr::new((0x0A00_0000 + v * 100 * 256) & 0xFFFF_0000, 16).unwrap()],
+            subnets: (v * 100..v * 100 + 100)
+                .map(|i| Ipv4Cidr::new(0x0A00_0000 + i * 256, 24).unwrap())
+                .collect(),
+        })
+        .collect();
+    let snapshot = Snapshot {
+        subnets,
+        vpcs,
+        scanned: 1,
+        ..Snapshot::default()
+    };
+    let report = pool::compute("big", &snapshot);
+    let whole = serde_json::to_string(&report).unwrap().len();
+    assert!(whole > 6_000_000, "the whole report is {whole} bytes");
+
+    let (v, omitted) = report.bounded_json(RESULT_BYTES_MAX);
+    let text = v.to_string();
+    assert!(text.len() <= RESULT_BYTES_MAX, "{} bytes", text.len());
+    // The totals are the whole pool's, equal to the test's own sums.
+    let usable: u64 = u64::from(N) * 251;
+    let free: u64 = (0..N)
+        .map(|i| u64::from(i.wrapping_mul(2_654_435_761) % 252).min(251))
+        .sum();
+    let detached: u64 = (0..N).map(|i| u64::from(i % 9)).sum();
+    assert_eq!(v["totals"]["usable"], usable);
+    assert_eq!(v["totals"]["free"], free);
+    assert_eq!(v["totals"]["subnet_count"], N);
+    assert_eq!(v["totals"]["detached_addresses"], detached);
+    assert_eq!(v["azs"].as_array().unwrap().len(), 6);
+    // The fullest subnets stay, in order, and the rest are counted.
+    let kept = v["subnets"].as_array().unwrap();
+    assert!(kept.len() > 1000);
+    assert_eq!(kept.len() + omitted.subnets, N as usize);
+    for (k, s) in kept.iter().enumerate() {
+        assert_eq!(s["subnet_id"], report.subnets[k].subnet_id.as_str());
+    }
+    assert!(omitted.detached > 0 && omitted.subnets > 0);
+}
