@@ -62,6 +62,13 @@ const ESTATES: &[Estate] = &[
     },
 ];
 
+/// The organization estate: member accounts beneath an OU (half of them in a nested OU), each
+/// with one VPC of two pool subnets, scanned in two regions with AWS's latency added to every
+/// request by the test bed.
+const ORG_ACCOUNTS: usize = 200;
+const ORG_REGIONS: [&str; 2] = ["us-east-1", "eu-west-1"];
+const ORG_LATENCY_SECONDS: f64 = 0.1;
+
 /// Spawns of the binary timed to its first answer.
 const COLD_STARTS: usize = 5;
 
@@ -364,6 +371,132 @@ async fn bench_estate(e: &Estate, bin: &Path, bare: &Path, out_dir: &Path) -> (V
     (result, at_floor && counts_right)
 }
 
+/// The organization estate: one tick over every account beneath an OU, two regions each, at
+/// [`ORG_LATENCY_SECONDS`] per request. Prints the wall time, requests per operation, CPU and
+/// peak RSS, the most requests in flight at once, and the effective parallelism: what the
+/// requests would take one after another (their count × the latency) over the wall time.
+async fn bench_org(bin: &Path, out_dir: &Path) -> (Value, bool) {
+    eprintln!("estate org: {ORG_ACCOUNTS} accounts through moto's Organizations…");
+    let bed = Bed::start();
+    let sdk = bed.sdk().await;
+    let org = aws_sdk_organizations::Client::new(&sdk);
+    org.create_organization().send().await.expect("organization");
+    let root = org.list_roots().send().await.unwrap().roots()[0]
+        .id()
+        .unwrap()
+        .to_string();
+    let ou = |parent: String, name: &'static str| {
+        let org = org.clone();
+        async move {
+            org.create_organizational_unit()
+                .parent_id(parent)
+                .name(name)
+                .send()
+                .await
+                .expect("ou")
+                .organizational_unit()
+                .unwrap()
+                .id()
+                .unwrap()
+                .to_string()
+        }
+    };
+    let members = ou(root.clone(), "members").await;
+    let nested = ou(members.clone(), "eks").await;
+    for i in 0..ORG_ACCOUNTS {
+        let id = org
+            .create_account()
+            .email(format!("m{i}@example.com"))
+            .account_name(format!("m{i}"))
+            .send()
+            .await
+            .expect("account")
+            .create_account_status()
+            .unwrap()
+            .account_id()
+            .unwrap()
+            .to_string();
+        let parent = if i % 2 == 0 { &members } else { &nested };
+        org.move_account()
+            .account_id(&id)
+            .source_parent_id(&root)
+            .destination_parent_id(parent)
+            .send()
+            .await
+            .expect("move");
+        let mut built = estate::Estate::default();
+        let as_member = estate::assumed(&sdk, &id).await;
+        let mut b = estate::Builder::new(&as_member, &id, "us-east-1", &mut built);
+        let vpc = b.vpc(&["10.0.0.0/16"]).await;
+        b.subnet(&vpc, "10.0.0.0/24", true).await;
+        b.subnet(&vpc, "10.0.1.0/24", true).await;
+    }
+    let monitor = json!({"PoolName": "bench-org", "Select": {"OrganizationalUnits": [members],
+        "Regions": ORG_REGIONS, "Tags": {estate::TAG_KEY: estate::TAG_VALUE}}});
+    let event = json!({"cidrwatch": "tick", "v": 1, "id": "cidrwatch-bench-org-00000000",
+        "monitor": monitor});
+    let event_file = out_dir.join("org-tick.json");
+    std::fs::write(&event_file, event.to_string()).unwrap();
+
+    bed.latency(ORG_LATENCY_SECONDS).await;
+    bed.reset_counts().await;
+    let mut cmd = command(bin, &bed);
+    cmd.arg("invoke").arg(&event_file);
+    let tick = tokio::task::spawn_blocking(move || measure(cmd))
+        .await
+        .unwrap();
+    let peak = bed.peak_in_flight().await;
+    bed.latency(0.0).await;
+    let counts = bed.counts().await;
+    assert!(tick.success, "the tick failed: {}", tick.stderr);
+    let report: Value = serde_json::from_slice(&tick.stdout).expect("the tick's report");
+    let requests: u64 = counts.values().sum();
+    let serial = requests as f64 * ORG_LATENCY_SECONDS;
+    let parallelism = serial / tick.wall.as_secs_f64();
+    let account_regions = (ORG_ACCOUNTS * ORG_REGIONS.len()) as u64;
+    let right = report["totals"]["subnet_count"] == json!(2 * ORG_ACCOUNTS)
+        && report["errors"] == json!([])
+        && counts.get("sts:AssumeRole") == Some(&(ORG_ACCOUNTS as u64))
+        && counts.get("ec2:DescribeSubnets") == Some(&account_regions);
+
+    println!();
+    println!(
+        "estate org: {ORG_ACCOUNTS} accounts beneath an OU (half in a nested OU) x {} regions, \
+         {} ms added to every request",
+        ORG_REGIONS.len(),
+        ORG_LATENCY_SECONDS * 1000.0
+    );
+    for (op, n) in &counts {
+        println!("  {op:<40} {n:>6}");
+    }
+    println!(
+        "  one AssumeRole per account and one DescribeSubnets per account-region: {}",
+        if right { "yes" } else { "NO" }
+    );
+    println!(
+        "  tick: wall {:.2} s for {requests} requests ({serial:.1} s one after another): \
+         effective parallelism {parallelism:.1}x, at most {peak} in flight; CPU {:.2} s, \
+         peak RSS {:.1} MiB; report counts {} subnets",
+        tick.wall.as_secs_f64(),
+        tick.cpu(),
+        mib(tick.max_rss_kib),
+        report["totals"]["subnet_count"]
+    );
+    let result = json!({
+        "name": "org",
+        "accounts": ORG_ACCOUNTS,
+        "regions": ORG_REGIONS,
+        "latency_seconds": ORG_LATENCY_SECONDS,
+        "requests": counts,
+        "serial_seconds": serial,
+        "effective_parallelism": parallelism,
+        "peak_in_flight": peak,
+        "tick": tick.json(),
+        "right": right,
+    });
+    (result, right)
+}
+
 /// Spawn → the first `/invocation/next` (init), and spawn → the invocation's response (the
 /// first answer), for a Delete of an id that is not ours: no AWS call, one PUT to the
 /// loopback ResponseURL.
@@ -474,6 +607,11 @@ async fn bench() {
         .filter(|e| wanted.is_empty() || wanted.iter().any(|w| w == e.name))
     {
         let (result, right) = bench_estate(e, &bin, &bare, &out_dir).await;
+        all_right &= right;
+        estates.push(result);
+    }
+    if wanted.is_empty() || wanted.iter().any(|w| w == "org") {
+        let (result, right) = bench_org(&bin, &out_dir).await;
         all_right &= right;
         estates.push(result);
     }
