@@ -7,7 +7,6 @@
 mod support;
 
 use std::collections::BTreeMap;
-use std::process::Stdio;
 use std::time::Duration;
 
 use serde_json::{Value, json};
@@ -250,19 +249,8 @@ async fn holders_add_up_detached_space_is_counted_and_the_alert_names_the_next_c
 
     // `cidrwatch report --json` describes every ENI: each subnet's holders, as the test
     // made them, add up to its used addresses.
-    let out = tokio::process::Command::new(env!("CARGO_BIN_EXE_cidrwatch"))
-        .env_clear()
-        .envs(bed.binary_env())
-        .args([
-            "report",
-            "--tag",
-            &format!("{TAG_KEY}={TAG_VALUE}"),
-            "--json",
-        ])
-        .stdin(Stdio::null())
-        .output()
-        .await
-        .unwrap();
+    let tag = format!("{TAG_KEY}={TAG_VALUE}");
+    let out = bed.cli(&["report", "--tag", &tag, "--json"]).await;
     assert!(
         out.status.success(),
         "{}",

@@ -7,11 +7,11 @@
 mod support;
 
 use std::collections::BTreeMap;
-use std::process::Stdio;
 
 use aws_config::SdkConfig;
 use serde_json::{Value, json};
 use support::estate::{self, OWN, TAG_KEY, TAG_VALUE};
+use support::org::Organization;
 use support::*;
 
 const NS: &str = "CidrWatch";
@@ -42,34 +42,11 @@ async fn make_subnets(sdk: &SdkConfig, account: &str, region: &str, n: usize, ne
 ///       ├─ a5 (5 subnets)
 ///       └─ the management account, ours (6 subnets)
 async fn build(sdk: &SdkConfig) -> Org {
-    let org = aws_sdk_organizations::Client::new(sdk);
-    org.create_organization()
-        .send()
-        .await
-        .expect("organization");
-    let root = org.list_roots().send().await.unwrap().roots()[0]
-        .id()
-        .unwrap()
-        .to_string();
-    let ou = |parent: String, name: &'static str| {
-        let org = org.clone();
-        async move {
-            org.create_organizational_unit()
-                .parent_id(parent)
-                .name(name)
-                .send()
-                .await
-                .expect("ou")
-                .organizational_unit()
-                .unwrap()
-                .id()
-                .unwrap()
-                .to_string()
-        }
-    };
-    let prod = ou(root.clone(), "prod").await;
-    let eks = ou(prod.clone(), "eks").await;
-    let sandbox = ou(root.clone(), "sandbox").await;
+    let org = Organization::create(sdk).await;
+    let root = org.root.clone();
+    let prod = org.ou(&root, "prod").await;
+    let eks = org.ou(&prod, "eks").await;
+    let sandbox = org.ou(&root, "sandbox").await;
     let mut account = BTreeMap::new();
     let mut subnets = BTreeMap::new();
     for (i, (name, parent)) in [
@@ -82,27 +59,7 @@ async fn build(sdk: &SdkConfig) -> Org {
     .into_iter()
     .enumerate()
     {
-        let id = org
-            .create_account()
-            .email(format!("{name}@example.com"))
-            .account_name(name)
-            .send()
-            .await
-            .expect("account")
-            .create_account_status()
-            .unwrap()
-            .account_id()
-            .unwrap()
-            .to_string();
-        if let Some(parent) = parent {
-            org.move_account()
-                .account_id(&id)
-                .source_parent_id(&root)
-                .destination_parent_id(parent)
-                .send()
-                .await
-                .expect("move");
-        }
+        let id = org.account(name, parent.map(String::as_str)).await;
         let n = i + 1;
         make_subnets(
             &estate::assumed(sdk, &id).await,
@@ -115,7 +72,8 @@ async fn build(sdk: &SdkConfig) -> Org {
         subnets.insert(id.clone(), n);
         account.insert(name, id);
     }
-    org.close_account()
+    org.client
+        .close_account()
         .account_id(&account["a3"])
         .send()
         .await
@@ -198,23 +156,12 @@ async fn an_ou_or_the_root_less_exclusions_scans_exactly_the_active_accounts_ben
     );
 
     // `report --ou` gives the tick's totals.
-    let out = tokio::process::Command::new(env!("CARGO_BIN_EXE_cidrwatch"))
-        .env_clear()
-        .envs(bed.binary_env())
-        .args([
-            "report",
-            "--ou",
-            &org.prod,
-            "--tag",
-            &format!("{TAG_KEY}={TAG_VALUE}"),
-            "--pool",
-            "prod",
-            "--json",
+    let tag = format!("{TAG_KEY}={TAG_VALUE}");
+    let out = bed
+        .cli(&[
+            "report", "--ou", &org.prod, "--tag", &tag, "--pool", "prod", "--json",
         ])
-        .stdin(Stdio::null())
-        .output()
-        .await
-        .unwrap();
+        .await;
     assert!(
         out.status.success(),
         "{}",

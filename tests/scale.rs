@@ -8,6 +8,7 @@ mod support;
 
 use serde_json::json;
 use support::estate::{TAG_KEY, TAG_VALUE};
+use support::org::Organization;
 use support::*;
 
 use cidrwatch::tick::RESULT_BYTES_MAX;
@@ -19,47 +20,10 @@ const MEMBERS: usize = 50;
 async fn fifty_accounts_by_two_regions_are_scanned_in_parallel_at_the_floor() {
     let bed = Bed::start();
     let sdk = bed.sdk().await;
-    let org = aws_sdk_organizations::Client::new(&sdk);
-    org.create_organization()
-        .send()
-        .await
-        .expect("organization");
-    let root = org.list_roots().send().await.unwrap().roots()[0]
-        .id()
-        .unwrap()
-        .to_string();
-    let ou = org
-        .create_organizational_unit()
-        .parent_id(&root)
-        .name("members")
-        .send()
-        .await
-        .unwrap()
-        .organizational_unit()
-        .unwrap()
-        .id()
-        .unwrap()
-        .to_string();
+    let org = Organization::create(&sdk).await;
+    let ou = org.ou(&org.root, "members").await;
     for i in 0..MEMBERS {
-        let id = org
-            .create_account()
-            .email(format!("m{i}@example.com"))
-            .account_name(format!("m{i}"))
-            .send()
-            .await
-            .unwrap()
-            .create_account_status()
-            .unwrap()
-            .account_id()
-            .unwrap()
-            .to_string();
-        org.move_account()
-            .account_id(id)
-            .source_parent_id(&root)
-            .destination_parent_id(&ou)
-            .send()
-            .await
-            .unwrap();
+        org.account(&format!("m{i}"), Some(&ou)).await;
     }
 
     let app = bed.app().await;

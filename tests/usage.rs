@@ -211,14 +211,7 @@ async fn a_tick_for_3000_subnets_in_300_vpcs_makes_the_floors_calls_and_no_more(
 
     // The region's subnets: the pool's and moto's default VPC's. One read takes them all, as
     // the room in the pool's VPCs is what every subnet there leaves.
-    let in_region = ec2
-        .describe_subnets()
-        .into_paginator()
-        .items()
-        .send()
-        .collect::<Vec<_>>()
-        .await
-        .len() as u64;
+    let in_region = estate::subnets_in_region(&ec2).await as u64;
     assert!(in_region > 3000);
 
     let app = bed.app().await;

@@ -112,6 +112,18 @@ impl Bed {
         ]
     }
 
+    /// Runs the cidrwatch binary with `args` on this bed (built by `cargo test`).
+    pub async fn cli(&self, args: &[&str]) -> std::process::Output {
+        tokio::process::Command::new(env!("CARGO_BIN_EXE_cidrwatch"))
+            .env_clear()
+            .envs(self.binary_env())
+            .args(args)
+            .stdin(std::process::Stdio::null())
+            .output()
+            .await
+            .expect("run cidrwatch")
+    }
+
     /// Requests the front has seen, per "<service>:<Operation>".
     pub async fn counts(&self) -> BTreeMap<String, u64> {
         let text = reqwest::get(format!("{}/__front/counts", self.endpoint))

@@ -608,6 +608,17 @@ pub async fn flat(
         .await
 }
 
+/// Every subnet of the client's region, the default VPC's included: what a tick reads.
+pub async fn subnets_in_region(ec2: &Client) -> usize {
+    ec2.describe_subnets()
+        .into_paginator()
+        .items()
+        .send()
+        .collect::<Vec<_>>()
+        .await
+        .len()
+}
+
 /// `per_subnet` ENIs of one address each in every one of `subnets`. Returns how many.
 pub async fn enis(ec2: &Client, subnets: &[String], per_subnet: usize) -> usize {
     use futures::stream::{self, StreamExt};

@@ -6,7 +6,8 @@
 //! - `loopback`: the capturing HTTP server, and the Lambda Runtime API built on it;
 //! - `fixtures`: the fixture events, the provider preamble most tests start with, topic
 //!   subscribers;
-//! - `estate`: known estates built in moto, with their usage computed independently.
+//! - `estate`: known estates built in moto, with their usage computed independently;
+//! - `org`: organizations, OUs and member accounts in moto.
 //!
 //! Nothing here reaches beyond 127.0.0.1.
 #![allow(dead_code)] // each test binary uses its own part of the bed
@@ -15,6 +16,7 @@ pub mod bed;
 pub mod estate;
 pub mod fixtures;
 pub mod loopback;
+pub mod org;
 
 // Each test binary uses its own part of the bed, so some of these go unused in each.
 #[allow(unused_imports)]
