@@ -9,7 +9,6 @@ use crate::event::Alarm;
 use crate::notify;
 use crate::plan::AlarmKind;
 use crate::provider::Settings;
-use crate::spec;
 use crate::tick;
 
 /// What an alarm event asks of the function: a notification, or nothing (said why).
@@ -43,9 +42,7 @@ pub async fn run(aws: &Aws, settings: &Settings, alarm: &Alarm) -> Result<Value,
             return Ok(json!({"alarm": alarm.alarm_name, "state": alarm.state, "ignored": why}));
         }
     };
-    // The monitor's spec travels in its schedule's input: the one place that holds it.
-    let input = aws
-        .schedule_input(&settings.schedule_group, &id)
+    let spec = tick::monitor_spec(aws, &settings.schedule_group, &id)
         .await?
         .ok_or_else(|| {
             Error::Config(format!(
@@ -53,9 +50,6 @@ pub async fn run(aws: &Aws, settings: &Settings, alarm: &Alarm) -> Result<Value,
                 settings.schedule_group, alarm.alarm_name
             ))
         })?;
-    let tick: Value = serde_json::from_str(&input)
-        .map_err(|e| Error::Event(format!("schedule {id}'s input is not JSON: {e}")))?;
-    let spec = spec::parse(&tick["monitor"])?;
 
     let report = tick::scan(aws, &spec, true, &|_, _| {}).await;
     let all_failed = report.scanned > 0 && report.errors.len() == report.scanned;

@@ -14,7 +14,7 @@ use crate::plan;
 use crate::provider::{self, Provider, Settings};
 use crate::spec::DEFAULT_NAMESPACE;
 use crate::tick;
-use crate::{Error, alarm};
+use crate::{Error, alarm, widget};
 
 /// What the environment gives one invocation: who this function is and when it must be done.
 #[derive(Clone, Debug)]
@@ -75,6 +75,15 @@ impl App {
             }
             Event::Tick(t) => tick::run(&self.provider.aws, &t).await,
             Event::Alarm(a) => alarm::run(&self.provider.aws, &self.provider.settings, &a).await,
+            Event::Widget(w) => {
+                widget::run(
+                    &self.provider.aws,
+                    &self.provider.settings,
+                    &w,
+                    inv.deadline,
+                )
+                .await
+            }
         }
     }
 

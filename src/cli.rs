@@ -30,6 +30,8 @@ const USAGE: &str = "usage:
                                 would: exit 0, or 1 with every problem, one a line
   cidrwatch report [SELECTION] [--json]
                                 scan subnets with your credentials and print their usage
+  cidrwatch map [SELECTION] --html FILE
+                                draw the selection's VPCs to scale as one self-contained page
     --vpc ID  --subnet ID  --tag KEY=VALUE  --cidr CIDR  --region REGION
     --account ID (with --role NAME)          each may repeat; AND across kinds, OR within one
     --ou ID  --exclude-account ID            every ACTIVE account beneath a root or OU, less some
@@ -54,7 +56,8 @@ pub async fn main(args: Vec<String>) -> ExitCode {
                 ExitCode::from(1)
             }
         },
-        Some("report") => report(&args[1..]).await,
+        Some("report") => report(&args[1..], false).await,
+        Some("map") => report(&args[1..], true).await,
         Some("suggest") => suggest(&args[1..]).await,
         Some("validate") if args.len() == 2 => validate(&args[1]),
         Some("schema") if args.len() == 1 => {
@@ -291,6 +294,8 @@ fn read(path: &str) -> Result<String, Error> {
 pub struct ReportArgs {
     pub properties: Value,
     pub json: bool,
+    /// `map --html FILE`: where to write the page.
+    pub html: Option<String>,
 }
 
 /// Parses `report` flags into monitor properties, validated by the same rules as a monitor.
@@ -302,8 +307,8 @@ pub fn parse_report_args(args: &[String]) -> Result<ReportArgs, String> {
             items.push(value);
         }
     };
-    let (mut tags, mut monitor, mut pool, mut role, mut as_json) =
-        (Map::new(), None, None, None, false);
+    let (mut tags, mut monitor, mut pool, mut role, mut as_json, mut html) =
+        (Map::new(), None, None, None, false, None);
     let mut it = args.iter();
     while let Some(flag) = it.next() {
         if flag == "--json" {
@@ -338,6 +343,7 @@ pub fn parse_report_args(args: &[String]) -> Result<ReportArgs, String> {
             "--role" => role = Some(value),
             "--pool" => pool = Some(value),
             "--monitor" => monitor = Some(value),
+            "--html" => html = Some(value),
             other => return Err(format!("unknown flag {other}; see cidrwatch --help")),
         }
     }
@@ -363,18 +369,30 @@ pub fn parse_report_args(args: &[String]) -> Result<ReportArgs, String> {
     Ok(ReportArgs {
         properties,
         json: as_json,
+        html,
     })
 }
 
-async fn report(args: &[String]) -> ExitCode {
+/// `cidrwatch report`, or with `map` `cidrwatch map --html FILE`: one scan of a selection,
+/// printed as a table or JSON, or drawn as a page.
+async fn report(args: &[String], map: bool) -> ExitCode {
+    let name = if map { "map" } else { "report" };
     let parsed = parse_report_args(args).and_then(|a| {
+        match (map, &a.html, a.json) {
+            (true, None, _) => {
+                return Err("--html FILE is required: where to write the page".into());
+            }
+            (true, _, true) => return Err("--json is for cidrwatch report".into()),
+            (false, Some(_), _) => return Err("--html is for cidrwatch map".into()),
+            _ => {}
+        }
         let spec = spec::parse(&a.properties).map_err(|e| e.to_string())?;
-        Ok((spec, a.json))
+        Ok((spec, a))
     });
-    let (spec, as_json) = match parsed {
+    let (spec, a) = match parsed {
         Ok(ok) => ok,
         Err(reason) => {
-            eprintln!("cidrwatch report: {reason}");
+            eprintln!("cidrwatch {name}: {reason}");
             return ExitCode::from(2);
         }
     };
@@ -388,8 +406,20 @@ async fn report(args: &[String]) -> ExitCode {
             let _ = err.flush();
         }
     };
-    let report = tick::scan(&aws, &spec, true, &progress).await;
-    if as_json {
+    // The map draws space, not holders: no need to describe every ENI.
+    let report = tick::scan(&aws, &spec, !map, &progress).await;
+    if let Some(path) = &a.html {
+        let page = crate::map::html(&report, &format!("cidrwatch pool {}", spec.pool_name));
+        if let Err(e) = std::fs::write(path, page) {
+            eprintln!("cidrwatch map: {path}: {e}");
+            return ExitCode::from(1);
+        }
+        println!(
+            "wrote {path}: {} subnets in {} VPCs",
+            report.totals.subnet_count,
+            report.vpcs.len()
+        );
+    } else if a.json {
         println!("{:#}", serde_json::to_value(&report).unwrap_or_default());
     } else {
         print!("{}", table(&report));

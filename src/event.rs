@@ -1,4 +1,4 @@
-//! Which of the three events a payload is (pure).
+//! Which of the four events a payload is (pure).
 
 use aws_lambda_events::event::sns::SnsEvent;
 use serde_json::Value;
@@ -15,6 +15,14 @@ pub enum Event {
     CloudFormation(Vec<Parsed>),
     Tick(Tick),
     Alarm(Alarm),
+    /// A dashboard's custom widget asking for the map of monitor `monitor` (its `params`).
+    Widget(Widget),
+}
+
+/// What a custom widget's call names: the monitor whose map it draws.
+#[derive(Debug, PartialEq)]
+pub struct Widget {
+    pub monitor: String,
 }
 
 /// A schedule tick: `{"cidrwatch":"tick","v":1,"id":…,"monitor":{…spec…}}`.
@@ -49,6 +57,23 @@ pub fn classify(payload: Value) -> Result<Event, Error> {
         && payload.get("alarmData").is_some()
     {
         return Ok(Event::Alarm(alarm(&payload)));
+    }
+    if let Some(context) = payload.get("widgetContext").filter(|c| c.is_object()) {
+        // CloudWatch passes the widget's params both at the top level and in the context.
+        let monitor = context
+            .pointer("/params/monitor")
+            .or_else(|| payload.get("monitor"))
+            .and_then(Value::as_str)
+            .ok_or_else(|| {
+                Error::Event(
+                    "a dashboard custom widget without params.monitor: give it the monitor's \
+                     id, as the monitor's own dashboard does"
+                        .to_string(),
+                )
+            })?;
+        return Ok(Event::Widget(Widget {
+            monitor: monitor.to_string(),
+        }));
     }
     if is_sns(&payload) {
         let sns: SnsEvent = serde_json::from_value(payload)
@@ -146,7 +171,8 @@ fn describe(v: &Value) -> String {
             let keys: Vec<&str> = m.keys().take(12).map(String::as_str).collect();
             format!(
                 "an object with keys {}{}; expected a CloudFormation request, an SNS \
-                 notification carrying one, a cidrwatch tick or a CloudWatch alarm event",
+                 notification carrying one, a cidrwatch tick, a CloudWatch alarm event or a \
+                 dashboard custom widget's call",
                 keys.join(", "),
                 if m.len() > 12 { ", …" } else { "" }
             )
@@ -177,6 +203,20 @@ mod tests {
         .unwrap();
         let Event::Alarm(a) = a else { panic!("{a:?}") };
         assert_eq!((a.alarm_name.as_str(), a.state.as_str()), ("n", "ALARM"));
+    }
+
+    #[test]
+    fn a_custom_widget_call_names_its_monitor() {
+        let call = json!({"widgetContext": {"dashboardName": "d", "params": {"monitor": "cidrwatch-p-1"}},
+            "monitor": "cidrwatch-p-1"});
+        assert_eq!(
+            classify(call).unwrap(),
+            Event::Widget(Widget {
+                monitor: "cidrwatch-p-1".into()
+            })
+        );
+        let err = classify(json!({"widgetContext": {"params": {}}})).unwrap_err();
+        assert!(err.to_string().contains("without params.monitor"), "{err}");
     }
 
     #[test]

@@ -1,14 +1,15 @@
 //! cidrwatch: watches self-managed VPC/subnet IPv4 space and warns before it runs out.
 //!
-//! One binary, three roles chosen by the event it receives (see `docs/design.md`):
+//! One binary, four roles chosen by the event it receives (see `docs/design.md`):
 //! a CloudFormation custom resource provider (`Custom::CidrMonitor`), a schedule tick that
-//! computes usage metrics, and a CloudWatch alarm action that sends rich notifications.
+//! computes usage metrics, a CloudWatch alarm action that sends rich notifications, and the
+//! dashboard's custom widget that draws the pool's address space.
 //!
 //! Module map, outside in:
 //!
 //! - [`app`]: the dependencies built once per process and the one entry point every event
 //!   goes through ([`app::App::handle`]).
-//! - [`event`]: which of the three events a payload is (pure).
+//! - [`event`]: which of the four events a payload is (pure).
 //! - [`cfn`]: the CloudFormation protocol: request parsing (SNS unwrap), the response body,
 //!   its delivery to the `ResponseURL`, and the guard that answers exactly once.
 //! - [`spec`]: resource properties to a validated [`spec::MonitorSpec`]; every input error
@@ -20,6 +21,9 @@
 //! - [`tick`]: discover → usage → trend → metrics → report.
 //! - [`alarm`]: an alarm's event → a fresh scan → one notification per topic, composed by
 //!   [`notify`] (pure).
+//! - [`map`]: the pool's address space as one self-contained HTML page (pure), for
+//!   `cidrwatch map` and the dashboard's custom widget.
+//! - [`widget`]: the dashboard's custom widget: a fresh scan drawn as the map.
 //! - [`cli`]: `cidrwatch invoke` and `cidrwatch report` off Lambda.
 //! - [`error`]: the one error type at the library edge.
 //!
@@ -37,6 +41,7 @@ pub mod cfn;
 pub mod cli;
 pub mod error;
 pub mod event;
+pub mod map;
 pub mod notify;
 pub mod plan;
 #[cfg(feature = "aws")]
@@ -45,5 +50,7 @@ pub mod spec;
 #[cfg(feature = "aws")]
 pub mod tick;
 pub mod usage;
+#[cfg(feature = "aws")]
+pub mod widget;
 
 pub use error::Error;

@@ -432,6 +432,7 @@ pub fn dashboard(
     spec: &MonitorSpec,
     region: &str,
     alarm_arns: &[String],
+    function_arn: &str,
 ) -> Option<DashboardDef> {
     if !spec.dashboard {
         return None;
@@ -513,6 +514,15 @@ pub fn dashboard(
         w["width"] = json!(12);
         w["height"] = json!(6);
     }
+    // The map of the pool's address space, a row of its own: a custom widget this function
+    // answers (viewers need lambda:InvokeFunction on it). A fresh scan each time, so not on
+    // every time-range change.
+    widgets.push(
+        json!({"type": "custom", "x": 0, "y": widgets.len().div_ceil(2) * 6,
+        "width": 24, "height": 12, "properties": {
+        "title": "Address space", "endpoint": function_arn, "params": {"monitor": id},
+        "updateOn": {"refresh": true, "resize": false, "timeRange": false}}}),
+    );
     Some(DashboardDef {
         name: id.to_string(),
         body: json!({"widgets": widgets}).to_string(),

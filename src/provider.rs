@@ -351,16 +351,17 @@ async fn apply(
     // The dashboard shows the alarms' status, so it follows them; both it and the stream
     // converge too: off in the spec means deleted (a no-op when there is none).
     let arns: Vec<String> = after.iter().map(|a| a.arn.clone()).collect();
-    let dashboard_name = match plan::dashboard(id, spec, &p.aws.region(), &arns) {
-        Some(d) => {
-            p.aws.put_dashboard(&d).await?;
-            d.name
-        }
-        None => {
-            p.aws.delete_dashboard(id).await?;
-            String::new()
-        }
-    };
+    let dashboard_name =
+        match plan::dashboard(id, spec, &p.aws.region(), &arns, &target.function_arn) {
+            Some(d) => {
+                p.aws.put_dashboard(&d).await?;
+                d.name
+            }
+            None => {
+                p.aws.delete_dashboard(id).await?;
+                String::new()
+            }
+        };
     match plan::stream(id, spec) {
         Some(s) => p.aws.put_stream(&s).await?,
         None => p.aws.delete_stream(id).await?,

@@ -13,6 +13,21 @@ use crate::usage::metrics::{self, Datum};
 use crate::usage::pool::{self, Report};
 use crate::usage::trend::{self, WINDOW_DAYS};
 
+/// Monitor `id`'s spec, from its schedule's input (the one place that holds it after
+/// Create); `None` when it has no schedule.
+pub async fn monitor_spec(
+    aws: &Aws,
+    schedule_group: &str,
+    id: &str,
+) -> Result<Option<MonitorSpec>, Error> {
+    let Some(input) = aws.schedule_input(schedule_group, id).await? else {
+        return Ok(None);
+    };
+    let tick: Value = serde_json::from_str(&input)
+        .map_err(|e| Error::Event(format!("schedule {id}'s input is not JSON: {e}")))?;
+    Ok(Some(spec::parse(&tick["monitor"])?))
+}
+
 /// Scans the monitor's selection and computes its usage, with the days to exhaustion from
 /// the pool's published history (one GetMetricData). Shared by ticks, `cidrwatch report`
 /// and notifications; `holders`: describe every ENI, to say who holds the addresses (a tick

@@ -376,7 +376,8 @@ async fn malformed_and_unrecognised_events() {
     assert_eq!(
         err.to_string(),
         "unrecognised event: an object with keys detail-type, foo; expected a CloudFormation \
-         request, an SNS notification carrying one, a cidrwatch tick or a CloudWatch alarm event"
+         request, an SNS notification carrying one, a cidrwatch tick, a CloudWatch alarm event \
+         or a dashboard custom widget's call"
     );
     let tick = json!({"cidrwatch": "tick", "v": 1, "monitor": {"PoolName": "p", "Select": {"Tags": {"none": "x"}}}});
     let report = app

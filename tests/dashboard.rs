@@ -31,6 +31,7 @@ fn the_dashboard_body_matches_its_snapshot() {
         &full_spec(),
         "us-east-1",
         &arns,
+        FUNCTION_ARN,
     )
     .unwrap();
     let body: Value = serde_json::from_str(&d.body).unwrap();
@@ -48,7 +49,7 @@ fn the_dashboard_body_matches_its_snapshot() {
     assert_eq!(d.name, "cidrwatch-eks-prod-00000000");
     let off = spec::parse(&json!({"PoolName": "p"})).unwrap();
     assert_eq!(
-        plan::dashboard("x", &off, "us-east-1", &arns),
+        plan::dashboard("x", &off, "us-east-1", &arns, FUNCTION_ARN),
         None,
         "Dashboard defaults to off"
     );

@@ -11,6 +11,7 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 use support::estate::{self, OWN, TAG_KEY, TAG_VALUE};
+use support::space::{free_of_size, maximal_free, parse};
 use support::*;
 
 const NS: &str = "CidrWatch";
@@ -124,45 +125,6 @@ async fn build(sdk: &aws_config::SdkConfig) -> World {
     w.detached.entry(s3.clone()).or_default().push(left);
     w.estate = estate;
     w
-}
-
-fn parse(c: &str) -> (u64, u8) {
-    let (a, p) = c.split_once('/').unwrap();
-    let a: std::net::Ipv4Addr = a.parse().unwrap();
-    (u64::from(u32::from(a)), p.parse().unwrap())
-}
-
-fn overlaps((a, p): (u64, u8), (b, q): (u64, u8)) -> bool {
-    let (ae, be) = (a + (1 << (32 - p)), b + (1 << (32 - q)));
-    a < be && b < ae
-}
-
-fn inside((a, p): (u64, u8), (b, q): (u64, u8)) -> bool {
-    p >= q && a >= b && a + (1 << (32 - p)) <= b + (1 << (32 - q))
-}
-
-/// Every aligned /`n` block inside a VPC CIDR that overlaps no subnet: by definition, block
-/// by block.
-fn free_of_size(vpc: &[(u64, u8)], subnets: &[(u64, u8)], n: u8) -> Vec<(u64, u8)> {
-    let step = 1u64 << (32 - n);
-    let mut out = Vec::new();
-    for &(base, p) in vpc {
-        if p > n {
-            continue;
-        }
-        let mut at = base;
-        while at < base + (1 << (32 - p)) {
-            if subnets.iter().all(|s| !overlaps(*s, (at, n))) {
-                out.push((at, n));
-            }
-            at += step;
-        }
-    }
-    out
-}
-
-fn show((a, p): (u64, u8)) -> String {
-    format!("{}/{p}", std::net::Ipv4Addr::from(a as u32))
 }
 
 #[tokio::test]
@@ -284,22 +246,14 @@ async fn holders_add_up_detached_space_is_counted_and_the_alert_names_the_next_c
         assert_eq!(v["room"][format!("/{n}")], fit, "/{n}");
     }
     // The unallocated blocks: the free aligned blocks no larger free aligned block holds.
-    let all_free: Vec<(u64, u8)> = (0..=28u8)
-        .flat_map(|n| free_of_size(&space, &taken, n))
-        .collect();
-    let mut maximal: Vec<(u64, u8)> = all_free
-        .iter()
-        .filter(|b| !all_free.iter().any(|o| o != *b && inside(**b, *o)))
-        .copied()
-        .collect();
-    maximal.sort_by_key(|&(a, p)| (p, a));
+    let maximal = maximal_free(&space, &taken);
     let listed: Vec<&str> = v["unallocated"]
         .as_array()
         .unwrap()
         .iter()
         .map(|c| c.as_str().unwrap())
         .collect();
-    assert_eq!(listed, maximal.iter().map(|b| show(*b)).collect::<Vec<_>>());
+    assert_eq!(listed, maximal);
 
     // The subnet-critical alarm's message names the next /26 for the fullest subnet (the
     // smallest free block that holds one: 10.70.1.64/26, beside it) and its detached ENI.

@@ -6,6 +6,7 @@ pub mod blocks;
 pub mod cidr;
 pub mod fix;
 pub mod holders;
+pub mod layout;
 pub mod metrics;
 pub mod pool;
 pub mod room;

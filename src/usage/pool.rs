@@ -80,12 +80,22 @@ pub struct VpcRoom {
     pub unallocated: Vec<Ipv4Cidr>,
     /// How many new subnets of each size, /16 to /28, fit (each size on its own).
     pub room: BTreeMap<String, u64>,
+    /// Its subnets outside the pool (they take room too; the map draws them grey).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub other_subnets: Vec<Ipv4Cidr>,
 }
 
 impl VpcRoom {
-    fn of(v: &VpcInfo) -> Self {
+    /// `pool`: the pool's subnet CIDRs in this VPC.
+    fn of(v: &VpcInfo, pool: &[Ipv4Cidr]) -> Self {
         let unallocated = room::free_blocks(&v.cidrs, &v.subnets);
         VpcRoom {
+            other_subnets: v
+                .subnets
+                .iter()
+                .filter(|c| !pool.contains(c))
+                .copied()
+                .collect(),
             account: v.account.clone(),
             region: v.region.clone(),
             vpc_id: v.vpc_id.clone(),
@@ -390,11 +400,31 @@ pub fn compute(pool: &str, snapshot: &Snapshot) -> Report {
         totals,
         subnets,
         azs,
-        vpcs: snapshot.vpcs.iter().map(VpcRoom::of).collect(),
+        vpcs: vpc_rooms(snapshot),
         ipv6_only,
         scanned: snapshot.scanned,
         errors: snapshot.errors.clone(),
     }
+}
+
+/// Each of the pool's VPCs' room, knowing which of its subnets are the pool's.
+fn vpc_rooms(snapshot: &Snapshot) -> Vec<VpcRoom> {
+    let mut pool: HashMap<(&str, &str, &str), Vec<Ipv4Cidr>> = HashMap::new();
+    for s in &snapshot.subnets {
+        if let Some(c) = s.cidr {
+            pool.entry((&s.account, &s.region, &s.vpc_id))
+                .or_default()
+                .push(c);
+        }
+    }
+    snapshot
+        .vpcs
+        .iter()
+        .map(|v| {
+            let key = (v.account.as_str(), v.region.as_str(), v.vpc_id.as_str());
+            VpcRoom::of(v, pool.get(&key).map_or(&[][..], Vec::as_slice))
+        })
+        .collect()
 }
 
 /// The pool's figures per AZ ID (the AZ name when EC2 gave no ID), IPv4 subnets only.

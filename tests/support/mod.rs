@@ -7,7 +7,8 @@
 //! - `fixtures`: the fixture events, the provider preamble most tests start with, topic
 //!   subscribers;
 //! - `estate`: known estates built in moto, with their usage computed independently;
-//! - `org`: organizations, OUs and member accounts in moto.
+//! - `org`: organizations, OUs and member accounts in moto;
+//! - `space`: address space by brute force, from the definitions.
 //!
 //! Nothing here reaches beyond 127.0.0.1.
 #![allow(dead_code)] // each test binary uses its own part of the bed
@@ -17,6 +18,7 @@ pub mod estate;
 pub mod fixtures;
 pub mod loopback;
 pub mod org;
+pub mod space;
 
 // Each test binary uses its own part of the bed, so some of these go unused in each.
 #[allow(unused_imports)]

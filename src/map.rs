@@ -1,0 +1,422 @@
+//! The map of a pool's address space as one self-contained HTML page (pure): inline SVG and
+//! CSS, no script, nothing fetched. Per VPC, each CIDR block to scale (`usage::layout`), each
+//! subnet filled by utilization and labelled with its CIDR, AZ ID and free addresses, each
+//! unallocated block outlined and labelled; per AZ ID a headroom bar; the totals and a legend.
+//! Colour is never alone: every shape has a text title, labels carry the numbers, and a table
+//! repeats them.
+
+use std::fmt::Write as _;
+
+use crate::usage::Ipv4Cidr;
+use crate::usage::layout::{self, Rect};
+use crate::usage::pool::{Report, SubnetUsage, VpcRoom};
+
+/// VPCs drawn in full; the rest are listed. A page past a few dozen VPC drawings helps no
+/// one, and a dashboard's custom widget must answer small.
+pub const VPCS_DRAWN: usize = 40;
+/// A label line's height and a character's width at the labels' 11 px: a line is drawn only
+/// where it fits (smaller shapes keep their title, and the table has every number).
+const LINE_H: f64 = 13.0;
+const CHAR_W: f64 = 6.5;
+
+/// Escapes text for HTML and SVG.
+fn esc(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
+
+/// Fill for a utilization: green under 60 %, amber to 85 %, red above — and the label says
+/// the number, so the colour is never the only sign.
+fn fill(utilization: f64) -> &'static str {
+    match utilization {
+        u if u >= 95.0 => "#b71c1c",
+        u if u >= 85.0 => "#e53935",
+        u if u >= 70.0 => "#fb8c00",
+        u if u >= 60.0 => "#fdd835",
+        u if u >= 30.0 => "#9ccc65",
+        _ => "#43a047",
+    }
+}
+
+const LEGEND: [(f64, &str); 6] = [
+    (0.0, "under 30 %"),
+    (30.0, "30–60 %"),
+    (60.0, "60–70 %"),
+    (70.0, "70–85 %"),
+    (85.0, "85–95 %"),
+    (95.0, "95 % and more"),
+];
+
+const STYLE: &str = "body{font:14px/1.4 system-ui,sans-serif;margin:16px;color:#222}\
+h1{font-size:20px}h2{font-size:16px;margin:24px 0 4px}\
+.totals,.legend{margin:8px 0}.legend span{display:inline-block;margin-right:12px}\
+.sw{display:inline-block;width:14px;height:14px;vertical-align:middle;margin-right:4px;border:1px solid #555}\
+.az{display:flex;align-items:center;margin:2px 0}.az .id{width:90px}\
+.bar{width:320px;height:14px;background:#e0e0e0;margin:0 8px;position:relative}\
+.bar div{height:14px}\
+svg{display:block;margin:6px 0;max-width:100%;height:auto}\
+svg text{font:11px system-ui,sans-serif;pointer-events:none}\
+table{border-collapse:collapse;margin:6px 0}td,th{padding:2px 8px;border-bottom:1px solid #ddd;text-align:left}\
+td.n{text-align:right}details{margin:8px 0}";
+
+/// Everything the page says about one VPC.
+struct Vpc<'a> {
+    room: &'a VpcRoom,
+    subnets: Vec<&'a SubnetUsage>,
+}
+
+impl Vpc<'_> {
+    fn fullest(&self) -> f64 {
+        self.subnets
+            .iter()
+            .map(|s| s.utilization)
+            .fold(0.0, f64::max)
+    }
+}
+
+/// The page for `report`. `title` heads it.
+pub fn html(report: &Report, title: &str) -> String {
+    let mut vpcs: Vec<Vpc> = report
+        .vpcs
+        .iter()
+        .map(|room| Vpc {
+            room,
+            subnets: report
+                .subnets
+                .iter()
+                .filter(|s| {
+                    (&s.account, &s.region, &s.vpc_id)
+                        == (&room.account, &room.region, &room.vpc_id)
+                })
+                .collect(),
+        })
+        .collect();
+    vpcs.sort_by(|a, b| {
+        b.fullest()
+            .total_cmp(&a.fullest())
+            .then_with(|| a.room.vpc_id.cmp(&b.room.vpc_id))
+    });
+    let t = &report.totals;
+    let mut out = String::new();
+    let _ = write!(
+        out,
+        "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\">\
+         <title>{}</title><style>{STYLE}</style></head><body>\
+         <div class=\"cwdb-no-default-styles\"></div><h1>{}</h1>",
+        esc(title),
+        esc(title)
+    );
+    let _ = write!(
+        out,
+        "<p class=\"totals\">{} subnets in {} VPCs: {} of {} usable addresses used ({:.1} %), \
+         {} free; fullest subnet {:.1} %; {} held by detached ENIs.</p>",
+        t.subnet_count,
+        report.vpcs.len(),
+        t.used,
+        t.usable,
+        t.utilization,
+        t.free,
+        t.max_subnet_utilization,
+        t.detached_addresses
+    );
+    if !report.errors.is_empty() {
+        let _ = write!(
+            out,
+            "<p role=\"alert\">{} account-regions could not be scanned; their subnets are \
+             missing: {}</p>",
+            report.errors.len(),
+            esc(&report
+                .errors
+                .iter()
+                .take(5)
+                .map(|e| e.line())
+                .collect::<Vec<_>>()
+                .join("; "))
+        );
+    }
+    out.push_str("<p class=\"legend\">Subnet utilization: ");
+    for (u, label) in LEGEND {
+        let _ = write!(
+            out,
+            "<span><i class=\"sw\" style=\"background:{}\"></i>{label}</span>",
+            fill(u)
+        );
+    }
+    out.push_str(
+        "<span><i class=\"sw\" style=\"background:#fff;border-style:dashed\"></i>unallocated \
+         (room for new subnets)</span><span><i class=\"sw\" style=\"background:#bdbdbd\"></i>\
+         a subnet outside this pool</span></p>",
+    );
+    azs(&mut out, report);
+    let mut shown = 0;
+    let mut rest = Vec::new();
+    for v in &vpcs {
+        let empty = v.subnets.iter().all(|s| s.used == 0);
+        if shown < VPCS_DRAWN && !empty {
+            vpc(&mut out, v);
+            shown += 1;
+        } else {
+            rest.push(v);
+        }
+    }
+    if !rest.is_empty() {
+        let _ = write!(
+            out,
+            "<details><summary>{} more VPCs (no address used, or past the first {VPCS_DRAWN})\
+             </summary>",
+            rest.len()
+        );
+        for v in rest {
+            vpc(&mut out, v);
+        }
+        out.push_str("</details>");
+    }
+    out.push_str("</body></html>\n");
+    out
+}
+
+/// Per AZ ID: a bar of its used share, with the numbers.
+fn azs(out: &mut String, report: &Report) {
+    if report.azs.is_empty() {
+        return;
+    }
+    out.push_str("<h2>Headroom per Availability Zone (by AZ ID)</h2>");
+    let mut azs: Vec<_> = report.azs.iter().collect();
+    azs.sort_by_key(|a| a.free);
+    for a in azs {
+        let _ = write!(
+            out,
+            "<div class=\"az\"><span class=\"id\">{}</span><span class=\"bar\" role=\"img\" \
+             aria-label=\"{:.1} % used\"><div style=\"width:{:.1}%;background:{}\"></div></span>\
+             <span>{} free of {} ({:.1} % used, {} subnets)</span></div>",
+            esc(&a.availability_zone_id),
+            a.utilization,
+            a.utilization.clamp(0.0, 100.0),
+            fill(a.utilization),
+            a.free,
+            a.usable,
+            a.utilization,
+            a.subnet_count
+        );
+    }
+}
+
+/// One VPC: its heading, its drawing, and the same as a table.
+fn vpc(out: &mut String, v: &Vpc) {
+    let r = v.room;
+    let cidrs: Vec<String> = r.cidrs.iter().map(ToString::to_string).collect();
+    let heading = format!(
+        "{} ({} {}): {}",
+        r.vpc_id,
+        r.account,
+        r.region,
+        cidrs.join(", ")
+    );
+    let _ = write!(out, "<section><h2>{}</h2>", esc(&heading));
+    let placed = layout::blocks(&r.cidrs);
+    let (w, h) = layout::bounds(&placed);
+    let _ = write!(
+        out,
+        "<svg viewBox=\"-1 -1 {:.0} {:.0}\" width=\"{:.0}\" height=\"{:.0}\" role=\"img\" \
+         aria-label=\"{}\"><title>{}</title>",
+        w + 2.0,
+        h + 2.0,
+        w + 2.0,
+        h + 2.0,
+        esc(&format!("Address space of {heading}")),
+        esc(&format!("Address space of {heading}"))
+    );
+    for (c, rect) in &placed {
+        shape(
+            out,
+            *rect,
+            "#fafafa",
+            "#424242",
+            false,
+            &format!("{c} (VPC CIDR)"),
+            &[],
+        );
+    }
+    for c in &r.other_subnets {
+        if let Some(rect) = layout::locate(&placed, *c) {
+            shape(
+                out,
+                rect,
+                "#bdbdbd",
+                "#757575",
+                false,
+                &format!("{c}: a subnet outside this pool"),
+                &[c.to_string()],
+            );
+        }
+    }
+    for s in &v.subnets {
+        let Some(rect) = s.cidr.parse().ok().and_then(|c| layout::locate(&placed, c)) else {
+            continue;
+        };
+        let title = format!(
+            "{} {} in {}: {:.1} % used, {} of {} free",
+            s.subnet_id, s.cidr, s.availability_zone_id, s.utilization, s.free, s.usable
+        );
+        let label = [
+            s.cidr.clone(),
+            s.availability_zone_id.clone(),
+            format!("{:.0} % used", s.utilization),
+            format!("{} free", s.free),
+        ];
+        shape(
+            out,
+            rect,
+            fill(s.utilization),
+            "#212121",
+            false,
+            &title,
+            &label,
+        );
+    }
+    for c in &r.unallocated {
+        if let Some(rect) = layout::locate(&placed, *c) {
+            let title = format!("{c}: unallocated, {} addresses", c.size());
+            shape(
+                out,
+                rect,
+                "#ffffff",
+                "#616161",
+                true,
+                &title,
+                &[c.to_string(), "unallocated".to_string()],
+            );
+        }
+    }
+    out.push_str("</svg>");
+    table(out, v);
+    out.push_str("</section>");
+}
+
+/// A rectangle with its title (for every shape) and, when it fits, its label.
+fn shape(
+    out: &mut String,
+    r: Rect,
+    fill: &str,
+    stroke: &str,
+    dashed: bool,
+    title: &str,
+    label: &[String],
+) {
+    let _ = write!(
+        out,
+        "<g><title>{}</title><rect x=\"{:.2}\" y=\"{:.2}\" width=\"{:.2}\" height=\"{:.2}\" \
+         fill=\"{fill}\" stroke=\"{stroke}\" stroke-width=\"1\"{}/>",
+        esc(title),
+        r.x,
+        r.y,
+        r.w,
+        r.h,
+        if dashed {
+            " stroke-dasharray=\"4 3\""
+        } else {
+            ""
+        }
+    );
+    // As many lines as fit, each only when it fits the width; the title has them all.
+    for (i, line) in label.iter().enumerate() {
+        let bottom = LINE_H * (i as f64 + 1.0) + 4.0;
+        if bottom > r.h {
+            break;
+        }
+        if line.chars().count() as f64 * CHAR_W + 8.0 > r.w {
+            continue;
+        }
+        let _ = write!(
+            out,
+            "<text x=\"{:.2}\" y=\"{:.2}\">{}</text>",
+            r.x + 4.0,
+            r.y + bottom - 3.0,
+            esc(line)
+        );
+    }
+    out.push_str("</g>");
+}
+
+/// The drawing's content as a table: every subnet and every free block, by address.
+fn table(out: &mut String, v: &Vpc) {
+    out.push_str(
+        "<details><summary>As a table</summary><table><thead><tr><th>CIDR</th><th>what</th>\
+         <th>AZ ID</th><th>used</th><th>free</th></tr></thead><tbody>",
+    );
+    let mut rows: Vec<(Ipv4Cidr, String)> = Vec::new();
+    for s in &v.subnets {
+        if let Ok(c) = s.cidr.parse::<Ipv4Cidr>() {
+            rows.push((
+                c,
+                format!(
+                    "<td>{}</td><td>{}</td><td class=\"n\">{:.1} %</td><td class=\"n\">{}</td>",
+                    esc(&s.subnet_id),
+                    esc(&s.availability_zone_id),
+                    s.utilization,
+                    s.free
+                ),
+            ));
+        }
+    }
+    for c in &v.room.unallocated {
+        rows.push((
+            *c,
+            format!(
+                "<td>unallocated</td><td></td><td></td><td class=\"n\">{}</td>",
+                c.size()
+            ),
+        ));
+    }
+    rows.sort_by_key(|(c, _)| (c.base(), c.prefix()));
+    for (c, cells) in rows {
+        let _ = write!(out, "<tr><td>{c}</td>{cells}</tr>");
+    }
+    out.push_str("</tbody></table></details>");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::usage::{Snapshot, SubnetInfo, VpcInfo, pool};
+
+    #[test]
+    fn names_every_subnet_and_free_block_and_fetches_nothing() {
+        let cidr = |s: &str| s.parse::<Ipv4Cidr>().unwrap();
+        let snap = Snapshot {
+            subnets: vec![SubnetInfo {
+                account: "111111111111".into(),
+                region: "us-east-1".into(),
+                vpc_id: "vpc-1".into(),
+                subnet_id: "subnet-a".into(),
+                availability_zone_id: "use1-az1".into(),
+                cidr: Some(cidr("10.0.0.0/24")),
+                available: 10,
+                ..SubnetInfo::default()
+            }],
+            vpcs: vec![VpcInfo {
+                account: "111111111111".into(),
+                region: "us-east-1".into(),
+                vpc_id: "vpc-1".into(),
+                cidrs: vec![cidr("10.0.0.0/22")],
+                subnets: vec![cidr("10.0.0.0/24"), cidr("10.0.1.0/24")],
+            }],
+            scanned: 1,
+            ..Snapshot::default()
+        };
+        let page = html(&pool::compute("p", &snap), "pool p");
+        for want in [
+            "10.0.0.0/24",
+            "10.0.2.0/23",
+            "use1-az1",
+            "subnet outside this pool",
+        ] {
+            assert!(page.contains(want), "{want}");
+        }
+        for banned in ["<script", "http://", "https://", "url(", "@import"] {
+            assert!(!page.contains(banned), "{banned}");
+        }
+    }
+}

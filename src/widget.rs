@@ -1,0 +1,62 @@
+//! The map on the monitor's dashboard: a CloudWatch custom widget backed by this function.
+//! The dashboard calls it with the widget's `params` (`{"monitor": id}`); it answers with the
+//! map's HTML from a fresh scan.
+//!
+//! Why a fresh scan and not the last tick's report: a tick hands its report to Lambda
+//! destinations and keeps nothing, so the only honest picture is the one scanned now. It is
+//! bounded by [`SCAN_MAX`] and by half the invocation's time left; a scan that does not
+//! finish answers a one-line page that says so, never a stale or partial picture passed off
+//! as whole (a partial scan's map says which account-regions are missing).
+
+use std::time::Duration;
+
+use serde_json::Value;
+use tokio::time::Instant;
+
+use crate::Error;
+use crate::aws::Aws;
+use crate::event::Widget;
+use crate::map;
+use crate::provider::Settings;
+use crate::tick;
+
+/// The longest a widget's scan may take: a dashboard waits for its widgets.
+pub const SCAN_MAX: Duration = Duration::from_secs(25);
+
+pub async fn run(
+    aws: &Aws,
+    settings: &Settings,
+    widget: &Widget,
+    deadline: Instant,
+) -> Result<Value, Error> {
+    let id = &widget.monitor;
+    let Some(spec) = tick::monitor_spec(aws, &settings.schedule_group, id).await? else {
+        return Ok(Value::String(page(&format!(
+            "No monitor {id} in schedule group {}: the widget's params name a monitor that \
+             does not exist (deleted, or another stack's).",
+            settings.schedule_group
+        ))));
+    };
+    let budget = (deadline.saturating_duration_since(Instant::now()) / 2).min(SCAN_MAX);
+    match tokio::time::timeout(budget, tick::scan(aws, &spec, false, &|_, _| {})).await {
+        Ok(report) => Ok(Value::String(map::html(
+            &report,
+            &format!("cidrwatch pool {}", spec.pool_name),
+        ))),
+        Err(_) => Ok(Value::String(page(&format!(
+            "The scan of pool {} did not finish within {} s; the map shows only whole scans. \
+             Reload the widget, or run `cidrwatch map --monitor …` at a terminal.",
+            spec.pool_name,
+            budget.as_secs()
+        )))),
+    }
+}
+
+fn page(line: &str) -> String {
+    format!(
+        "<p>{}</p>",
+        line.replace('&', "&amp;")
+            .replace('<', "&lt;")
+            .replace('>', "&gt;")
+    )
+}
