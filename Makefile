@@ -17,7 +17,7 @@ CARGO_FUZZ := .tools/bin/cargo-fuzz
 FUZZ := RUSTC_BOOTSTRAP=1 $(CARGO_FUZZ) run --fuzz-dir fuzz --target-dir target/fuzz
 FUZZ_SECONDS ?= 600
 
-.PHONY: test lint iac cdk demo package lambda-smoke fuzz bench clean-venv
+.PHONY: test lint iac cdk demo screenshot package lambda-smoke fuzz bench clean-venv
 
 $(VENV)/bin/python:
 	python3 -m venv $(VENV)
@@ -67,6 +67,14 @@ cdk: $(IAC_TOOLS)
 demo: $(TEST_TOOLS)
 	cargo build --bin cidrwatch
 	$(PY) scripts/demo.py target/debug/cidrwatch
+
+## The demo estate's map (make demo writes target/demo/map.html) rendered headless by
+## Debian's chromium, installed when missing, to docs/map.png: the README's picture.
+screenshot: demo
+	command -v chromium >/dev/null || (apt-get update -qq && apt-get install -y -qq chromium >/dev/null)
+	chromium --headless --no-sandbox --disable-gpu --hide-scrollbars --window-size=1280,1000 \
+		--screenshot=docs/map.png file://$(CURDIR)/target/demo/map.html
+	@echo "wrote docs/map.png"
 
 ## The Lambda zip (provided.al2023, x86_64), built with cargo-lambda and zig.
 package: $(PACKAGE_TOOLS)

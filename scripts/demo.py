@@ -294,6 +294,16 @@ def main() -> None:
                              env=binary_env(endpoint), capture_output=True, text=True)
         print("    " + run.stdout.replace("\n", "\n    ").rstrip())
 
+        step("cidrwatch map: the same scan, drawn to scale as one self-contained page")
+        page = ROOT / "target/demo/map.html"
+        page.parent.mkdir(parents=True, exist_ok=True)
+        run = subprocess.run([binary, "map", "--tag", f"{TAG['Key']}={TAG['Value']}", "--pool", "eks-prod",
+                              "--html", str(page)], env=binary_env(endpoint), capture_output=True, text=True)
+        if run.returncode != 0:
+            sys.exit(f"map failed:\n{run.stderr}")
+        print(f"    {run.stdout.strip()}")
+        print(f"    open file://{page}")
+
         step("Create again (CloudFormation re-delivery): still one set of resources")
         invoke(binary, endpoint, create, responses)
         show(endpoint, monitor_id)
