@@ -236,6 +236,15 @@ fn command(program: &Path, bed: &Bed) -> Command {
     c
 }
 
+/// `cidrwatch invoke EVENT` on the bed, measured.
+async fn invoke_measured(bin: &Path, bed: &Bed, event_file: &Path) -> Measured {
+    let mut cmd = command(bin, bed);
+    cmd.arg("invoke").arg(event_file);
+    tokio::task::spawn_blocking(move || measure(cmd))
+        .await
+        .unwrap()
+}
+
 fn mib(kib: u64) -> f64 {
     kib as f64 / 1024.0
 }
@@ -265,11 +274,7 @@ async fn bench_estate(e: &Estate, bin: &Path, bare: &Path, out_dir: &Path) -> (V
     std::fs::write(&event_file, event.to_string()).unwrap();
 
     bed.reset_counts().await;
-    let mut cmd = command(bin, &bed);
-    cmd.arg("invoke").arg(&event_file);
-    let tick = tokio::task::spawn_blocking(move || measure(cmd))
-        .await
-        .unwrap();
+    let tick = invoke_measured(bin, &bed, &event_file).await;
     let counts = bed.counts().await;
     assert!(tick.success, "the tick failed: {}", tick.stderr);
     let report: Value = serde_json::from_slice(&tick.stdout).expect("the tick's report");
@@ -395,20 +400,12 @@ async fn bench_org(bin: &Path, out_dir: &Path) -> (Value, bool) {
 
     // moto builds an account-region's backend (a default VPC and its subnets) the first time
     // it is touched, at a CPU cost AWS does not have: one untimed tick first.
-    let mut cmd = command(bin, &bed);
-    cmd.arg("invoke").arg(&event_file);
-    let warm = tokio::task::spawn_blocking(move || measure(cmd))
-        .await
-        .unwrap();
+    let warm = invoke_measured(bin, &bed, &event_file).await;
     assert!(warm.success, "the warm-up tick failed: {}", warm.stderr);
 
     bed.latency(ORG_LATENCY_SECONDS).await;
     bed.reset_counts().await;
-    let mut cmd = command(bin, &bed);
-    cmd.arg("invoke").arg(&event_file);
-    let tick = tokio::task::spawn_blocking(move || measure(cmd))
-        .await
-        .unwrap();
+    let tick = invoke_measured(bin, &bed, &event_file).await;
     let peak = bed.peak_in_flight().await;
     bed.latency(0.0).await;
     let counts = bed.counts().await;
