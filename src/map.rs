@@ -11,8 +11,8 @@ use crate::usage::Ipv4Cidr;
 use crate::usage::layout::{self, Rect};
 use crate::usage::pool::{Report, SubnetUsage, VpcRoom};
 
-/// VPCs drawn in full; the rest are listed. A page past a few dozen VPC drawings helps no
-/// one, and a dashboard's custom widget must answer small.
+/// VPCs drawn, fullest first; the rest are a table row each. A page past a few dozen VPC
+/// drawings helps no one, and a dashboard's custom widget must answer within Lambda's 6 MB.
 pub const VPCS_DRAWN: usize = 40;
 /// A label line's height and a character's width at the labels' 11 px: a line is drawn only
 /// where it fits (smaller shapes keep their title, and the table has every number).
@@ -150,28 +150,53 @@ pub fn html(report: &Report, title: &str) -> String {
          a subnet outside this pool</span></p>",
     );
     azs(&mut out, report);
-    let mut shown = 0;
-    let mut rest = Vec::new();
-    for v in &vpcs {
-        let empty = v.subnets.iter().all(|s| s.used == 0);
-        if shown < VPCS_DRAWN && !empty {
-            vpc(&mut out, v);
-            shown += 1;
-        } else {
-            rest.push(v);
-        }
+    // Fullest first: the first VPCS_DRAWN are drawn, those with nothing used folded; the
+    // rest are one table row each, so the page stays small at any scale.
+    let drawn = vpcs.len().min(VPCS_DRAWN);
+    let (used, empty): (Vec<&Vpc>, Vec<&Vpc>) = vpcs[..drawn]
+        .iter()
+        .partition(|v| v.subnets.iter().any(|s| s.used > 0));
+    for v in used {
+        vpc(&mut out, v);
     }
-    if !rest.is_empty() {
+    if !empty.is_empty() {
         let _ = write!(
             out,
-            "<details><summary>{} more VPCs (no address used, or past the first {VPCS_DRAWN})\
-             </summary>",
-            rest.len()
+            "<details><summary>{} VPCs with no address used</summary>",
+            empty.len()
         );
-        for v in rest {
+        for v in empty {
             vpc(&mut out, v);
         }
         out.push_str("</details>");
+    }
+    if vpcs.len() > drawn {
+        let _ = write!(
+            out,
+            "<h2>{} more VPCs, less full</h2><table><thead><tr><th>VPC</th><th>account</th>\
+             <th>region</th><th>CIDRs</th><th>pool subnets</th><th>fullest</th>\
+             <th>largest unallocated</th></tr></thead><tbody>",
+            vpcs.len() - drawn
+        );
+        for v in &vpcs[drawn..] {
+            let r = v.room;
+            let cidrs: Vec<String> = r.cidrs.iter().map(ToString::to_string).collect();
+            let _ = write!(
+                out,
+                "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td class=\"n\">{}</td>\
+                 <td class=\"n\">{:.1} %</td><td>{}</td></tr>",
+                esc(&r.vpc_id),
+                esc(&r.account),
+                esc(&r.region),
+                cidrs.join(", "),
+                v.subnets.len(),
+                v.fullest(),
+                r.unallocated
+                    .first()
+                    .map_or_else(|| "none".to_string(), ToString::to_string)
+            );
+        }
+        out.push_str("</tbody></table>");
     }
     out.push_str("</body></html>\n");
     out
@@ -407,6 +432,7 @@ mod tests {
             ..Snapshot::default()
         };
         let page = html(&pool::compute("p", &snap), "pool p");
+        assert_eq!(page.matches("<svg").count(), 1);
         for want in [
             "10.0.0.0/24",
             "10.0.2.0/23",
@@ -418,5 +444,28 @@ mod tests {
         for banned in ["<script", "http://", "https://", "url(", "@import"] {
             assert!(!page.contains(banned), "{banned}");
         }
+
+        // Past the fortieth VPC, one table row each.
+        let mut many = snap.clone();
+        for i in 1..50u32 {
+            let vpc_id = format!("vpc-{i}");
+            let base = cidr("10.0.0.0/22").base() + (i << 16);
+            many.subnets.push(SubnetInfo {
+                vpc_id: vpc_id.clone(),
+                subnet_id: format!("subnet-{i}"),
+                cidr: Some(Ipv4Cidr::new(base, 24).unwrap()),
+                available: 100,
+                ..snap.subnets[0].clone()
+            });
+            many.vpcs.push(VpcInfo {
+                vpc_id,
+                cidrs: vec![Ipv4Cidr::new(base, 22).unwrap()],
+                subnets: vec![Ipv4Cidr::new(base, 24).unwrap()],
+                ..snap.vpcs[0].clone()
+            });
+        }
+        let page = html(&pool::compute("p", &many), "pool p");
+        assert_eq!(page.matches("<svg").count(), VPCS_DRAWN);
+        assert!(page.contains("10 more VPCs, less full"));
     }
 }

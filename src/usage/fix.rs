@@ -13,7 +13,8 @@ use super::room;
 pub enum Next {
     /// A free CIDR of that size in its VPC.
     Subnet(Ipv4Cidr),
-    /// None fits: a secondary CIDR block the VPC may take, overlapping no VPC of the report.
+    /// None fits: a secondary CIDR block the VPC may take, overlapping none of the report's
+    /// VPCs (the pool's; `cidrwatch suggest` checks every VPC of the account-regions).
     Secondary(Ipv4Cidr),
     /// Neither: the VPC's allowed ranges are taken, or the VPC was not read.
     Nothing,
@@ -132,9 +133,11 @@ pub fn lines(m: &Move) -> Vec<String> {
             s.vpc_id, s.vpc_id, s.availability_zone_id, s.region
         )),
         Next::Secondary(c) => out.push(format!(
-            "  no /{size} fits in {}; a secondary CIDR block it may take, overlapping no VPC \
-             seen: {c}  aws ec2 associate-vpc-cidr-block --vpc-id {} --cidr-block {c} --region {}",
-            s.vpc_id, s.vpc_id, s.region
+            "  no /{size} fits in {}; a secondary CIDR block it may take, overlapping none of \
+             this pool's VPCs (`cidrwatch suggest --vpc {} --size {size}` also checks the \
+             account's other VPCs): {c}  aws ec2 associate-vpc-cidr-block --vpc-id {} \
+             --cidr-block {c} --region {}",
+            s.vpc_id, s.vpc_id, s.vpc_id, s.region
         )),
         Next::Nothing => out.push(format!(
             "  no /{size} fits in {}, and no secondary CIDR block it may take is free",
