@@ -20,7 +20,7 @@ const LINE_H: f64 = 13.0;
 const CHAR_W: f64 = 6.5;
 
 /// Escapes text for HTML and SVG.
-fn esc(s: &str) -> String {
+pub fn esc(s: &str) -> String {
     s.replace('&', "&amp;")
         .replace('<', "&lt;")
         .replace('>', "&gt;")

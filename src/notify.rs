@@ -204,9 +204,14 @@ pub fn compose(
     scan: Result<&Report, &str>,
     dashboard: Option<&str>,
 ) -> Message {
+    // Once, whatever the budget: the text and the machine form both carry them.
+    let next = match scan {
+        Ok(report) if facts.state != "OK" => moves(kind, spec, report),
+        _ => Vec::new(),
+    };
     let mut budget = REPORT_BYTES_MAX;
     loop {
-        let m = compose_within(facts, kind, spec, scan, dashboard, budget);
+        let m = compose_within(facts, kind, spec, scan, &next, dashboard, budget);
         if m.structure.len() + m.subject.len() <= MESSAGE_BYTES_MAX || budget < 1_000 {
             return m;
         }
@@ -219,6 +224,7 @@ fn compose_within(
     kind: AlarmKind,
     spec: &MonitorSpec,
     scan: Result<&Report, &str>,
+    next: &[fix::Move],
     dashboard: Option<&str>,
     budget: usize,
 ) -> Message {
@@ -282,10 +288,7 @@ fn compose_within(
             text.extend(lines.iter().map(|l| format!("  {l}")));
             markdown.push("Fullest subnets:".to_string());
             markdown.push(format!("```\n{}\n```", lines.join("\n")));
-            let lines: Vec<String> = moves(kind, spec, report)
-                .iter()
-                .flat_map(fix::lines)
-                .collect();
+            let lines: Vec<String> = next.iter().flat_map(fix::lines).collect();
             if !lines.is_empty() {
                 text.push(String::new());
                 text.push("Next moves:".to_string());
@@ -354,9 +357,7 @@ fn compose_within(
             omitted.write(&mut v);
             v
         }),
-        "next_moves": scan.ok().filter(|_| !recovered).map(|r| {
-            moves(kind, spec, r).iter().map(fix::Move::json).collect::<Vec<_>>()
-        }).unwrap_or_default(),
+        "next_moves": next.iter().map(fix::Move::json).collect::<Vec<_>>(),
         "error": error,
     });
     let q = q.to_string();

@@ -229,12 +229,17 @@ impl Report {
         if whole.to_string().len() <= budget {
             return (whole, Omitted::default());
         }
+        // The lists start empty: cloning them whole only to drop most is what a large
+        // report cannot afford.
         let mut kept = Report {
+            pool: self.pool.clone(),
+            totals: self.totals.clone(),
+            azs: self.azs.clone(),
+            scanned: self.scanned,
             subnets: Vec::new(),
             vpcs: Vec::new(),
             errors: Vec::new(),
             ipv6_only: Vec::new(),
-            ..self.clone()
         };
         // The skeleton with the omitted counts at their widest.
         let mut skeleton = serde_json::to_value(&kept).unwrap_or_default();

@@ -319,23 +319,7 @@ impl Builder<'_> {
         let mut left = n;
         while left > 0 {
             let take = left.min(10);
-            let eni = self
-                .ec2
-                .create_network_interface()
-                .subnet_id(subnet)
-                .secondary_private_ip_address_count((take - 1) as i32)
-                .send()
-                .await
-                .expect("create eni");
-            let ips: Vec<u32> = eni
-                .network_interface()
-                .unwrap()
-                .private_ip_addresses()
-                .iter()
-                .map(|p| u32::from(p.private_ip_address().unwrap().parse::<Ipv4Addr>().unwrap()))
-                .collect();
-            assert_eq!(ips.len(), take, "moto gave the addresses asked for");
-            self.built(subnet).eni_ips.extend(ips);
+            self.eni(subnet, "", take - 1, &[]).await;
             left -= take;
         }
     }
@@ -350,11 +334,10 @@ impl Builder<'_> {
         secondary: usize,
         tags: &[(&str, &str)],
     ) -> String {
-        let mut req = self
-            .ec2
-            .create_network_interface()
-            .subnet_id(subnet)
-            .description(description);
+        let mut req = self.ec2.create_network_interface().subnet_id(subnet);
+        if !description.is_empty() {
+            req = req.description(description);
+        }
         if secondary > 0 {
             req = req.secondary_private_ip_address_count(secondary as i32);
         }
