@@ -73,7 +73,17 @@ fn blocks_of((mut lo, hi): Range, out: &mut Vec<Ipv4Cidr>) {
 /// The maximal aligned blocks of `space` (a VPC's IPv4 CIDRs) that no `taken` block (its
 /// subnets) touches: largest first, then by address.
 pub fn free_blocks(space: &[Ipv4Cidr], taken: &[Ipv4Cidr]) -> Vec<Ipv4Cidr> {
-    let space = merge(space.iter().map(range).collect());
+    // Each VPC CIDR block on its own: a subnet lies within one block, so free space never
+    // spans two adjacent blocks (10.4.0.0/16 and 10.5.0.0/16 leave two /16s, not a /15).
+    // Aligned blocks either nest or are apart: the outermost ones are the space.
+    let mut blocks: Vec<Range> = space
+        .iter()
+        .filter(|b| !space.iter().any(|o| o != *b && o.contains(b)))
+        .map(range)
+        .collect();
+    blocks.sort_unstable();
+    blocks.dedup();
+    let space = blocks;
     let taken = merge(taken.iter().map(range).collect());
     let mut out = Vec::new();
     for r in subtract(&space, &taken) {
@@ -186,6 +196,17 @@ mod tests {
 
     fn cs(list: &[&str]) -> Vec<Ipv4Cidr> {
         list.iter().map(|s| c(s)).collect()
+    }
+
+    #[test]
+    fn adjacent_vpc_blocks_stay_apart() {
+        // Found by the property below: one /15 is no subnet's home when the VPC holds two
+        // /16 blocks; a subnet lies within one block.
+        let c = |s: &str| s.parse::<Ipv4Cidr>().unwrap();
+        assert_eq!(
+            free_blocks(&[c("10.4.0.0/16"), c("10.5.0.0/16")], &[]),
+            vec![c("10.4.0.0/16"), c("10.5.0.0/16")]
+        );
     }
 
     #[test]
