@@ -529,9 +529,11 @@ pub fn dashboard(
     })
 }
 
-/// The tick the schedule delivers: the envelope the event router recognises, around the spec.
+/// The tick the schedule delivers: the envelope the event router recognises, around the
+/// monitor's properties as [`crate::spec::parse`] has already read them back once.
 pub fn tick_input(id: &str, spec: &MonitorSpec) -> String {
-    serde_json::json!({"cidrwatch": "tick", "v": 1, "id": id, "monitor": spec}).to_string()
+    serde_json::json!({"cidrwatch": "tick", "v": 1, "id": id, "monitor": spec.tick_properties()})
+        .to_string()
 }
 
 /// The alarms monitor `id` has under `spec`: every kind whose threshold the spec sets.

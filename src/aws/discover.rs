@@ -195,7 +195,7 @@ impl Aws {
         account: String,
         config: Result<SdkConfig, Error>,
     ) -> Vec<Scope> {
-        let regions = match (&config, sel.all_regions) {
+        let regions = match (&config, sel.all_regions()) {
             (Ok(c), true) => match self.enabled_regions(c).await {
                 Ok(r) => r,
                 Err(e) => {
@@ -221,10 +221,11 @@ impl Aws {
 
     /// The selection's regions: the provider's own when it names none.
     fn regions(&self, sel: &Selection) -> Vec<String> {
-        if sel.regions.is_empty() {
+        let named: Vec<String> = sel.named_regions().cloned().collect();
+        if named.is_empty() {
             vec![self.region()]
         } else {
-            sel.regions.clone()
+            named
         }
     }
 

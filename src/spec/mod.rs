@@ -120,12 +120,12 @@ pub struct Selection {
     pub tags: BTreeMap<String, Vec<String>>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub cidrs: Vec<Ipv4Cidr>,
-    /// Empty (and not `all_regions`): the provider's own region.
+    /// As the properties say it: empty is the provider's own region, and `ALL` (see
+    /// [`Selection::all_regions`]) every region enabled in each account. `ALL` stays in the
+    /// list rather than becoming a field of its own, so the spec serializes back to the
+    /// property the parser reads.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub regions: Vec<String>,
-    /// `Regions: [ALL]`: every region enabled in each account, read per account.
-    #[serde(skip_serializing_if = "std::ops::Not::not")]
-    pub all_regions: bool,
     /// Empty (and no `organizational_units`): the provider's own account.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub accounts: Vec<String>,
@@ -143,6 +143,17 @@ pub struct Selection {
 }
 
 impl Selection {
+    /// `Regions: [ALL]`: every region enabled in each account, read per account (a region
+    /// listed beside `ALL` adds nothing).
+    pub fn all_regions(&self) -> bool {
+        self.regions.iter().any(|r| r == ALL_REGIONS)
+    }
+
+    /// The named regions, `ALL` aside.
+    pub fn named_regions(&self) -> impl Iterator<Item = &String> {
+        self.regions.iter().filter(|r| *r != ALL_REGIONS)
+    }
+
     /// Whether a subnet belongs to the pool: AND across keys, OR within a list. Discovery
     /// filters on EC2's side where it can and re-checks here; `Cidrs` is only checked here.
     pub fn matches(
@@ -301,26 +312,55 @@ impl fmt::Display for SpecErrors {
 }
 
 /// Validates resource properties into a [`MonitorSpec`], reporting every problem at once.
+///
+/// A spec is returned only when its own serialization — what the schedule hands each tick
+/// ([`MonitorSpec::tick_properties`]) — fits the schedule's input and reads back as the same
+/// spec, so a monitor a Create accepts is one its ticks can read.
 pub fn parse(properties: &Value) -> Result<MonitorSpec, SpecErrors> {
     let mut c = Check::default();
     let spec = read_spec(&mut c, properties);
-    match spec {
-        Some(spec) if c.errors.is_empty() => {
-            let bytes = serde_json::to_vec(&spec).map_or(usize::MAX, |v| v.len());
-            if bytes + TICK_ENVELOPE_BYTES > SCHEDULE_INPUT_LIMIT {
-                c.report(
-                    "Select",
-                    format!(
-                        "the monitor takes {bytes} bytes in its schedule's input, which holds \
-                         {SCHEDULE_INPUT_LIMIT}; select by VpcIds, Tags or Cidrs rather than \
-                         listing many SubnetIds"
-                    ),
-                );
-                return Err(SpecErrors(c.errors));
-            }
-            Ok(spec)
-        }
-        _ => Err(SpecErrors(c.errors)),
+    let spec = match spec {
+        Some(spec) if c.errors.is_empty() => spec,
+        _ => return Err(SpecErrors(c.errors)),
+    };
+    let tick = spec.tick_properties();
+    let bytes = tick.to_string().len();
+    if bytes + TICK_ENVELOPE_BYTES > SCHEDULE_INPUT_LIMIT {
+        c.report(
+            "Select",
+            format!(
+                "the monitor takes {bytes} bytes in its schedule's input, which holds \
+                 {SCHEDULE_INPUT_LIMIT}; select by VpcIds, Tags or Cidrs rather than listing \
+                 many SubnetIds"
+            ),
+        );
+        return Err(SpecErrors(c.errors));
+    }
+    let mut again = Check::default();
+    if read_spec(&mut again, &tick).as_ref() != Some(&spec) || !again.errors.is_empty() {
+        c.report(
+            "Properties",
+            format!(
+                "cidrwatch cannot carry this monitor to its ticks (its schedule input {tick} \
+                 reads back differently{}); this is a cidrwatch defect: please report it with \
+                 these properties",
+                again
+                    .errors
+                    .first()
+                    .map(|e| format!(": {e}"))
+                    .unwrap_or_default()
+            ),
+        );
+        return Err(SpecErrors(c.errors));
+    }
+    Ok(spec)
+}
+
+impl MonitorSpec {
+    /// The monitor as the schedule's input carries it to each tick: its properties with the
+    /// defaults filled in, in the one form [`parse`] reads.
+    pub fn tick_properties(&self) -> Value {
+        serde_json::to_value(self).unwrap_or(Value::Null)
     }
 }
 
@@ -526,6 +566,23 @@ mod tests {
         assert_eq!(again.accounting(), Accounting::PrefixesAndReservations);
         assert_eq!(again.schedule.expression(), "rate(1 hour)");
         assert_eq!(again.select.accounts, ["111111111111"]);
+    }
+
+    /// The defect this guards: `Regions: [ALL]` was accepted at Create and serialized as
+    /// `AllRegions: true`, which every tick then refused as an unknown property.
+    #[test]
+    fn regions_all_survives_the_schedule_input() {
+        let spec = parse(&json!({"PoolName": "p", "Select": {"Accounts": ["111111111111"],
+            "Regions": ["ALL"], "OrganizationalUnits": ["ou-ab12-cd34ef56"]}}))
+        .unwrap();
+        assert!(spec.select.all_regions());
+        let tick = spec.tick_properties();
+        assert_eq!(tick["Select"]["Regions"], json!(["ALL"]), "{tick}");
+        assert_eq!(parse(&tick), Ok(spec));
+        let listed = parse(&json!({"PoolName": "p", "Select": {"Regions": ["ALL", "eu-west-1"]}}))
+            .unwrap();
+        assert!(listed.select.all_regions());
+        assert_eq!(listed.select.named_regions().collect::<Vec<_>>(), ["eu-west-1"]);
     }
 
     #[test]

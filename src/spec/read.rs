@@ -190,10 +190,7 @@ fn read_selection(c: &mut Check, v: &Value) -> Option<Selection> {
         }
     }
     if let Some(v) = get("Regions") {
-        let regions = c.texts("Select.Regions", v, &REGION_OR_ALL);
-        // ALL covers any region listed beside it.
-        sel.all_regions = regions.iter().any(|r| r == ALL_REGIONS);
-        sel.regions = regions.into_iter().filter(|r| r != ALL_REGIONS).collect();
+        sel.regions = c.texts("Select.Regions", v, &REGION_OR_ALL);
     }
     if let Some(v) = get("Accounts") {
         sel.accounts = c.texts("Select.Accounts", v, &ACCOUNT);
