@@ -163,9 +163,10 @@ impl AlarmKind {
                 statistic,
                 comparison,
                 evaluation_periods: 1,
-                // Keep the last state: a tick that withholds pool figures (a partial scan) must
-                // neither fire nor clear a threshold alarm; the stale alarm speaks for silence.
-                missing_data: MissingData::Missing,
+                // Keep the current state: a tick that withholds pool figures (a partial scan)
+                // must neither fire nor clear a threshold alarm, nor leave it INSUFFICIENT_DATA
+                // to recover from; the stale alarm speaks for silence.
+                missing_data: MissingData::Ignore,
                 severity,
                 route: Route::Notify,
                 threshold,
@@ -251,7 +252,9 @@ impl AlarmKind {
                 statistic: Statistic::Maximum,
                 comparison: GreaterThan,
                 evaluation_periods: MONITOR_ALARM_PERIODS,
-                missing_data: MissingData::Missing,
+                // When ticks stop, keep the state: -stale speaks, and a resumed tick's 0 is no
+                // recovery to announce.
+                missing_data: MissingData::Ignore,
                 severity: Severity::Warning,
                 route: Route::Notify,
                 threshold: |_| Some(0.0),
@@ -326,8 +329,13 @@ impl Comparison {
 /// What an alarm does when a period has no data.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum MissingData {
-    /// Keep the last state: the stale alarm speaks for missing data.
-    Missing,
+    /// `ignore`: keep the current state through missing data (the stale alarm speaks for
+    /// silence). Not `missing`: CloudWatch turns an alarm whose whole evaluation range is
+    /// missing INSUFFICIENT_DATA ("Configuring how CloudWatch alarms treat missing data"), so
+    /// a partial scan of a few periods would drop it there, and the recovery would announce a
+    /// false OK (native mode runs OK actions from INSUFFICIENT_DATA) or a second ALARM for a
+    /// breach already announced.
+    Ignore,
     Breaching,
 }
 

@@ -205,8 +205,8 @@ async fn the_scan_errors_alarm_names_the_failing_account_region() {
     );
     assert_eq!(
         a.treat_missing_data(),
-        Some("missing"),
-        "silence is -stale's"
+        Some("ignore"),
+        "silence is -stale's; `missing` would turn it INSUFFICIENT_DATA when ticks stop"
     );
 
     // The member role in OTHER goes away.

@@ -86,7 +86,7 @@ impl Aws {
                 Comparison::LessThan => ComparisonOperator::LessThanThreshold,
             })
             .treat_missing_data(match a.missing_data {
-                MissingData::Missing => "missing",
+                MissingData::Ignore => "ignore",
                 MissingData::Breaching => "breaching",
             })
             .actions_enabled(actions_enabled)
