@@ -75,6 +75,7 @@ impl App {
             }
             Event::Tick(t) => tick::run(&self.provider.aws, &t).await,
             Event::Alarm(a) => alarm::run(&self.provider.aws, &self.provider.settings, &a).await,
+            Event::Describe => Ok(widget::describe()),
             Event::Widget(w) => {
                 widget::run(
                     &self.provider.aws,

@@ -17,12 +17,15 @@ pub enum Event {
     Alarm(Alarm),
     /// A dashboard's custom widget asking for the map of monitor `monitor` (its `params`).
     Widget(Widget),
+    /// The CloudWatch console asking a custom widget's function for its documentation
+    /// (`{"describe": true}`), shown when a user adds the widget.
+    Describe,
 }
 
-/// What a custom widget's call names: the monitor whose map it draws.
+/// What a custom widget's call names: the monitor whose map it draws, when its `params` say.
 #[derive(Debug, PartialEq)]
 pub struct Widget {
-    pub monitor: String,
+    pub monitor: Option<String>,
 }
 
 /// A schedule tick: `{"cidrwatch":"tick","v":1,"id":…,"monitor":{…spec…}}`.
@@ -58,22 +61,19 @@ pub fn classify(payload: Value) -> Result<Event, Error> {
     {
         return Ok(Event::Alarm(alarm(&payload)));
     }
+    if payload.get("describe").and_then(Value::as_bool) == Some(true) {
+        return Ok(Event::Describe);
+    }
     if let Some(context) = payload.get("widgetContext").filter(|c| c.is_object()) {
-        // CloudWatch passes the widget's params both at the top level and in the context.
+        // CloudWatch passes the widget's params both at the top level and in the context. A
+        // call that names no monitor is still the widget's: it is answered with a page that
+        // says what to set, not an error (which the function's Errors alarm would count).
         let monitor = context
             .pointer("/params/monitor")
             .or_else(|| payload.get("monitor"))
             .and_then(Value::as_str)
-            .ok_or_else(|| {
-                Error::Event(
-                    "a dashboard custom widget without params.monitor: give it the monitor's \
-                     id, as the monitor's own dashboard does"
-                        .to_string(),
-                )
-            })?;
-        return Ok(Event::Widget(Widget {
-            monitor: monitor.to_string(),
-        }));
+            .map(str::to_string);
+        return Ok(Event::Widget(Widget { monitor }));
     }
     if is_sns(&payload) {
         let sns: SnsEvent = serde_json::from_value(payload)
@@ -212,11 +212,19 @@ mod tests {
         assert_eq!(
             classify(call).unwrap(),
             Event::Widget(Widget {
-                monitor: "cidrwatch-p-1".into()
+                monitor: Some("cidrwatch-p-1".into())
             })
         );
-        let err = classify(json!({"widgetContext": {"params": {}}})).unwrap_err();
-        assert!(err.to_string().contains("without params.monitor"), "{err}");
+        assert_eq!(
+            classify(json!({"widgetContext": {"params": {}}})).unwrap(),
+            Event::Widget(Widget { monitor: None })
+        );
+        for describe in [
+            json!({"describe": true}),
+            json!({"describe": true, "widgetContext": {"params": {}}}),
+        ] {
+            assert_eq!(classify(describe).unwrap(), Event::Describe);
+        }
     }
 
     #[test]

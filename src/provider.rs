@@ -95,12 +95,19 @@ pub async fn respond(
 ) -> Result<Answered, Error> {
     let received = Instant::now();
     let coords = request.coords.clone();
-    // The id the properties give; on Delete, the one CloudFormation names.
+    // The id the properties give; on Delete, the one CloudFormation names (when it names
+    // none, the one a Create of these properties made: never an empty id).
     let id = match &request.action {
-        Action::Create { properties } | Action::Update { properties, .. } => {
-            id_for(&coords, properties)
-        }
-        Action::Delete { physical_id } => physical_id.clone(),
+        Action::Create { properties }
+        | Action::Update { properties, .. }
+        | Action::Delete {
+            physical_id: None,
+            properties,
+        } => id_for(&coords, properties),
+        Action::Delete {
+            physical_id: Some(id),
+            ..
+        } => id.clone(),
     };
     let (failure_id, new_id) = match &request.action {
         Action::Create { .. } => (id.clone(), Some(id.clone())),
@@ -108,7 +115,7 @@ pub async fn respond(
             physical_id.clone(),
             (id != *physical_id).then(|| id.clone()),
         ),
-        Action::Delete { physical_id } => (physical_id.clone(), None),
+        Action::Delete { .. } => (id.clone(), None),
     };
     let deadline = Deadline::new(lambda_deadline, request.service_timeout, received);
     // A Create or a replacement that does not finish leaves nothing of its new id: the undo
@@ -141,7 +148,7 @@ pub async fn respond(
                 let others = vec![physical_id];
                 first_scan_then_apply(p, &id, &spec, &target, others, deadline, replacing).await
             }
-            Action::Delete { physical_id } => delete(p, &physical_id).await,
+            Action::Delete { .. } => delete(p, &id).await,
         }
     };
     cfn::answer(&coords, failure_id, deadline, delivery, work, undo).await

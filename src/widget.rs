@@ -29,7 +29,13 @@ pub async fn run(
     widget: &Widget,
     deadline: Instant,
 ) -> Result<Value, Error> {
-    let id = &widget.monitor;
+    let Some(id) = &widget.monitor else {
+        return Ok(Value::String(page(
+            "This widget names no monitor: set its parameters to {\"monitor\": \"<id>\"}, \
+             the monitor's PhysicalResourceId (cidrwatch-<pool>-<8 hex>), as the monitor's own \
+             dashboard does.",
+        )));
+    };
     let Some(spec) = tick::monitor_spec(aws, &settings.schedule_group, id).await? else {
         return Ok(Value::String(page(&format!(
             "No monitor {id} in schedule group {}: the widget's params name a monitor that \
@@ -51,6 +57,24 @@ pub async fn run(
         )))),
     }
 }
+
+/// What the widget shows and needs, for the console's `describe` call: Markdown, no scan.
+pub fn describe() -> Value {
+    serde_json::json!({"markdown": DOCS})
+}
+
+const DOCS: &str = "## cidrwatch: address space\n\
+The map of a cidrwatch monitor's IPv4 address space, from a fresh scan each time the widget \
+refreshes: every VPC CIDR block of the pool drawn to scale, its subnets shaded by how full they \
+are, the free aligned blocks where new subnets fit, and a table of the fullest subnets.\n\n\
+### Parameters\n\
+| name | value |\n|---|---|\n\
+| `monitor` | the monitor's PhysicalResourceId, `cidrwatch-<PoolName>-<8 hex>` (required) |\n\n\
+### Permissions\n\
+Viewers need `lambda:InvokeFunction` on this function (the CloudWatch console invokes it \
+as the viewer). The function scans with its own role.\n\n\
+### Example\n\
+```yaml\nmonitor: cidrwatch-eks-prod-1a2b3c4d\n```\n";
 
 fn page(line: &str) -> String {
     format!(

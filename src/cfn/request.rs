@@ -28,9 +28,13 @@ pub enum Action {
         properties: Value,
         old_properties: Value,
     },
-    /// Acts on the id alone, never on the properties it carries.
+    /// Acts on the id alone, never on the properties it carries — save one case: a Delete
+    /// that names no id (CloudFormation never received one, say a Create whose answer was
+    /// lost) acts on the id the Create would have made, which only this resource of this
+    /// stack can own (see `provider::id_for`).
     Delete {
-        physical_id: String,
+        physical_id: Option<String>,
+        properties: Value,
     },
 }
 
@@ -82,6 +86,17 @@ pub fn parse(v: Value) -> Option<Parsed> {
             reason: format!("RequestType {kind:?} is not Create, Update or Delete"),
         });
     }
+    if kind == "Delete" && physical_id.as_deref().is_none_or(str::is_empty) {
+        return Some(Parsed::Request(Request {
+            coords,
+            resource_type: text("ResourceType").unwrap_or_default(),
+            action: Action::Delete {
+                physical_id: None,
+                properties: v.get("ResourceProperties").cloned().unwrap_or(Value::Null),
+            },
+            service_timeout,
+        }));
+    }
     let raw: Raw<Value, Value> = match serde_json::from_value(v) {
         Ok(raw) => raw,
         Err(e) => {
@@ -110,7 +125,8 @@ pub fn parse(v: Value) -> Option<Parsed> {
         Raw::Delete(r) => (
             r.resource_type,
             Action::Delete {
-                physical_id: r.physical_resource_id,
+                physical_id: Some(r.physical_resource_id),
+                properties: r.resource_properties,
             },
         ),
         _ => {
