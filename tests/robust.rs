@@ -5,31 +5,37 @@
 
 #[path = "support/answerable.rs"]
 mod answerable;
+#[path = "support/generate.rs"]
+#[allow(dead_code)]
+mod generate;
 
 use cidrwatch::cfn::{Action, Parsed};
 use cidrwatch::event::{self, Event};
 use proptest::prelude::*;
 use serde_json::{Map, Number, Value, json};
 
-/// Keys that steer the router and the parser down their deeper paths, and random ones.
+/// Keys that steer the router and the parser down their deeper paths — every property the
+/// schema names, and the router's own — and random ones.
 fn key() -> impl Strategy<Value = String> {
-    prop_oneof![
-        Just("PoolName".to_string()),
-        Just("Select".to_string()),
-        Just("Thresholds".to_string()),
-        Just("Schedule".to_string()),
-        Just("Tags".to_string()),
-        Just("Cidrs".to_string()),
-        Just("VpcIds".to_string()),
-        Just("WarningPercent".to_string()),
-        Just("MetricStream".to_string()),
-        Just("RequestType".to_string()),
-        Just("ResponseURL".to_string()),
-        Just("Records".to_string()),
-        Just("cidrwatch".to_string()),
-        Just("alarmData".to_string()),
-        "\\PC{0,12}",
-    ]
+    let mut known: Vec<String> = generate::property_names().into_iter().collect();
+    known.extend(
+        [
+            "RequestType",
+            "ResponseURL",
+            "Records",
+            "cidrwatch",
+            "alarmData",
+            "widgetContext",
+        ]
+        .map(String::from),
+    );
+    prop_oneof![proptest::sample::select(known), "\\PC{0,12}"]
+}
+
+/// Every example and enum value of the schema (`ALL`, OU ids, ARNs, rates, formats, …).
+fn known_value() -> impl Strategy<Value = Value> {
+    let values: Vec<String> = generate::example_values().into_iter().collect();
+    proptest::sample::select(values).prop_map(Value::String)
 }
 
 fn json_value() -> impl Strategy<Value = Value> {
@@ -39,8 +45,7 @@ fn json_value() -> impl Strategy<Value = Value> {
         any::<i64>().prop_map(|n| json!(n)),
         any::<f64>().prop_filter_map("finite", |f| Number::from_f64(f).map(Value::Number)),
         "\\PC{0,40}".prop_map(Value::String),
-        Just(json!("rate(5 minutes)")),
-        Just(json!("10.0.0.0/8")),
+        known_value(),
         Just(json!("tick")),
         Just(json!("aws:sns")),
         "x{0,6000}".prop_map(Value::String),
@@ -84,4 +89,28 @@ proptest! {
             other => prop_assert!(false, "a CloudFormation request routed elsewhere: {:?}", other),
         }
     }
+}
+
+/// The fuzz dictionary (`make fuzz`) holds every property name and every example and enum
+/// value of the schema, so libFuzzer reaches the same paths this proptest does.
+#[test]
+fn the_fuzz_dictionary_knows_every_property_and_value() {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz/json.dict");
+    let dict = std::fs::read_to_string(&path).expect("fuzz/json.dict");
+    let entries: std::collections::BTreeSet<String> = dict
+        .lines()
+        .filter(|l| l.starts_with('"'))
+        .filter_map(|l| serde_json::from_str::<String>(l).ok())
+        .collect();
+    let missing: Vec<String> = generate::property_names()
+        .into_iter()
+        .chain(generate::example_values())
+        .map(|s| Value::String(s).to_string())
+        .filter(|quoted| !entries.contains(quoted))
+        .collect();
+    assert_eq!(
+        missing,
+        Vec::<String>::new(),
+        "add these lines to fuzz/json.dict"
+    );
 }

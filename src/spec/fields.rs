@@ -98,6 +98,9 @@ pub struct Text {
     /// The validator also takes a JSON whole number for a string (its decimal text); these
     /// are the numbers whose text passes `check`, when there are any.
     pub integers: Option<(u64, u64)>,
+    /// Values that pass `check`: the schema's `examples`, which documentation shows and the
+    /// generator of whole monitors (`tests/lifecycle.rs`) draws from.
+    pub examples: &'static [&'static str],
 }
 
 /// Region, as the schema spells [`is_region`].
@@ -118,24 +121,28 @@ pub const POOL_NAME: Text = Text {
     pattern: "^[A-Za-z0-9_.-]{1,64}$",
     check: is_pool_name,
     integers: Some((0, u64::MAX)),
+    examples: &["eks-prod", "shared.services_1"],
 };
 pub const NAMESPACE: Text = Text {
     expect: "a CloudWatch namespace of 1 to 255 of [A-Za-z0-9.-_/#:], not starting with AWS/",
     pattern: "^(?!AWS/)[A-Za-z0-9._/#:-]{1,255}$",
     check: is_namespace,
     integers: Some((0, u64::MAX)),
+    examples: &["CidrWatch", "Network/Ips"],
 };
 pub const VPC_ID: Text = Text {
     expect: "a VPC id like vpc-0abc1234",
     pattern: "^vpc-([0-9a-f]{8}|[0-9a-f]{17})$",
     check: |s| is_resource_id(s, "vpc"),
     integers: None,
+    examples: &["vpc-0abc1234", "vpc-0abc1234def567890"],
 };
 pub const SUBNET_ID: Text = Text {
     expect: "a subnet id like subnet-0abc1234",
     pattern: "^subnet-([0-9a-f]{8}|[0-9a-f]{17})$",
     check: |s| is_resource_id(s, "subnet"),
     integers: None,
+    examples: &["subnet-0abc1234", "subnet-0abc1234def567890"],
 };
 /// What `Select.Regions` takes: a region, or `ALL` (every region enabled in each account).
 pub const ALL_REGIONS: &str = "ALL";
@@ -144,6 +151,7 @@ pub const REGION_OR_ALL: Text = Text {
     pattern: concat!("^(ALL|", region!(), ")$"),
     check: |s| s == ALL_REGIONS || is_region(s),
     integers: None,
+    examples: &["us-east-1", "eu-west-1", ALL_REGIONS],
 };
 /// An organization root or OU id, as AWS Organizations spells a parent.
 pub const OU_ID: Text = Text {
@@ -151,6 +159,7 @@ pub const OU_ID: Text = Text {
     pattern: "^(r-[0-9a-z]{4,32}|ou-[0-9a-z]{4,32}-[a-z0-9]{8,32})$",
     check: is_ou_id,
     integers: None,
+    examples: &["r-ab12", "ou-ab12-cd34ef56"],
 };
 
 /// `r-` and 4–32 of [0-9a-z], or `ou-`, 4–32 of [0-9a-z], `-`, 8–32 of [0-9a-z].
@@ -174,18 +183,21 @@ pub const ACCOUNT: Text = Text {
     pattern: "^[0-9]{12}$",
     check: is_account,
     integers: Some((100_000_000_000, 999_999_999_999)),
+    examples: &["123456789012", "111111111111"],
 };
 pub const ROLE_NAME: Text = Text {
     expect: "an IAM role name of 1 to 64 of [A-Za-z0-9+=,.@_-]",
     pattern: "^[A-Za-z0-9+=,.@_-]{1,64}$",
     check: is_role_name,
     integers: Some((0, u64::MAX)),
+    examples: &["cidrwatch-reader"],
 };
 pub const TAG_VALUE: Text = Text {
     expect: "a tag value of up to 256 characters",
     pattern: "^[\\s\\S]{0,256}$",
     check: is_tag_value,
     integers: Some((0, u64::MAX)),
+    examples: &["shared", "owned"],
 };
 pub const SNS_TOPIC_ARN: Text = Text {
     expect: "a standard SNS topic ARN (not .fifo: alarms cannot publish to FIFO topics)",
@@ -198,6 +210,7 @@ pub const SNS_TOPIC_ARN: Text = Text {
     ),
     check: is_sns_topic_arn,
     integers: None,
+    examples: &["arn:aws:sns:us-east-1:123456789012:network-alerts"],
 };
 pub const FIREHOSE_ARN: Text = Text {
     expect: "a Firehose delivery stream ARN",
@@ -210,12 +223,14 @@ pub const FIREHOSE_ARN: Text = Text {
     ),
     check: |s| arn_matches(s, "firehose", true, |r| r.starts_with("deliverystream/")),
     integers: None,
+    examples: &["arn:aws:firehose:us-east-1:123456789012:deliverystream/cidrwatch-metrics"],
 };
 pub const ROLE_ARN: Text = Text {
     expect: "an IAM role ARN",
     pattern: concat!("^arn:", partition!(), ":iam::[0-9]{12}:role/[\\s\\S]*$"),
     check: |s| arn_matches(s, "iam", false, |r| r.starts_with("role/")),
     integers: None,
+    examples: &["arn:aws:iam::123456789012:role/cidrwatch-reader"],
 };
 /// The one enumeration: what CloudWatch streams in.
 pub const STREAM_FORMATS: &[&str] = &["json", "opentelemetry0.7", "opentelemetry1.0"];
@@ -224,6 +239,7 @@ pub const STREAM_FORMAT: Text = Text {
     pattern: "^(json|opentelemetry0\\.7|opentelemetry1\\.0)$",
     check: |s| STREAM_FORMATS.contains(&s),
     integers: None,
+    examples: STREAM_FORMATS,
 };
 /// A tag key: 1 to 128 characters.
 pub const TAG_KEY_MAX: usize = 128;

@@ -37,7 +37,7 @@ pub const SCHEMA_FILE: &str = "schema/cidr-monitor.schema.json";
 
 /// One string of a field, or (where the validator takes one) the whole number for it.
 fn item(field: &Text) -> Value {
-    let string = json!({"type": "string", "pattern": field.pattern});
+    let string = json!({"type": "string", "pattern": field.pattern, "examples": field.examples});
     match field.integers {
         Some((min, max)) => json!({"anyOf": [string,
             {"type": "integer", "minimum": min, "maximum": max}]}),
@@ -48,7 +48,8 @@ fn item(field: &Text) -> Value {
 fn text(field: &Text, description: &str) -> Value {
     let mut v = match field.integers {
         Some(_) => json!({"anyOf": [item(field), {"type": "null"}]}),
-        None => json!({"type": ["string", "null"], "pattern": field.pattern}),
+        None => json!({"type": ["string", "null"], "pattern": field.pattern,
+            "examples": field.examples}),
     };
     v["description"] = json!(format!("{description} Expected: {}.", field.expect));
     v
@@ -62,7 +63,7 @@ fn texts(field: &Text, description: &str) -> Value {
 fn percent(default: f64, description: &str) -> Value {
     json!({"anyOf": [
         {"type": "number", "minimum": PERCENT.min, "maximum": PERCENT.max},
-        {"type": "string", "pattern": NUMBER_TEXT},
+        {"type": "string", "pattern": NUMBER_TEXT, "examples": ["70", "85.5"]},
         {"type": "null"}],
         "default": default,
         "description": format!("{description} A number from {} to {} (a string form's range is \
@@ -72,14 +73,15 @@ fn percent(default: f64, description: &str) -> Value {
 fn whole(bounds: Whole, description: &str) -> Value {
     json!({"anyOf": [
         {"type": "integer", "minimum": bounds.min, "maximum": bounds.max},
-        {"type": "string", "pattern": WHOLE_TEXT},
+        {"type": "string", "pattern": WHOLE_TEXT, "examples": ["8", "256"]},
         {"type": "null"}],
         "description": format!("{description} A whole number from {} to {} (a string form's \
             range is checked by the provider).", bounds.min, bounds.max)})
 }
 
 fn boolean(description: &str) -> Value {
-    json!({"anyOf": [{"type": "boolean"}, {"type": "string", "pattern": BOOLEAN_TEXT},
+    json!({"anyOf": [{"type": "boolean"},
+        {"type": "string", "pattern": BOOLEAN_TEXT, "examples": ["true", "False"]},
         {"type": "null"}], "default": false, "description": description})
 }
 
@@ -97,7 +99,8 @@ fn object(keys: &[&str], props: Vec<(&str, Value)>, required: &[&str], descripti
 }
 
 fn tag_keys(reserved: bool) -> Value {
-    let mut names = json!({"minLength": 1, "maxLength": TAG_KEY_MAX});
+    let mut names = json!({"minLength": 1, "maxLength": TAG_KEY_MAX,
+        "examples": ["team", "kubernetes.io/cluster/prod"]});
     if reserved {
         names["pattern"] = json!(format!("^(?!{})", RESERVED_TAG_PREFIXES.join("|")));
     }
@@ -121,7 +124,8 @@ pub fn schema() -> Value {
             ),
             (
                 "Cidrs",
-                json!({"type": ["array", "null"], "items": {"type": "string", "pattern": CIDR_TEXT},
+                json!({"type": ["array", "null"], "items": {"type": "string", "pattern": CIDR_TEXT,
+                    "examples": ["10.0.0.0/8", "172.31.0.0/16"]},
                 "description": "Subnets whose CIDR lies inside one of these IPv4 CIDRs, like \
                     10.0.0.0/8 (host bits zero: checked by the provider)."}),
             ),
@@ -257,12 +261,14 @@ pub fn schema() -> Value {
             (
                 "ServiceToken",
                 json!({"type": ["string", "null"], "description": "CloudFormation's: the \
-                    provider's ARN. Accepted and ignored."}),
+                    provider's ARN. Accepted and ignored.",
+                "examples": ["arn:aws:lambda:us-east-1:123456789012:function:cidrwatch-provider"]}),
             ),
             (
                 "ServiceTimeout",
                 json!({"type": ["integer", "string", "null"], "description": "CloudFormation's: \
-                    seconds it waits for the answer; the provider answers within it."}),
+                    seconds it waits for the answer; the provider answers within it.",
+                "examples": ["300", "3600"]}),
             ),
             (
                 "PoolName",
@@ -276,6 +282,7 @@ pub fn schema() -> Value {
             (
                 "Schedule",
                 json!({"type": ["string", "null"], "pattern": RATE_TEXT,
+                "examples": ["rate(5 minutes)", "rate(1 minute)", "rate(2 hours)"],
                 "default": Rate { minutes: DEFAULT_SCHEDULE_MINUTES }.expression(),
                 "description": format!("How often the pool is scanned, also the alarms' period: \
                     rate(N minutes) or rate(N hours), from {} minute to {} hours. With the rest of \
@@ -296,6 +303,7 @@ pub fn schema() -> Value {
             (
                 "Notify",
                 json!({"type": ["string", "null"], "pattern": NOTIFY_TEXT, "default": "detailed",
+                "examples": ["detailed", "Native"],
                 "description": "detailed (the function sends one rich message per topic) or \
                     native (the alarms publish to the topics themselves); any case."}),
             ),

@@ -16,6 +16,7 @@
 pub mod bed;
 pub mod estate;
 pub mod fixtures;
+pub mod generate;
 pub mod loopback;
 pub mod org;
 pub mod space;
