@@ -355,11 +355,7 @@ async fn a_panic_in_the_work_answers_failed() {
 
 #[tokio::test]
 async fn malformed_and_unrecognised_events() {
-    let Stack {
-        bed: _bed,
-        app,
-        cfn,
-    } = Stack::start().await;
+    let Stack { bed, app, cfn } = Stack::start().await;
     let mut odd = request("create", &cfn.response_url(), None, None);
     odd["RequestType"] = json!("Explode");
     let body = answer(&app, odd, &cfn).await;
@@ -379,7 +375,8 @@ async fn malformed_and_unrecognised_events() {
          request, an SNS notification carrying one, a cidrwatch tick, a CloudWatch alarm event \
          or a dashboard custom widget's call"
     );
-    let tick = json!({"cidrwatch": "tick", "v": 1, "monitor": {"PoolName": "p", "Select": {"Tags": {"none": "x"}}}});
+    let props = json!({"PoolName": "p", "Select": {"Tags": {"none": "x"}}});
+    let tick = scheduled_tick(&app, &bed, props).await;
     let report = app
         .handle(tick, &invocation(30))
         .await

@@ -19,7 +19,10 @@ async fn a_widget_without_a_monitor_answers_what_to_set() {
         .expect("answered, not an error");
     let page = page.as_str().expect("HTML");
     assert!(page.starts_with("<p>") && !page.contains('\n'), "{page}");
-    assert!(page.contains("{&quot;monitor&quot;") || page.contains("{\"monitor\""), "{page}");
+    assert!(
+        page.contains("{&quot;monitor&quot;") || page.contains("{\"monitor\""),
+        "{page}"
+    );
     assert!(page.contains("PhysicalResourceId"), "{page}");
     assert_eq!(bed.counts().await, Default::default(), "no AWS call");
 }
@@ -49,11 +52,20 @@ async fn a_delete_without_an_id_succeeds_and_leaves_nothing() {
     let Stack { bed, app, cfn } = Stack::start().await;
     let id = create(&app, &cfn).await;
     assert!(!bed.alarm_names(&id).await.is_empty());
-    let mut delete = request("delete", &cfn.response_url(), None, Some(create_properties()));
+    let mut delete = request(
+        "delete",
+        &cfn.response_url(),
+        None,
+        Some(create_properties()),
+    );
     delete.as_object_mut().unwrap().remove("PhysicalResourceId");
     let body = answer(&app, delete, &cfn).await;
     assert_eq!(body["Status"], "SUCCESS", "{body}");
-    assert_eq!(body["PhysicalResourceId"], json!(id), "the id its Create made");
+    assert_eq!(
+        body["PhysicalResourceId"],
+        json!(id),
+        "the id its Create made"
+    );
     assert_eq!(bed.alarm_names(&id).await, Vec::<String>::new());
     assert!(!bed.schedules().await.contains(&id));
 

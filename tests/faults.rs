@@ -9,19 +9,22 @@ use std::time::Duration;
 
 use aws_config::SdkConfig;
 use aws_config::timeout::TimeoutConfig;
+use cidrwatch::app::App;
 use serde_json::{Value, json};
 use support::estate::{self, OTHER, OWN, ROLE, TAG_KEY, TAG_VALUE};
 use support::*;
 
 const NS: &str = "CidrWatch";
 
-fn tick(pool: &str, regions: &[&str], accounts: &[&str]) -> Value {
+/// The tick the schedule of a Create of this monitor delivers (the Create runs fault-free:
+/// tests script their faults after it).
+async fn tick(app: &App, bed: &Bed, pool: &str, regions: &[&str], accounts: &[&str]) -> Value {
     let mut select = json!({"Tags": {TAG_KEY: TAG_VALUE}, "Regions": regions});
     if !accounts.is_empty() {
         select["Accounts"] = json!(accounts);
         select["RoleName"] = json!(ROLE);
     }
-    json!({"cidrwatch": "tick", "v": 1, "monitor": {"PoolName": pool, "Select": select}})
+    scheduled_tick(app, bed, json!({"PoolName": pool, "Select": select})).await
 }
 
 /// The bed's configuration with a small budget per call, so a hung endpoint costs seconds.
@@ -44,13 +47,14 @@ async fn throttled_describe_subnets_and_put_metric_data_are_retried() {
     let bed = Bed::start();
     let estate = estate::small(&bed.sdk().await).await;
     let app = bed.app().await;
+    let tick = tick(&app, &bed, "throttled", &["us-east-1"], &[]).await;
     bed.faults(json!([
         {"op": "ec2:DescribeSubnets", "status": 503, "code": "RequestLimitExceeded", "times": 2},
         {"op": "monitoring:PutMetricData", "status": 400, "code": "Throttling", "times": 2},
     ]))
     .await;
     bed.reset_counts().await;
-    app.handle(tick("throttled", &["us-east-1"], &[]), &invocation(120))
+    app.handle(tick, &invocation(120))
         .await
         .expect("the tick completes");
     let counts = bed.counts().await;
@@ -73,10 +77,11 @@ async fn an_endpoint_that_stops_answering_fails_the_tick_by_name_and_the_next_re
     let bed = Bed::start();
     let estate = estate::small(&bed.sdk().await).await;
     let app = bed.app_on(&impatient(&bed).await).await;
+    let tick = tick(&app, &bed, "hung", &["us-east-1"], &[]).await;
     bed.faults(json!([{"op": "monitoring:PutMetricData", "hang": 6, "status": 500}]))
         .await;
     let err = app
-        .handle(tick("hung", &["us-east-1"], &[]), &invocation(120))
+        .handle(tick.clone(), &invocation(120))
         .await
         .unwrap_err()
         .to_string();
@@ -90,9 +95,11 @@ async fn an_endpoint_that_stops_answering_fails_the_tick_by_name_and_the_next_re
     );
 
     bed.faults(json!([])).await;
-    app.handle(tick("hung", &["us-east-1"], &[]), &invocation(120))
+    bed.reset_counts().await;
+    app.handle(tick, &invocation(120))
         .await
         .expect("the next tick recovers");
+    assert_eq!(bed.counts().await["monitoring:PutMetricData"], 1);
     let want = estate.expected(&[OWN], &["us-east-1"]);
     assert_eq!(
         bed.metric(NS, "UsedAddresses", &[("Pool", "hung")]).await,
@@ -106,14 +113,15 @@ async fn a_denied_account_and_a_hung_region_fail_only_their_own_scans() {
     let sdk = bed.sdk().await;
     let estate = estate::build(&sdk, &estate::assumed(&sdk, OTHER).await).await;
     let app = bed.app_on(&impatient(&bed).await).await;
+    let regions = ["us-east-1", "eu-west-1"];
+    let tick = tick(&app, &bed, "partial", &regions, &[OWN, OTHER]).await;
     bed.faults(json!([
         {"op": "sts:AssumeRole", "contains": OTHER, "status": 403, "code": "AccessDenied"},
         {"op": "ec2:DescribeSubnets", "region": "eu-west-1", "hang": 6, "status": 500},
     ]))
     .await;
-    let regions = ["us-east-1", "eu-west-1"];
     let report = app
-        .handle(tick("partial", &regions, &[OWN, OTHER]), &invocation(120))
+        .handle(tick, &invocation(120))
         .await
         .expect("the tick completes");
     let pool = [("Pool", "partial")];
@@ -124,7 +132,11 @@ async fn a_denied_account_and_a_hung_region_fail_only_their_own_scans() {
     );
     // The pool figures are withheld (a partial sum would fire alarms falsely); the report
     // still shows what the reachable account-region holds.
-    assert_eq!(bed.metric(NS, "UsedAddresses", &pool).await, None);
+    assert_eq!(
+        bed.samples(NS, "UsedAddresses", &pool).await,
+        1,
+        "the Create's whole scan only"
+    );
     let want = estate.expected(&[OWN], &["us-east-1"]);
     assert_eq!(report["totals"]["used"], want.used);
     assert_eq!(report["totals"]["subnet_count"], want.subnet_count);

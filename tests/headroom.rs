@@ -109,8 +109,7 @@ async fn the_smallest_az_and_each_azs_figures_are_published() {
     );
 
     // The tick's report carries the per-AZ table.
-    let tick = json!({"cidrwatch": "tick", "v": 1, "monitor": {"PoolName": "azs",
-        "Select": {"Tags": {TAG_KEY: TAG_VALUE}}}});
+    let tick = schedule_tick(&bed, id).await;
     let report = app.handle(tick, &invocation(60)).await.expect("tick");
     let azs: BTreeMap<String, u64> = report["azs"]
         .as_array()

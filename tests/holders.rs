@@ -187,8 +187,7 @@ async fn holders_add_up_detached_space_is_counted_and_the_alert_names_the_next_c
     // A tick reads only the detached ENIs (one DescribeNetworkInterfaces, filtered), and
     // lists them per subnet; who else holds addresses is not its business.
     bed.reset_counts().await;
-    let tick = json!({"cidrwatch": "tick", "v": 1, "monitor": {"PoolName": "hold",
-        "Select": {"Tags": {TAG_KEY: TAG_VALUE}}}});
+    let tick = schedule_tick(&bed, &id).await;
     let ticked = app.handle(tick, &invocation(60)).await.expect("tick");
     assert_eq!(
         bed.counts().await.get("ec2:DescribeNetworkInterfaces"),

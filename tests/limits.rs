@@ -64,14 +64,15 @@ async fn monitors_outside_the_templates_limits_are_refused_before_any_request() 
 async fn ticks_assume_the_templates_member_role_by_default() {
     let bed = Bed::start();
     let app = bed.app_limited(limits()).await;
+    let props = json!({"PoolName": "p", "Namespace": "Network/Ips",
+        "Select": {"Tags": {TAG_KEY: TAG_VALUE}, "Accounts": [OTHER]}});
+    let tick = scheduled_tick(&app, &bed, props).await;
     // Only an AssumeRole of net-reader is refused: the tick's error proves which role it asked.
     bed.faults(
         json!([{"op": "sts:AssumeRole", "contains": "role%2Fnet-reader",
         "status": 403, "code": "AccessDenied"}]),
     )
     .await;
-    let tick = json!({"cidrwatch": "tick", "v": 1, "monitor": {"PoolName": "p",
-        "Select": {"Tags": {TAG_KEY: TAG_VALUE}, "Accounts": [OTHER]}}});
     let report = app.handle(tick, &invocation(60)).await.expect("tick");
     assert_eq!(report["errors"][0]["account"], OTHER);
     assert_eq!(report["errors"][0]["call"], "sts:AssumeRole");

@@ -5,6 +5,8 @@
 
 mod support;
 
+use std::collections::BTreeMap;
+
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use aws_sdk_cloudwatch::primitives::DateTime;
@@ -234,19 +236,29 @@ async fn days_to_exhaustion_follows_the_fed_history() {
     let want = estate.expected(&[OWN], &["us-east-1"]);
     let used_now = want.used as f64;
     let hours = 6 * 24;
-    let tick = |pool: &str| json!({"cidrwatch": "tick", "v": 1, "monitor": {"PoolName": pool, "Select": {"Tags": {TAG_KEY: TAG_VALUE}}}});
+    let seconds = || {
+        SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .unwrap()
+            .as_secs_f64()
+    };
+    // Each pool's Create publishes its first scan: today's count, a point of the history its
+    // ticks then read.
+    let mut ticks = BTreeMap::new();
+    for pool in ["grow", "flat", "shrink"] {
+        let props = json!({"PoolName": pool, "Select": {"Tags": {TAG_KEY: TAG_VALUE}}});
+        ticks.insert(pool, (scheduled_tick(&app, &bed, props).await, seconds()));
+    }
 
     // Growing: 2 addresses an hour up to today's count.
     let history: Vec<f64> = (0..hours)
         .map(|h| used_now - 2.0 * (hours - h) as f64)
         .collect();
     let mut points = feed_history(&bed, "grow", &history).await;
-    let report = app.handle(tick("grow"), &invocation(60)).await.unwrap();
-    let now = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap()
-        .as_secs_f64();
-    points.push((now, used_now));
+    let (tick, created) = ticks["grow"].clone();
+    let report = app.handle(tick, &invocation(60)).await.unwrap();
+    points.push((created, used_now));
+    points.push((seconds(), used_now));
     let expected = want.free as f64 / slope_per_day(&points);
     assert!(
         (expected - want.free as f64 / 48.0).abs() / expected < 0.01,
@@ -274,7 +286,10 @@ async fn days_to_exhaustion_follows_the_fed_history() {
         ),
     ] {
         feed_history(&bed, pool, &history).await;
-        let report = app.handle(tick(pool), &invocation(60)).await.unwrap();
+        let report = app
+            .handle(ticks[pool].0.clone(), &invocation(60))
+            .await
+            .unwrap();
         assert_eq!(
             bed.metric(NS, "DaysToExhaustion", &[("Pool", pool)]).await,
             None,

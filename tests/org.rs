@@ -9,6 +9,7 @@ mod support;
 use std::collections::BTreeMap;
 
 use aws_config::SdkConfig;
+use cidrwatch::app::App;
 use serde_json::{Value, json};
 use support::estate::{self, OWN, TAG_KEY, TAG_VALUE};
 use support::org::Organization;
@@ -88,10 +89,13 @@ async fn build(sdk: &SdkConfig) -> Org {
     }
 }
 
-fn tick(pool: &str, select: Value) -> Value {
+/// The tick the schedule of a Create of this monitor delivers; counts start after it.
+async fn tick(app: &App, bed: &Bed, pool: &str, select: Value) -> Value {
     let mut select = select;
     select["Tags"] = json!({TAG_KEY: TAG_VALUE});
-    json!({"cidrwatch": "tick", "v": 1, "monitor": {"PoolName": pool, "Select": select}})
+    let tick = scheduled_tick(app, bed, json!({"PoolName": pool, "Select": select})).await;
+    bed.reset_counts().await;
+    tick
 }
 
 #[tokio::test]
@@ -108,14 +112,14 @@ async fn an_ou_or_the_root_less_exclusions_scans_exactly_the_active_accounts_ben
     };
 
     // prod: a1, and beneath eks a2; a3 is suspended.
-    bed.reset_counts().await;
-    let report = app
-        .handle(
-            tick("prod", json!({"OrganizationalUnits": [org.prod]})),
-            &invocation(120),
-        )
-        .await
-        .expect("tick");
+    let tick_prod = tick(
+        &app,
+        &bed,
+        "prod",
+        json!({"OrganizationalUnits": [org.prod]}),
+    )
+    .await;
+    let report = app.handle(tick_prod, &invocation(120)).await.expect("tick");
     assert_eq!(report["errors"], json!([]));
     assert_eq!(report["totals"]["subnet_count"], n(&["a1", "a2"]));
     assert_eq!(
@@ -128,12 +132,9 @@ async fn an_ou_or_the_root_less_exclusions_scans_exactly_the_active_accounts_ben
 
     // The root less a4: a1, a2, a5 and our own account, which is scanned with our own
     // credentials (three AssumeRoles, not four).
-    bed.reset_counts().await;
     let select = json!({"OrganizationalUnits": [org.root], "ExcludeAccounts": [org.account["a4"]]});
-    let report = app
-        .handle(tick("root", select), &invocation(120))
-        .await
-        .expect("tick");
+    let tick_root = tick(&app, &bed, "root", select).await;
+    let report = app.handle(tick_root, &invocation(120)).await.expect("tick");
     assert_eq!(report["errors"], json!([]));
     let want = n(&["a1", "a2", "a5"]) + org.subnets[OWN] as u64;
     assert_eq!(report["totals"]["subnet_count"], want);
@@ -217,14 +218,16 @@ async fn all_regions_makes_one_describe_subnets_per_enabled_region() {
     assert!(enabled.len() > 2 && enabled.contains(&"eu-west-1".to_string()));
 
     let app = bed.app().await;
-    bed.reset_counts().await;
-    let report = app
-        .handle(
-            tick("all", json!({"Accounts": [member], "Regions": ["ALL"]})),
-            &invocation(300),
-        )
-        .await
-        .expect("tick");
+    // Taken from the schedule a Create wrote: a hand-built tick is how a Regions: [ALL]
+    // monitor once passed here while every real tick of it failed.
+    let all = tick(
+        &app,
+        &bed,
+        "all",
+        json!({"Accounts": [member], "Regions": ["ALL"]}),
+    )
+    .await;
+    let report = app.handle(all, &invocation(300)).await.expect("tick");
     assert_eq!(report["errors"], json!([]));
     assert_eq!(report["scanned"], enabled.len());
     assert_eq!(report["totals"]["subnet_count"], 2);

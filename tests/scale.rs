@@ -27,12 +27,13 @@ async fn fifty_accounts_by_two_regions_are_scanned_in_parallel_at_the_floor() {
     }
 
     let app = bed.app().await;
+    let props = json!({"PoolName": "org",
+        "Select": {"OrganizationalUnits": [ou], "Regions": ["us-east-1", "eu-west-1"],
+                   "Tags": {TAG_KEY: TAG_VALUE}}});
+    let tick = scheduled_tick(&app, &bed, props).await;
     // AWS answers in tens of milliseconds; moto in microseconds.
     bed.latency(0.1).await;
     bed.reset_counts().await;
-    let tick = json!({"cidrwatch": "tick", "v": 1, "monitor": {"PoolName": "org",
-        "Select": {"OrganizationalUnits": [ou], "Regions": ["us-east-1", "eu-west-1"],
-                   "Tags": {TAG_KEY: TAG_VALUE}}}});
     let report = app.handle(tick, &invocation(300)).await.expect("tick");
     let peak = bed.peak_in_flight().await;
     bed.latency(0.0).await;

@@ -127,9 +127,9 @@ async fn a_partial_tick_withholds_pool_figures_and_the_next_whole_one_publishes(
     let bed = Bed::start();
     let estate = estate::small(&bed.sdk().await).await;
     let app = bed.app().await;
-    let tick = json!({"cidrwatch": "tick", "v": 1, "monitor": {"PoolName": "partial",
-        "SubnetMetrics": true,
-        "Select": {"Tags": {TAG_KEY: TAG_VALUE}, "Regions": ["us-east-1", "eu-west-1"]}}});
+    let props = json!({"PoolName": "partial", "SubnetMetrics": true,
+        "Select": {"Tags": {TAG_KEY: TAG_VALUE}, "Regions": ["us-east-1", "eu-west-1"]}});
+    let tick = scheduled_tick(&app, &bed, props).await;
     bed.faults(
         json!([{"op": "ec2:DescribeSubnets", "region": "eu-west-1", "status": 503,
         "code": "Unavailable"}]),
@@ -152,7 +152,8 @@ async fn a_partial_tick_withholds_pool_figures_and_the_next_whole_one_publishes(
         "SubnetCount",
         "VpcAllocation",
     ] {
-        assert_eq!(bed.metric(NS, name, &pool).await, None, "{name} withheld");
+        // One datum: the Create's whole first scan; the partial tick added none.
+        assert_eq!(bed.samples(NS, name, &pool).await, 1, "{name} withheld");
     }
     // The subnets it did scan still have their own series.
     let fullest = report["subnets"][0].clone();
@@ -174,6 +175,11 @@ async fn a_partial_tick_withholds_pool_figures_and_the_next_whole_one_publishes(
     assert_eq!(report["errors"], json!([]));
     let want = estate.expected(&[OWN], &["us-east-1"]);
     bed.assert_published(NS, "partial", &want).await;
+    assert_eq!(
+        bed.samples(NS, "UsedAddresses", &pool).await,
+        2,
+        "published again"
+    );
 }
 
 #[tokio::test]
@@ -321,8 +327,9 @@ async fn a_ram_shared_vpc_counts_once() {
     assert!(seen.subnets().iter().all(|s| s.owner_id() == Some(OWN)));
 
     let app = bed.app().await;
-    let tick = json!({"cidrwatch": "tick", "v": 1, "monitor": {"PoolName": "shared",
-        "Select": {"Tags": {TAG_KEY: TAG_VALUE}, "Accounts": [OWN, OTHER], "RoleName": ROLE}}});
+    let props = json!({"PoolName": "shared",
+        "Select": {"Tags": {TAG_KEY: TAG_VALUE}, "Accounts": [OWN, OTHER], "RoleName": ROLE}});
+    let tick = scheduled_tick(&app, &bed, props).await;
     let report = app.handle(tick, &invocation(120)).await.expect("tick");
     let want = built.expected(&[OWN], &["us-east-1"]);
     assert_eq!(want.subnet_count, 3);

@@ -22,8 +22,9 @@ fn monitor(pool: &str, regions: &[&str]) -> Value {
     })
 }
 
-fn tick(pool: &str, regions: &[&str]) -> Value {
-    json!({"cidrwatch": "tick", "v": 1, "id": format!("cidrwatch-{pool}-00000000"), "monitor": monitor(pool, regions)})
+/// The tick the schedule of a Create of `monitor(pool, regions)` delivers.
+async fn tick(app: &cidrwatch::app::App, bed: &Bed, pool: &str, regions: &[&str]) -> Value {
+    scheduled_tick(app, bed, monitor(pool, regions)).await
 }
 
 fn close(a: f64, b: f64) -> bool {
@@ -41,20 +42,18 @@ async fn a_tick_publishes_exactly_the_estates_usage() {
     let estate = built_estate(&bed).await;
     let app = bed.app().await;
     let regions = ["us-east-1", "eu-west-1"];
+    let tick = tick(&app, &bed, "eks-prod", &regions).await;
     bed.reset_counts().await;
-    let report = app
-        .handle(tick("eks-prod", &regions), &invocation(120))
-        .await
-        .expect("tick");
+    let report = app.handle(tick, &invocation(120)).await.expect("tick");
     // 2 accounts x 2 regions, of which OTHER/eu-west-1 holds no pool subnet; prefix
     // accounting with ExplicitReservations on: one reservation look-up per selected IPv4
     // subnet (33), none for the
     // IPv6-only one; one GetMetricData for the week of UsedAddresses behind
     // DaysToExhaustion; 11 pool datums + 3 per subnet fit one PutMetricData.
     let expected_calls = [
-        // The own account with its own credentials (asked of STS once), OTHER assumed once.
+        // The own account with its own credentials (asked of STS once per process: by the
+        // Create's first scan, so not again), OTHER assumed once.
         ("sts:AssumeRole", 1),
-        ("sts:GetCallerIdentity", 1),
         ("ec2:DescribeSubnets", 4),
         ("ec2:DescribeVpcs", 3),
         ("ec2:DescribeNetworkInterfaces", 3),
@@ -146,22 +145,21 @@ async fn a_denied_account_withholds_the_pool_figures() {
     let bed = Bed::start();
     let estate = built_estate(&bed).await;
     let app = bed.app().await;
+    let regions = ["us-east-1"];
+    let tick = tick(&app, &bed, "denied", &regions).await;
     bed.faults(
         json!([{"op": "sts:AssumeRole", "contains": OTHER, "status": 403, "code": "AccessDenied"}]),
     )
     .await;
-    let regions = ["us-east-1"];
-    let report = app
-        .handle(tick("denied", &regions), &invocation(120))
-        .await
-        .expect("tick");
+    let report = app.handle(tick, &invocation(120)).await.expect("tick");
     let want = estate.expected(&[OWN], &regions);
     let pool = [("Pool", "denied")];
     assert_eq!(bed.metric(NS, "ScanErrors", &pool).await, Some(1.0));
     assert_eq!(bed.metric(NS, "Heartbeat", &pool).await, Some(1.0));
-    // A partial sum would fire a free-addresses alarm falsely: no pool figure goes out, and
-    // the report still shows what the reachable account holds.
-    assert_eq!(bed.metric(NS, "UsedAddresses", &pool).await, None);
+    // A partial sum would fire a free-addresses alarm falsely: no pool figure goes out (the
+    // one datum is the Create's whole first scan), and the report still shows what the
+    // reachable account holds.
+    assert_eq!(bed.samples(NS, "UsedAddresses", &pool).await, 1);
     assert_eq!(report["totals"]["used"], want.used);
     assert_eq!(report["totals"]["subnet_count"], want.subnet_count);
     let errors = report["errors"].as_array().unwrap();
@@ -180,14 +178,13 @@ async fn a_denied_account_withholds_the_pool_figures() {
 async fn when_every_account_region_fails_no_pool_figure_goes_out() {
     let bed = Bed::start();
     let app = bed.app().await;
+    let tick = tick(&app, &bed, "dark", &["us-east-1"]).await;
     bed.faults(json!([
         {"op": "sts:AssumeRole", "status": 403, "code": "AccessDenied"},
         {"op": "ec2:DescribeSubnets", "status": 403, "code": "UnauthorizedOperation"},
     ]))
     .await;
-    app.handle(tick("dark", &["us-east-1"]), &invocation(60))
-        .await
-        .expect("tick");
+    app.handle(tick, &invocation(60)).await.expect("tick");
     let pool = [("Pool", "dark")];
     assert_eq!(bed.metric(NS, "ScanErrors", &pool).await, Some(2.0));
     assert_eq!(
@@ -196,10 +193,11 @@ async fn when_every_account_region_fails_no_pool_figure_goes_out() {
         "the monitor runs: -scan-errors speaks, not -stale"
     );
     assert_eq!(
-        bed.metric(NS, "Utilization", &pool).await,
-        None,
-        "no made-up zero utilization"
+        bed.samples(NS, "Utilization", &pool).await,
+        1,
+        "no made-up zero utilization: the one datum is the Create's"
     );
+    assert_eq!(bed.samples(NS, "Heartbeat", &pool).await, 2);
 }
 
 #[tokio::test]
@@ -215,8 +213,10 @@ async fn a_tick_for_3000_subnets_in_300_vpcs_makes_the_floors_calls_and_no_more(
     assert!(in_region > 3000);
 
     let app = bed.app().await;
+    let props =
+        json!({"PoolName": "big", "Select": {"Tags": {"pool": "big"}}, "SubnetMetrics": true});
+    let event = scheduled_tick(&app, &bed, props).await;
     bed.reset_counts().await;
-    let event = json!({"cidrwatch": "tick", "v": 1, "monitor": {"PoolName": "big", "Select": {"Tags": {"pool": "big"}}, "SubnetMetrics": true}});
     let report = app.handle(event, &invocation(300)).await.expect("tick");
     let counts = bed.counts().await;
 
@@ -246,10 +246,8 @@ async fn report_prints_the_table_and_its_json_matches_the_tick() {
     let estate = built_estate(&bed).await;
     let app = bed.app().await;
     let regions = ["us-east-1", "eu-west-1"];
-    let tick_report = app
-        .handle(tick("cli", &regions), &invocation(120))
-        .await
-        .expect("tick");
+    let tick = tick(&app, &bed, "cli", &regions).await;
+    let tick_report = app.handle(tick, &invocation(120)).await.expect("tick");
 
     let dir = std::env::temp_dir().join(format!("cidrwatch-report-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();

@@ -23,10 +23,26 @@ pub(crate) fn root() -> PathBuf {
 pub struct Bed {
     child: Child,
     pub endpoint: String,
+    /// The access key requests are signed with: moto's default account answers "testing";
+    /// LocalStack takes a 12-digit key as the account id, so there it is the fixtures' own.
+    key: &'static str,
 }
 
 impl Bed {
     pub fn start() -> Bed {
+        Bed::front(&[], "testing")
+    }
+
+    /// The front before another local AWS listening on `port` (LocalStack, `make e2e`)
+    /// rather than a moto of its own.
+    pub fn upstream(port: u16) -> Bed {
+        Bed::front(
+            &["--upstream".to_string(), port.to_string()],
+            "123456789012",
+        )
+    }
+
+    fn front(args: &[String], key: &'static str) -> Bed {
         let python = root().join(".venv/bin/python");
         assert!(
             python.exists(),
@@ -35,6 +51,7 @@ impl Bed {
         );
         let mut child = Command::new(python)
             .arg(root().join("tests/support/aws_front.py"))
+            .args(args)
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
@@ -52,12 +69,13 @@ impl Bed {
         Bed {
             child,
             endpoint: format!("http://127.0.0.1:{port}"),
+            key,
         }
     }
 
     /// SDK configuration pointed at this bed only, with cidrwatch's own timeouts.
     pub async fn sdk(&self) -> SdkConfig {
-        sdk_for(&self.endpoint).await
+        sdk_signed(&self.endpoint, self.key).await
     }
 
     /// The provider app on this bed, with the schedule group the provider stack would make.
@@ -177,6 +195,27 @@ impl Bed {
 
     /// The latest value of a metric series, read back with GetMetricData (Maximum over 1 min).
     pub async fn metric(&self, namespace: &str, name: &str, dims: &[(&str, &str)]) -> Option<f64> {
+        self.series(namespace, name, dims, "Maximum")
+            .await
+            .first()
+            .copied()
+    }
+
+    /// How many datums a series received in the last quarter hour: what tells a tick that
+    /// published from one that withheld, where the Create's first scan published already.
+    pub async fn samples(&self, namespace: &str, name: &str, dims: &[(&str, &str)]) -> u64 {
+        let counts = self.series(namespace, name, dims, "SampleCount").await;
+        counts.iter().sum::<f64>() as u64
+    }
+
+    /// A series' values per minute, newest first, within a quarter hour of now.
+    async fn series(
+        &self,
+        namespace: &str,
+        name: &str,
+        dims: &[(&str, &str)],
+        stat: &str,
+    ) -> Vec<f64> {
         use aws_sdk_cloudwatch::primitives::DateTime;
         use aws_sdk_cloudwatch::types::{Dimension, Metric, MetricDataQuery, MetricStat};
         let cw = aws_sdk_cloudwatch::Client::new(&self.sdk().await);
@@ -191,7 +230,7 @@ impl Bed {
                 MetricStat::builder()
                     .metric(metric.build())
                     .period(60)
-                    .stat("Maximum")
+                    .stat(stat)
                     .build(),
             )
             .build();
@@ -205,7 +244,8 @@ impl Bed {
             .expect("get metric data");
         out.metric_data_results()
             .first()
-            .and_then(|r| r.values().first().copied())
+            .map(|r| r.values().to_vec())
+            .unwrap_or_default()
     }
 
     /// Asserts that `pool`'s published UsedAddresses and SubnetCount are the estate's.
@@ -305,11 +345,15 @@ impl Drop for Bed {
 }
 
 pub async fn sdk_for(endpoint: &str) -> SdkConfig {
+    sdk_signed(endpoint, "testing").await
+}
+
+async fn sdk_signed(endpoint: &str, key: &str) -> SdkConfig {
     aws_config::defaults(BehaviorVersion::latest())
         .region(Region::new("us-east-1"))
         .endpoint_url(endpoint)
         .credentials_provider(aws_sdk_cloudwatch::config::Credentials::new(
-            "testing", "testing", None, None, "tests",
+            key, "testing", None, None, "tests",
         ))
         .timeout_config(cidrwatch::aws::timeouts())
         .load()

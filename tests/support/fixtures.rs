@@ -106,6 +106,27 @@ pub async fn refused_create(app: &App, cfn: &Loopback, props: Value, parts: &[&s
     body
 }
 
+/// The tick a monitor of `props` lives on: Creates it as CloudFormation would (its first scan
+/// and alarms included), checks SUCCESS, and returns the event its schedule's input carries —
+/// what the schedule delivers to every tick. Tests take ticks from here, never build them.
+pub async fn scheduled_tick(app: &App, bed: &Bed, props: Value) -> Value {
+    let cfn = Loopback::responder(vec![]).await;
+    let body = send(app, &cfn, "create", None, Some(props.clone())).await;
+    assert_eq!(body["Status"], "SUCCESS", "{props}: {body}");
+    let id = body["PhysicalResourceId"].as_str().expect("an id");
+    schedule_tick(bed, id).await
+}
+
+/// What monitor `id`'s schedule delivers to each tick, read back from the schedule.
+pub async fn schedule_tick(bed: &Bed, id: &str) -> Value {
+    let schedule = bed.schedule(id).await;
+    let input = schedule
+        .target()
+        .and_then(|t| t.input())
+        .expect("schedule input");
+    serde_json::from_str(input).expect("the schedule's input is JSON")
+}
+
 /// Creates the fixture monitor, checks it succeeded, and returns its PhysicalResourceId.
 pub async fn create(app: &App, cfn: &Loopback) -> String {
     let body = send(app, cfn, "create", None, None).await;
