@@ -572,17 +572,22 @@ mod tests {
     /// `AllRegions: true`, which every tick then refused as an unknown property.
     #[test]
     fn regions_all_survives_the_schedule_input() {
-        let spec = parse(&json!({"PoolName": "p", "Select": {"Accounts": ["111111111111"],
-            "Regions": ["ALL"], "OrganizationalUnits": ["ou-ab12-cd34ef56"]}}))
+        let spec = parse(
+            &json!({"PoolName": "p", "Select": {"Accounts": ["111111111111"],
+            "Regions": ["ALL"], "OrganizationalUnits": ["ou-ab12-cd34ef56"]}}),
+        )
         .unwrap();
         assert!(spec.select.all_regions());
         let tick = spec.tick_properties();
         assert_eq!(tick["Select"]["Regions"], json!(["ALL"]), "{tick}");
         assert_eq!(parse(&tick), Ok(spec));
-        let listed = parse(&json!({"PoolName": "p", "Select": {"Regions": ["ALL", "eu-west-1"]}}))
-            .unwrap();
+        let listed =
+            parse(&json!({"PoolName": "p", "Select": {"Regions": ["ALL", "eu-west-1"]}})).unwrap();
         assert!(listed.select.all_regions());
-        assert_eq!(listed.select.named_regions().collect::<Vec<_>>(), ["eu-west-1"]);
+        assert_eq!(
+            listed.select.named_regions().collect::<Vec<_>>(),
+            ["eu-west-1"]
+        );
     }
 
     #[test]
