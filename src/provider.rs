@@ -297,7 +297,10 @@ async fn first_scan(
         tracing::warn!(error = %e.line(), "first scan: transient failure; ticks will retry");
     }
     match tick::publish(&p.aws, spec, &report).await {
-        Ok(data) => Ok(Some(data)),
+        Ok(data) => {
+            await_heartbeat(p, spec, deadline).await;
+            Ok(Some(data))
+        }
         Err(e) if e.is_refusal() => Err(Error::Refused(format!(
             "Namespace: the function may not publish metrics in namespace {} ({e}); allow it \
              in the provider template's MetricNamespaces parameter, or choose a Namespace \
@@ -307,6 +310,47 @@ async fn first_scan(
         Err(e) => {
             tracing::warn!(error = %e, "first scan not published: the first tick will publish");
             Ok(None)
+        }
+    }
+}
+
+/// The longest a Create waits for CloudWatch to serve its first scan's Heartbeat.
+pub const HEARTBEAT_WAIT_MAX: Duration = Duration::from_secs(20);
+
+/// Waits, bounded, until CloudWatch serves the first scan's Heartbeat over the `-stale`
+/// alarm's evaluation range. A new alarm is evaluated as soon as it is put, and CloudWatch
+/// takes a moment to make new data readable: a `-stale` alarm that finds none counts the
+/// missing periods as breaching, and would announce ALARM (its actions on by then) for a
+/// healthy Create, then OK a few periods later. (Seen in LocalStack, `tests/e2e.rs`; AWS
+/// documents the same delay between PutMetricData and the data's availability.)
+async fn await_heartbeat(p: &Provider, spec: &MonitorSpec, deadline: Deadline) {
+    let stale = AlarmKind::Stale.meaning();
+    let period = spec.schedule.seconds();
+    let range = Duration::from_secs(u64::from(period) * u64::from(stale.evaluation_periods));
+    let left = deadline.work.saturating_duration_since(Instant::now());
+    let until = Instant::now() + HEARTBEAT_WAIT_MAX.min(left / 4);
+    loop {
+        let read = p
+            .aws
+            .readable(
+                &spec.namespace,
+                &spec.pool_name,
+                stale.metric,
+                period,
+                range,
+            )
+            .await;
+        match read {
+            Ok(true) => return,
+            Ok(false) if Instant::now() < until => tokio::time::sleep(Duration::from_secs(1)).await,
+            Ok(false) => {
+                tracing::warn!("the first Heartbeat is not readable yet: -stale may fire once");
+                return;
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "could not read the first Heartbeat back");
+                return;
+            }
         }
     }
 }

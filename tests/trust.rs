@@ -526,3 +526,51 @@ async fn a_foreign_alarm_event_is_answered_ok_and_publishes_nothing() {
     assert_eq!(out["ignored"], "not a cidrwatch monitor's alarm");
     assert_eq!(publishes(&bed).await, 0);
 }
+
+/// A new alarm is evaluated as soon as it is put, and CloudWatch takes a moment to make new
+/// data readable: a `-stale` alarm put before the first Heartbeat is readable finds only
+/// missing periods, which it counts as breaching (LocalStack shows the ALARM that follows,
+/// `tests/e2e.rs`). So a Create reads its first Heartbeat back before it puts alarms.
+#[tokio::test]
+async fn a_create_puts_alarms_only_once_its_first_heartbeat_is_readable() {
+    let Stack { bed, app, cfn } = Stack::start().await;
+    estate::small(&bed.sdk().await).await;
+    let subs = subscribe(&bed).await;
+    bed.reset_counts().await;
+    let body = send(
+        &app,
+        &cfn,
+        "create",
+        None,
+        Some(monitor("at-once", "native", &subs.topic)),
+    )
+    .await;
+    assert_eq!(body["Status"], "SUCCESS", "{body}");
+    // Besides the week of history behind DaysToExhaustion, reads until the Heartbeat shows.
+    let reads = |counts: &std::collections::BTreeMap<String, u64>| {
+        counts.get("monitoring:GetMetricData").copied().unwrap_or(0) - 1
+    };
+    let at_once = reads(&bed.counts().await);
+    assert!(at_once >= 1);
+
+    // Now CloudWatch serves a datum only 3 s after it is put: the Create reads once a second
+    // until it sees its Heartbeat, and only then makes the alarms.
+    bed.ingest_delay(3.0).await;
+    bed.reset_counts().await;
+    let body = send(
+        &app,
+        &cfn,
+        "create",
+        None,
+        Some(monitor("delayed", "native", &subs.topic)),
+    )
+    .await;
+    assert_eq!(body["Status"], "SUCCESS", "{body}");
+    let delayed = reads(&bed.counts().await);
+    assert!(
+        delayed >= at_once + 2,
+        "{delayed} reads with a 3 s delay, {at_once} without"
+    );
+    let id = body["PhysicalResourceId"].as_str().unwrap();
+    assert_eq!(bed.alarm_names(id).await.len(), 5);
+}

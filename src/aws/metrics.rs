@@ -91,7 +91,69 @@ impl Aws {
     }
 }
 
+/// One pool series (dimension `Pool`) at `period_seconds` (at least a minute), as a
+/// GetMetricData query.
+fn pool_query(
+    id: &str,
+    namespace: &str,
+    pool: &str,
+    metric: &str,
+    period_seconds: u32,
+    stat: &str,
+) -> MetricDataQuery {
+    MetricDataQuery::builder()
+        .id(id)
+        .metric_stat(
+            MetricStat::builder()
+                .metric(
+                    Metric::builder()
+                        .namespace(namespace)
+                        .metric_name(metric)
+                        .dimensions(Dimension::builder().name("Pool").value(pool).build())
+                        .build(),
+                )
+                .period(period_seconds.max(60) as i32)
+                .stat(stat)
+                .build(),
+        )
+        .build()
+}
+
 impl Aws {
+    /// Whether CloudWatch serves any datum of a pool series within the last `range`, read
+    /// as an alarm on it reads (`period_seconds` buckets ending now): one GetMetricData.
+    pub async fn readable(
+        &self,
+        namespace: &str,
+        pool: &str,
+        metric: &str,
+        period_seconds: u32,
+        range: std::time::Duration,
+    ) -> Result<bool, Error> {
+        let now = SystemTime::now();
+        let query = pool_query(
+            "readable",
+            namespace,
+            pool,
+            metric,
+            period_seconds,
+            "SampleCount",
+        );
+        let out = self
+            .cloudwatch
+            .get_metric_data()
+            .metric_data_queries(query)
+            .start_time(DateTime::from(now - range))
+            .end_time(DateTime::from(now))
+            .send()
+            .await
+            .map_err(|e| sdk_error("cloudwatch:GetMetricData", e))?;
+        Ok(out
+            .metric_data_results()
+            .iter()
+            .any(|r| !r.values().is_empty()))
+    }
+
     /// A pool metric's values over the last `days`, oldest first, as (unix seconds, value):
     /// one GetMetricData.
     pub async fn history(
@@ -104,22 +166,14 @@ impl Aws {
     ) -> Result<Vec<(f64, f64)>, Error> {
         let now = SystemTime::now();
         let start = now - std::time::Duration::from_secs(days * 86_400);
-        let query = MetricDataQuery::builder()
-            .id("history")
-            .metric_stat(
-                MetricStat::builder()
-                    .metric(
-                        Metric::builder()
-                            .namespace(namespace)
-                            .metric_name(metric)
-                            .dimensions(Dimension::builder().name("Pool").value(pool).build())
-                            .build(),
-                    )
-                    .period(period_seconds.max(60) as i32)
-                    .stat("Maximum")
-                    .build(),
-            )
-            .build();
+        let query = pool_query(
+            "history",
+            namespace,
+            pool,
+            metric,
+            period_seconds,
+            "Maximum",
+        );
         let mut pages = self
             .cloudwatch
             .get_metric_data()

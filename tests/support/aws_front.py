@@ -40,12 +40,22 @@ spoken since Dec 2025. This front listens on a loopback port and:
   delays every AWS request (AWS answers in tens of milliseconds, moto in microseconds), and
   GET /__front/in-flight says how many are being answered now and the most at once since the
   last reset, so parallelism is asserted on a count, never on a time;
+- makes new data take a moment to become readable, as CloudWatch does: POST
+  /__front/ingest-delay {"seconds": 2} and GetMetricData serves no datum younger than that
+  (moto serves a datum the instant it is put, which hides the race between a Create's first
+  PutMetricData and its new alarms' first evaluation);
 - injects faults: POST /__front/faults with a JSON list of
   {"op": "sts:AssumeRole", "contains": "222222222222", "region": "eu-west-1", "status": 403,
    "code": "AccessDenied", "times": null, "hang": 0} makes matching requests (op, and when
   given, body substring and signing region) fail, or hang for `hang` seconds first.
 
 Usage: python aws_front.py  ->  prints "READY <port>" and serves until stdin closes.
+
+With `--upstream PORT` it fronts another local AWS on that loopback port (LocalStack, for
+`make e2e`) instead of starting moto: LocalStack speaks CBOR, pages EC2, keeps alarm state and
+evaluates alarms itself, so there the front only counts requests, injects faults (an account or
+region that refuses, as IAM would) and stands in for metric streams (LocalStack answers
+DeleteMetricStream with InternalFailure); everything else passes through untouched.
 """
 
 import fnmatch
@@ -61,7 +71,7 @@ import socket
 import sys
 import threading
 from collections import Counter
-from datetime import timezone
+from datetime import datetime, timedelta, timezone
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlencode, urlsplit
 
@@ -151,8 +161,10 @@ HOP_BY_HOP = {"connection", "keep-alive", "transfer-encoding", "content-length",
 
 
 class Front:
-    def __init__(self, moto_port: int):
+    def __init__(self, moto_port: int, upstream: bool = False):
         self.moto_port = moto_port
+        # True: the port is another emulator's, which needs none of moto's repairs.
+        self.upstream = upstream
         self.counts: Counter = Counter()
         self.lock = threading.Lock()
         self.clients: dict = {}
@@ -163,6 +175,8 @@ class Front:
         self.accounts: dict[str, str] = {}
         # Seconds every AWS request waits before it is answered: AWS's round trip.
         self.latency = 0.0
+        # Seconds before a datum is readable through GetMetricData: CloudWatch's ingestion.
+        self.ingest_delay = 0.0
         # Requests being answered now, and the most at once since the last reset.
         self.in_flight = 0
         self.peak = 0
@@ -270,6 +284,10 @@ def make_handler(front: Front):
                 with front.lock:
                     front.latency = float(json.loads(body or b"{}").get("seconds", 0))
                 return self._send(200, {"Content-Type": "application/json"}, b"{}")
+            if path == "/__front/ingest-delay":
+                with front.lock:
+                    front.ingest_delay = float(json.loads(body or b"{}").get("seconds", 0))
+                return self._send(200, {"Content-Type": "application/json"}, b"{}")
             if path == "/__front/in-flight":
                 with front.lock:
                     data = json.dumps({"now": front.in_flight, "peak": front.peak}).encode()
@@ -306,6 +324,8 @@ def make_handler(front: Front):
                 return self._fault(fault, service, bool(cbor_op))
             if cbor_op and (op in STREAM_OPS or (op in TAG_OPS and b":metric-stream/" in body)):
                 return self._stream(op, body, access_key, region)
+            if front.upstream:
+                return self._pass_through(body)
             if cbor_op:
                 return self._cbor(op, body, access_key, region)
             if service == "ec2" and op in EC2_PAGED:
@@ -448,6 +468,9 @@ def make_handler(front: Front):
             params = cbor2.loads(body) if body else {}
             client = front.cloudwatch(access_key, region, self.headers.get("X-Amz-Security-Token"))
             headers = {"smithy-protocol": "rpc-v2-cbor", "Content-Type": "application/cbor"}
+            if op == "GetMetricData" and front.ingest_delay and params.get("EndTime"):
+                readable = datetime.now(timezone.utc) - timedelta(seconds=front.ingest_delay)
+                params["EndTime"] = min(params["EndTime"], readable)
             try:
                 prior = None
                 if op == "PutMetricAlarm":
@@ -495,13 +518,20 @@ def make_handler(front: Front):
 
 def main() -> None:
     logging.getLogger("werkzeug").setLevel(logging.ERROR)  # one line per request drowns test output
-    moto = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    moto.start()
-    _, moto_port = moto.get_host_and_port()
-    port = int(sys.argv[1]) if len(sys.argv) > 1 else 0
+    args = sys.argv[1:]
+    upstream = None
+    if args[:1] == ["--upstream"]:
+        upstream, args = int(args[1]), args[2:]
+    if upstream is None:
+        moto = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+        moto.start()
+        _, moto_port = moto.get_host_and_port()
+    else:
+        moto_port = upstream
+    port = int(args[0]) if args else 0
     # A backlog for a scan's worth of parallel connections (socketserver's default is 5).
     ThreadingHTTPServer.request_queue_size = 512
-    server = ThreadingHTTPServer(("127.0.0.1", port), make_handler(Front(moto_port)))
+    server = ThreadingHTTPServer(("127.0.0.1", port), make_handler(Front(moto_port, upstream is not None)))
     server.daemon_threads = True
     print(f"READY {server.server_address[1]}", flush=True)
 

@@ -279,6 +279,13 @@ impl Bed {
             .await
     }
 
+    /// Makes a datum readable through GetMetricData only `seconds` after it is put, as
+    /// CloudWatch's ingestion does.
+    pub async fn ingest_delay(&self, seconds: f64) {
+        self.tell_front("ingest-delay", serde_json::json!({ "seconds": seconds }))
+            .await
+    }
+
     /// The most AWS requests the front was answering at once since the last reset.
     pub async fn peak_in_flight(&self) -> u64 {
         let text = reqwest::get(format!("{}/__front/in-flight", self.endpoint))
