@@ -264,7 +264,8 @@ async fn first_scan(
 ) -> Result<Option<Vec<Datum>>, Error> {
     let left = deadline.work.saturating_duration_since(Instant::now());
     let budget = FIRST_SCAN_MAX.min(left / 2);
-    let scanned = tokio::time::timeout(budget, tick::scan(&p.aws, spec, false, &|_, _| {})).await;
+    let scanned =
+        tokio::time::timeout(budget, tick::scan(&p.aws, spec, false, &|_, _, _| {})).await;
     let Ok(report) = scanned else {
         tracing::warn!(
             seconds = budget.as_secs(),

@@ -98,7 +98,7 @@ pub const RESULT_BYTES_MAX: usize = 5_000_000;
 /// of what was left out.
 pub async fn run(aws: &Aws, tick: &Tick) -> Result<Value, Error> {
     let spec = spec::parse(&tick.monitor)?;
-    let report = scan(aws, &spec, false, &|_, _| {}).await;
+    let report = scan(aws, &spec, false, &|_, _, _| {}).await;
     publish(aws, &spec, &report).await?;
     let (mut result, omitted) = report.bounded_json(RESULT_BYTES_MAX);
     if omitted.any() {

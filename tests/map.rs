@@ -66,7 +66,7 @@ async fn the_map_draws_every_subnet_and_free_block_and_the_dashboard_widget_serv
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    assert!(String::from_utf8_lossy(&out.stdout).contains("3 subnets in 1 VPCs"));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("3 subnets in 1 VPC\n"));
     let page = std::fs::read_to_string(&file).unwrap();
     std::fs::remove_file(&file).ok();
     let must_name = |page: &str, what: &str| {

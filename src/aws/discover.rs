@@ -47,8 +47,8 @@ pub fn concurrency_from_env() -> usize {
         })
 }
 
-/// Called as each account-region finishes: (done, total).
-pub type Progress<'a> = &'a (dyn Fn(usize, usize) + Send + Sync);
+/// Called as each account-region finishes: (done, total, failed so far).
+pub type Progress<'a> = &'a (dyn Fn(usize, usize, usize) + Send + Sync);
 
 /// One account-region to scan, with the configuration that acts there (or why none could
 /// be had: the account's AssumeRole failed, which fails each of its regions).
@@ -71,10 +71,10 @@ impl Aws {
     ) -> Snapshot {
         let scopes = self.scopes(sel).await;
         let total = scopes.len();
-        let done = AtomicUsize::new(0);
+        let (done, failed) = (AtomicUsize::new(0), AtomicUsize::new(0));
         let results: Vec<_> = stream::iter(scopes)
             .map(|scope| {
-                let done = &done;
+                let (done, failed) = (&done, &failed);
                 async move {
                     let result = match scope.config {
                         Ok(config) => {
@@ -83,7 +83,9 @@ impl Aws {
                         }
                         Err(e) => Err(e),
                     };
-                    progress(done.fetch_add(1, Ordering::SeqCst) + 1, total);
+                    let failures = failed.fetch_add(usize::from(result.is_err()), Ordering::SeqCst)
+                        + usize::from(result.is_err());
+                    progress(done.fetch_add(1, Ordering::SeqCst) + 1, total, failures);
                     (scope.account, scope.region, result)
                 }
             })

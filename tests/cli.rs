@@ -1,0 +1,233 @@
+//! The command line people's hands expect: `--help` for every command, `--version`, an
+//! unknown flag answered with one line and a suggestion, a bad value with the property
+//! parser's own message, completion scripts; the README's usage block is `--help`, and each of
+//! its examples runs against moto.
+
+mod support;
+
+use std::process::{Output, Stdio};
+
+use serde_json::json;
+use support::*;
+
+fn root() -> std::path::PathBuf {
+    std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// The binary with `args`, offline (no AWS is reached by these).
+fn run(args: &[&str]) -> Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_cidrwatch"))
+        .args(args)
+        .env_clear()
+        .stdin(Stdio::null())
+        .output()
+        .expect("run cidrwatch")
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+/// The README block between `<!-- NAME:begin -->` and `<!-- NAME:end -->`, fences removed.
+fn readme_block(name: &str) -> String {
+    let readme = std::fs::read_to_string(root().join("README.md")).unwrap();
+    let begin = format!("<!-- {name}:begin -->\n");
+    let start = readme.find(&begin).expect("the block's markers") + begin.len();
+    let stop = readme[start..]
+        .find(&format!("<!-- {name}:end -->"))
+        .unwrap()
+        + start;
+    let block = &readme[start..stop];
+    let body = block.split_once('\n').map_or("", |(_, rest)| rest);
+    body.rsplit_once("```").map_or(body, |(b, _)| b).to_string()
+}
+
+#[test]
+fn help_for_every_command_and_the_readme_shows_it() {
+    let top = run(&["--help"]);
+    assert!(top.status.success());
+    assert_eq!(
+        readme_block("usage"),
+        text(&top.stdout),
+        "README's usage block is stale: paste `cidrwatch --help` between the markers"
+    );
+    for (command, flag) in [
+        ("report", "--all-regions"),
+        ("map", "--html"),
+        ("suggest", "--size"),
+        ("schema", "--markdown"),
+        ("validate", "PROPS.json"),
+        ("invoke", "EVENT.json"),
+        ("completions", "powershell"),
+    ] {
+        for help in ["--help", "-h"] {
+            let out = run(&[command, help]);
+            assert!(out.status.success(), "{command} {help}");
+            let said = text(&out.stdout);
+            assert!(said.contains(&format!("cidrwatch {command}")), "{said}");
+            assert!(said.contains(flag), "{command} {help} names {flag}: {said}");
+        }
+    }
+}
+
+#[test]
+fn version_names_the_commit() {
+    let out = run(&["--version"]);
+    assert!(out.status.success());
+    let v = text(&out.stdout);
+    let head = std::process::Command::new("git")
+        .args(["rev-parse", "--short=12", "HEAD"])
+        .current_dir(root())
+        .output()
+        .ok()
+        .filter(|o| o.status.success())
+        .map_or("unknown".to_string(), |o| {
+            text(&o.stdout).trim().to_string()
+        });
+    assert_eq!(
+        v.trim(),
+        format!("cidrwatch {} ({head})", env!("CARGO_PKG_VERSION"))
+    );
+}
+
+#[test]
+fn mistakes_exit_2_with_one_line_and_a_suggestion() {
+    for (args, parts) in [
+        (
+            &["report", "--jsn"][..],
+            &[
+                "unexpected argument '--jsn'",
+                "a similar argument exists: '--json'",
+            ][..],
+        ),
+        (&["repot"], &["unrecognized subcommand 'repot'", "'report'"]),
+        (
+            &["suggest", "--vpc", "vpc-0abc1234", "--size", "29"],
+            &["/16 to /28"],
+        ),
+    ] {
+        let out = run(args);
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        let err = text(&out.stderr);
+        assert_eq!(err.lines().count(), 1, "one line: {err}");
+        for part in parts {
+            assert!(err.contains(part), "{args:?}: {err}");
+        }
+        assert!(out.stdout.is_empty());
+    }
+    // A bad CIDR gets the property parser's own words.
+    let out = run(&["report", "--cidr", "10.0.0.1/8"]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = text(&out.stderr);
+    let property = cidrwatch::spec::parse(&json!({"PoolName": "p",
+        "Select": {"Cidrs": ["10.0.0.1/8"]}}))
+    .unwrap_err();
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(err.contains(&property.0[0].message), "{err}");
+}
+
+#[test]
+fn completions_for_four_shells() {
+    for (shell, mark) in [
+        ("bash", "complete -F"),
+        ("zsh", "#compdef cidrwatch"),
+        ("fish", "complete -c cidrwatch"),
+        ("powershell", "Register-ArgumentCompleter"),
+    ] {
+        let out = run(&["completions", shell]);
+        assert!(out.status.success(), "{shell}");
+        let script = text(&out.stdout);
+        assert!(script.contains(mark), "{shell}");
+        for command in ["report", "suggest", "all-regions"] {
+            assert!(script.contains(command), "{shell} completes {command}");
+        }
+    }
+}
+
+/// Every example in the README's command-line section, run against moto with a tagged VPC of
+/// two subnets; each says what its command is for.
+#[tokio::test]
+async fn the_readmes_examples_run() {
+    let bed = Bed::start();
+    let ec2 = aws_sdk_ec2::Client::new(&bed.sdk().await);
+    let vpc = ec2
+        .create_vpc()
+        .cidr_block("10.9.0.0/16")
+        .send()
+        .await
+        .unwrap();
+    let vpc = vpc.vpc().and_then(|v| v.vpc_id()).unwrap().to_string();
+    for cidr in ["10.9.0.0/24", "10.9.1.0/24"] {
+        let tag = aws_sdk_ec2::types::Tag::builder()
+            .key("team")
+            .value("network")
+            .build();
+        ec2.create_subnet()
+            .vpc_id(&vpc)
+            .cidr_block(cidr)
+            .tag_specifications(
+                aws_sdk_ec2::types::TagSpecification::builder()
+                    .resource_type(aws_sdk_ec2::types::ResourceType::Subnet)
+                    .tags(tag)
+                    .build(),
+            )
+            .send()
+            .await
+            .unwrap();
+    }
+    let dir = std::env::temp_dir().join(format!("cidrwatch-examples-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let monitor = json!({"PoolName": "eks-prod", "Select": {"Tags": {"team": "network"}}});
+    std::fs::write(dir.join("monitor.json"), monitor.to_string()).unwrap();
+
+    let examples = readme_block("examples");
+    let lines: Vec<&str> = examples.lines().filter(|l| !l.trim().is_empty()).collect();
+    assert_eq!(lines.len(), 7, "one a command: {examples}");
+    for line in lines {
+        let line = line.replace("vpc-0abc1234", &vpc);
+        let (stdin, command) = match line.split_once(" | ") {
+            Some((echo, command)) => (
+                echo.trim_start_matches("echo ")
+                    .trim_matches('\'')
+                    .to_string(),
+                command.to_string(),
+            ),
+            None => (String::new(), line.clone()),
+        };
+        let args: Vec<&str> = command.split_whitespace().skip(1).collect();
+        let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_cidrwatch"))
+            .env_clear()
+            .envs(bed.binary_env())
+            .args(&args)
+            .current_dir(&dir)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        use tokio::io::AsyncWriteExt;
+        let mut input = child.stdin.take().unwrap();
+        input.write_all(stdin.as_bytes()).await.unwrap();
+        drop(input);
+        let out = child.wait_with_output().await.unwrap();
+        let said = text(&out.stdout);
+        assert!(out.status.success(), "{line}: {}", text(&out.stderr));
+        let expected = match args[0] {
+            "report" => "TOTAL report: 2 subnets".to_string(),
+            "map" => "wrote map.html: 2 subnets in 1 VPC".to_string(),
+            "suggest" => format!("{vpc} (123456789012 us-east-1)"),
+            "schema" => "| property | type | default | meaning |".to_string(),
+            "validate" => "valid".to_string(),
+            "invoke" => "\"markdown\"".to_string(),
+            "completions" => "complete -F".to_string(),
+            other => panic!("an example of an unknown command: {other}"),
+        };
+        assert!(said.contains(&expected), "{line}: {said}");
+        assert!(
+            text(&out.stderr).is_empty() || args[0] == "invoke",
+            "{line}: stderr is no terminal, so no progress: {}",
+            text(&out.stderr)
+        );
+    }
+    assert!(dir.join("map.html").exists());
+}
