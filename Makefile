@@ -8,6 +8,8 @@ TEST_TOOLS := $(VENV)/.test-tools
 PACKAGE_TOOLS := $(VENV)/.package-tools
 IAC_VENV := .venv-iac
 IAC_TOOLS := $(IAC_VENV)/.iac-tools
+E2E_VENV := .venv-e2e
+E2E_TOOLS := $(E2E_VENV)/.e2e-tools
 # cargo-lambda and zig come from the venv; put it first on PATH for the Lambda build.
 VENV_PATH := PATH="$(CURDIR)/$(VENV)/bin:$$PATH"
 ZIP := target/lambda/cidrwatch/bootstrap.zip
@@ -17,7 +19,7 @@ CARGO_FUZZ := .tools/bin/cargo-fuzz
 FUZZ := RUSTC_BOOTSTRAP=1 $(CARGO_FUZZ) run --fuzz-dir fuzz --target-dir target/fuzz
 FUZZ_SECONDS ?= 600
 
-.PHONY: test lint iac cdk demo screenshot package lambda-smoke fuzz bench clean-venv
+.PHONY: test e2e lint iac cdk demo screenshot package lambda-smoke fuzz bench clean-venv
 
 $(VENV)/bin/python:
 	python3 -m venv $(VENV)
@@ -32,6 +34,12 @@ $(IAC_TOOLS): scripts/requirements-iac.txt
 	$(IAC_VENV)/bin/pip install --quiet --disable-pip-version-check -r scripts/requirements-iac.txt
 	touch $@
 
+# LocalStack needs Python >= 3.12; the test venv keeps the machine's 3.11 for moto.
+$(E2E_TOOLS): tests/support/requirements-e2e.txt
+	rm -rf $(E2E_VENV) && $$(scripts/python312) -m venv $(E2E_VENV)
+	$(E2E_VENV)/bin/pip install --quiet --disable-pip-version-check -r tests/support/requirements-e2e.txt
+	touch $@
+
 $(PACKAGE_TOOLS): scripts/requirements-package.txt | $(VENV)/bin/python
 	$(VENV)/bin/pip install --quiet --disable-pip-version-check -r scripts/requirements-package.txt
 	touch $@
@@ -42,9 +50,15 @@ $(PACKAGE_TOOLS): scripts/requirements-package.txt | $(VENV)/bin/python
 ## Terraform example (parsed), and the CDK example (Jest, then cfn-lint on what it synthesizes).
 test: $(TEST_TOOLS)
 	cargo test
+	$(MAKE) e2e
 	$(MAKE) lint
 	$(MAKE) iac
 	$(MAKE) cdk
+
+## Monitors' whole lives in LocalStack, which evaluates alarms (tests/e2e.rs): started on a
+## free loopback port for the run, stopped by PID after it (scripts/e2e.sh).
+e2e: $(TEST_TOOLS) $(E2E_TOOLS)
+	scripts/e2e.sh
 
 lint:
 	cargo fmt --check
@@ -109,4 +123,4 @@ fuzz: $(CARGO_FUZZ)
 		-dict=fuzz/json.dict -max_len=16384 -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1
 
 clean-venv:
-	rm -rf $(VENV) $(IAC_VENV)
+	rm -rf $(VENV) $(IAC_VENV) $(E2E_VENV)
