@@ -156,9 +156,14 @@ async fn invoke_handles_one_event_like_the_lambda_and_keeps_the_secret() {
         "{body}"
     );
 
-    // Bad usage exits 2 with the usage text.
+    // Bad usage exits 2 with one line: what is missing, and the usage.
     let out = command(&bed).arg("invoke").output().await.unwrap();
     assert_eq!(out.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("cidrwatch invoke EVENT.json"));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(
+        err.contains("not provided: <EVENT.json>") && err.contains("cidrwatch invoke <EVENT.json>"),
+        "{err}"
+    );
     std::fs::remove_dir_all(&dir).ok();
 }

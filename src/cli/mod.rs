@@ -53,52 +53,70 @@ pub struct Cli {
 #[derive(Subcommand, Debug)]
 pub enum Command {
     /// Scan subnets with your credentials and print their usage
-    Report {
-        #[command(flatten)]
-        select: Select,
-        /// Print the report as JSON
-        #[arg(long)]
-        json: bool,
-        /// No progress on stderr
-        #[arg(long, short)]
-        quiet: bool,
-    },
+    Report(ReportArgs),
     /// Draw the selection's VPCs to scale as one self-contained HTML page
-    Map {
-        #[command(flatten)]
-        select: Select,
-        /// Where to write the page
-        #[arg(long, value_name = "FILE")]
-        html: String,
-        /// No progress on stderr
-        #[arg(long, short)]
-        quiet: bool,
-    },
+    Map(MapArgs),
     /// Where the next subnets fit in a VPC, best fit first; a secondary CIDR block when none does
     Suggest(suggest::SuggestArgs),
     /// Print the JSON Schema of a monitor's properties
-    Schema {
-        /// Print it as the README's Markdown table instead
-        #[arg(long)]
-        markdown: bool,
-    },
+    Schema(SchemaArgs),
     /// Check a monitor's properties as Create would: exit 0, or 1 with every problem, one a line
-    Validate {
-        /// The properties as JSON; - reads standard input
-        #[arg(value_name = "PROPS.json")]
-        file: String,
-    },
+    Validate(ValidateArgs),
     /// Handle one Lambda event exactly as the Lambda would, and print the result
-    Invoke {
-        /// The event as JSON; - reads standard input
-        #[arg(value_name = "EVENT.json")]
-        event: String,
-    },
+    Invoke(InvokeArgs),
     /// Print a shell completion script
-    Completions {
-        #[arg(value_enum)]
-        shell: clap_complete::Shell,
-    },
+    Completions(CompletionsArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct ReportArgs {
+    #[command(flatten)]
+    pub select: Select,
+    /// Print the report as JSON
+    #[arg(long)]
+    pub json: bool,
+    /// No progress on stderr
+    #[arg(long, short)]
+    pub quiet: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct MapArgs {
+    #[command(flatten)]
+    pub select: Select,
+    /// Where to write the page
+    #[arg(long, value_name = "FILE")]
+    pub html: String,
+    /// No progress on stderr
+    #[arg(long, short)]
+    pub quiet: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct SchemaArgs {
+    /// Print it as the README's Markdown table instead
+    #[arg(long)]
+    pub markdown: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct ValidateArgs {
+    /// The properties as JSON; - reads standard input
+    #[arg(value_name = "PROPS.json")]
+    pub file: String,
+}
+
+#[derive(Args, Debug)]
+pub struct InvokeArgs {
+    /// The event as JSON; - reads standard input
+    #[arg(value_name = "EVENT.json")]
+    pub event: String,
+}
+
+#[derive(Args, Debug)]
+pub struct CompletionsArgs {
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
 }
 
 /// Which subnets: AND across kinds, OR within one; each flag may repeat.
@@ -235,27 +253,25 @@ pub async fn main(args: Vec<String>) -> ExitCode {
         }
     };
     match cli.command {
-        Command::Report {
-            select,
-            json,
-            quiet,
-        } => report::run(&select, report::Output::Table { json }, quiet).await,
-        Command::Map {
-            select,
-            html,
-            quiet,
-        } => report::run(&select, report::Output::Map { html }, quiet).await,
-        Command::Suggest(args) => suggest::run(&args).await,
-        Command::Schema { markdown: false } => {
+        Command::Report(a) => {
+            let output = report::Output::Table { json: a.json };
+            report::run(&a.select, output, a.quiet).await
+        }
+        Command::Map(a) => {
+            let output = report::Output::Map { html: a.html };
+            report::run(&a.select, output, a.quiet).await
+        }
+        Command::Suggest(a) => suggest::run(&a).await,
+        Command::Schema(SchemaArgs { markdown: false }) => {
             println!("{:#}", spec::schema::schema());
             ExitCode::SUCCESS
         }
-        Command::Schema { markdown: true } => {
+        Command::Schema(SchemaArgs { markdown: true }) => {
             print!("{}", spec::schema::markdown());
             ExitCode::SUCCESS
         }
-        Command::Validate { file } => validate(&file),
-        Command::Invoke { event } => match invoke(&event).await {
+        Command::Validate(a) => validate(&a.file),
+        Command::Invoke(a) => match invoke(&a.event).await {
             Ok(result) => {
                 println!("{result:#}");
                 ExitCode::SUCCESS
@@ -265,26 +281,26 @@ pub async fn main(args: Vec<String>) -> ExitCode {
                 ExitCode::from(1)
             }
         },
-        Command::Completions { shell } => {
-            clap_complete::generate(
-                shell,
-                &mut Cli::command(),
-                "cidrwatch",
-                &mut std::io::stdout(),
-            );
+        Command::Completions(a) => {
+            let mut command = Cli::command();
+            clap_complete::generate(a.shell, &mut command, "cidrwatch", &mut std::io::stdout());
             ExitCode::SUCCESS
         }
     }
 }
 
-/// clap's error as one line: what is wrong, and its suggestion when it has one.
+/// clap's error as one line: what is wrong (its first paragraph, which may name the missing
+/// arguments on lines of their own), its suggestion when it has one, and the usage.
 fn one_line(rendered: &str) -> String {
-    rendered
-        .lines()
-        .map(str::trim)
-        .filter(|l| l.starts_with("error:") || l.starts_with("tip:"))
-        .collect::<Vec<_>>()
-        .join("; ")
+    let mut paragraphs = rendered.split("\n\n").map(str::trim);
+    let what = paragraphs.next().unwrap_or_default();
+    let mut parts = vec![what.split_whitespace().collect::<Vec<_>>().join(" ")];
+    parts.extend(
+        paragraphs
+            .filter(|p| p.starts_with("tip:") || p.starts_with("Usage:"))
+            .map(|p| p.split_whitespace().collect::<Vec<_>>().join(" ")),
+    );
+    parts.join("; ")
 }
 
 /// AWS with the caller's credentials, assuming the template's member role by default.
@@ -358,16 +374,16 @@ mod tests {
 
     #[test]
     fn flags_become_a_selection() {
-        let Command::Report { select, json, .. } =
+        let Command::Report(a) =
             parse("report --vpc vpc-0abc1234 --tag team=a --tag team=b --cidr 10.0.0.0/8 --json")
                 .unwrap()
                 .command
         else {
             panic!("not report")
         };
-        assert!(json);
+        assert!(a.json);
         assert_eq!(
-            select.properties().unwrap(),
+            a.select.properties().unwrap(),
             json!({"PoolName": "report", "Select": {"VpcIds": ["vpc-0abc1234"],
                 "Cidrs": ["10.0.0.0/8"], "Tags": {"team": ["a", "b"]}}})
         );
