@@ -25,7 +25,7 @@ pub async fn monitor_spec(
     };
     let tick: Value = serde_json::from_str(&input)
         .map_err(|e| Error::Event(format!("schedule {id}'s input is not JSON: {e}")))?;
-    Ok(Some(spec::parse(&tick["monitor"])?))
+    Ok(Some(spec::parse_tick(&tick["monitor"])?))
 }
 
 /// Scans the monitor's selection and computes its usage, with the days to exhaustion from
@@ -97,7 +97,7 @@ pub const RESULT_BYTES_MAX: usize = 5_000_000;
 /// whole when it fits [`RESULT_BYTES_MAX`], else the totals, the fullest subnets and counts
 /// of what was left out.
 pub async fn run(aws: &Aws, tick: &Tick) -> Result<Value, Error> {
-    let spec = spec::parse(&tick.monitor)?;
+    let spec = spec::parse_tick(&tick.monitor)?;
     let report = scan(aws, &spec, false, &|_, _, _| {}).await;
     publish(aws, &spec, &report).await?;
     let (mut result, omitted) = report.bounded_json(RESULT_BYTES_MAX);

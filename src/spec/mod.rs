@@ -356,6 +356,29 @@ pub fn parse(properties: &Value) -> Result<MonitorSpec, SpecErrors> {
     Ok(spec)
 }
 
+/// Reads the monitor a schedule's input carries. Inputs written by releases before the tick
+/// input was the properties' own form said `Select.AllRegions: true` for `Regions: [ALL]`;
+/// read so, such a monitor ticks again without waiting for a stack update.
+pub fn parse_tick(monitor: &Value) -> Result<MonitorSpec, SpecErrors> {
+    let Some(all) = monitor.pointer("/Select/AllRegions") else {
+        return parse(monitor);
+    };
+    let mut monitor = monitor.clone();
+    let all = all.as_bool() == Some(true);
+    if let Some(select) = monitor.get_mut("Select").and_then(Value::as_object_mut) {
+        select.remove("AllRegions");
+        if all {
+            let regions = select
+                .entry("Regions")
+                .or_insert_with(|| Value::Array(Vec::new()));
+            if let Value::Array(list) = regions {
+                list.push(Value::String(ALL_REGIONS.to_string()));
+            }
+        }
+    }
+    parse(&monitor)
+}
+
 impl MonitorSpec {
     /// The monitor as the schedule's input carries it to each tick: its properties with the
     /// defaults filled in, in the one form [`parse`] reads.
@@ -588,6 +611,19 @@ mod tests {
             listed.select.named_regions().collect::<Vec<_>>(),
             ["eu-west-1"]
         );
+    }
+
+    /// A schedule input written before the fix still ticks: its `AllRegions` reads as ALL.
+    #[test]
+    fn an_old_schedule_input_with_all_regions_still_ticks() {
+        let old = json!({"PoolName": "p", "Select": {"AllRegions": true,
+            "Accounts": ["111111111111"]}, "Thresholds": {"WarningPercent": 80.0,
+            "CriticalPercent": 90.0, "SubnetCriticalPercent": 90.0}});
+        let now = parse(&json!({"PoolName": "p", "Select": {"Regions": ["ALL"],
+            "Accounts": ["111111111111"]}}))
+        .unwrap();
+        assert!(parse(&old).is_err(), "not a property a user may write");
+        assert_eq!(parse_tick(&old), Ok(now));
     }
 
     #[test]
