@@ -536,37 +536,33 @@ async fn a_create_puts_alarms_only_once_its_first_heartbeat_is_readable() {
     let Stack { bed, app, cfn } = Stack::start().await;
     estate::small(&bed.sdk().await).await;
     let subs = subscribe(&bed).await;
-    bed.reset_counts().await;
-    let body = send(
-        &app,
-        &cfn,
-        "create",
-        None,
-        Some(monitor("at-once", "native", &subs.topic)),
-    )
-    .await;
-    assert_eq!(body["Status"], "SUCCESS", "{body}");
-    // Besides the week of history behind DaysToExhaustion, reads until the Heartbeat shows.
-    let reads = |counts: &std::collections::BTreeMap<String, u64>| {
-        counts.get("monitoring:GetMetricData").copied().unwrap_or(0) - 1
+    // A Create of `pool`, and its reads besides the week of history behind DaysToExhaustion:
+    // the reads until the Heartbeat shows.
+    let create = |pool: &'static str| {
+        let (bed, app, cfn, topic) = (&bed, &app, &cfn, subs.topic.clone());
+        async move {
+            bed.reset_counts().await;
+            let body = send(
+                app,
+                cfn,
+                "create",
+                None,
+                Some(monitor(pool, "native", &topic)),
+            )
+            .await;
+            assert_eq!(body["Status"], "SUCCESS", "{body}");
+            let counts = bed.counts().await;
+            let reads = counts.get("monitoring:GetMetricData").copied().unwrap_or(0) - 1;
+            (body, reads)
+        }
     };
-    let at_once = reads(&bed.counts().await);
+    let (_, at_once) = create("at-once").await;
     assert!(at_once >= 1);
 
     // Now CloudWatch serves a datum only 3 s after it is put: the Create reads once a second
     // until it sees its Heartbeat, and only then makes the alarms.
     bed.ingest_delay(3.0).await;
-    bed.reset_counts().await;
-    let body = send(
-        &app,
-        &cfn,
-        "create",
-        None,
-        Some(monitor("delayed", "native", &subs.topic)),
-    )
-    .await;
-    assert_eq!(body["Status"], "SUCCESS", "{body}");
-    let delayed = reads(&bed.counts().await);
+    let (body, delayed) = create("delayed").await;
     assert!(
         delayed >= at_once + 2,
         "{delayed} reads with a 3 s delay, {at_once} without"

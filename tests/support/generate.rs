@@ -164,45 +164,46 @@ fn object(rng: &mut Rng, node: &Value, path: &str) -> Value {
     Value::Object(out)
 }
 
-/// Every property name in the schema, nested ones included: the vocabulary of the robust
-/// proptest and the fuzz dictionary.
-pub fn property_names() -> BTreeSet<String> {
-    fn walk(node: &Value, out: &mut BTreeSet<String>) {
+/// Every object of the schema, depth first, handed to `visit` with what it has collected.
+fn collect(visit: fn(&Map<String, Value>, &mut BTreeSet<String>)) -> BTreeSet<String> {
+    fn walk(
+        node: &Value,
+        visit: fn(&Map<String, Value>, &mut BTreeSet<String>),
+        out: &mut BTreeSet<String>,
+    ) {
         match node {
             Value::Object(m) => {
-                if let Some(props) = m.get("properties").and_then(Value::as_object) {
-                    out.extend(props.keys().cloned());
-                }
-                m.values().for_each(|v| walk(v, out));
+                visit(m, out);
+                m.values().for_each(|v| walk(v, visit, out));
             }
-            Value::Array(items) => items.iter().for_each(|v| walk(v, out)),
+            Value::Array(items) => items.iter().for_each(|v| walk(v, visit, out)),
             _ => {}
         }
     }
     let mut out = BTreeSet::new();
-    walk(&schema(), &mut out);
+    walk(&schema(), visit, &mut out);
     out
+}
+
+/// Every property name in the schema, nested ones included: the vocabulary of the robust
+/// proptest and the fuzz dictionary.
+pub fn property_names() -> BTreeSet<String> {
+    collect(|m, out| {
+        if let Some(props) = m.get("properties").and_then(Value::as_object) {
+            out.extend(props.keys().cloned());
+        }
+    })
 }
 
 /// Every example and enum value in the schema.
 pub fn example_values() -> BTreeSet<String> {
-    fn walk(node: &Value, out: &mut BTreeSet<String>) {
-        match node {
-            Value::Object(m) => {
-                for key in ["examples", "enum"] {
-                    for v in m.get(key).and_then(Value::as_array).into_iter().flatten() {
-                        if let Some(s) = v.as_str() {
-                            out.insert(s.to_string());
-                        }
-                    }
+    collect(|m, out| {
+        for key in ["examples", "enum"] {
+            for v in m.get(key).and_then(Value::as_array).into_iter().flatten() {
+                if let Some(s) = v.as_str() {
+                    out.insert(s.to_string());
                 }
-                m.values().for_each(|v| walk(v, out));
             }
-            Value::Array(items) => items.iter().for_each(|v| walk(v, out)),
-            _ => {}
         }
-    }
-    let mut out = BTreeSet::new();
-    walk(&schema(), &mut out);
-    out
+    })
 }
