@@ -13,6 +13,7 @@ mod support;
 
 use std::collections::BTreeSet;
 
+use aws_sdk_cloudwatch::types::MetricAlarm;
 use cidrwatch::spec::{self, MonitorSpec};
 use serde_json::{Value, json};
 use support::generate::{self, Rng};
@@ -111,6 +112,11 @@ async fn live(stack: &Stack, props: &Value) -> bool {
         .expect("an id")
         .to_string();
 
+    // The datums each alarm's metric has before the tick (earlier monitors of the same pool
+    // name, the Create's first scan), so the tick's own can be counted.
+    let alarms = bed.alarms(&format!("{id}-")).await;
+    assert!(alarms.len() >= 5, "{props}: {} alarms", alarms.len());
+    let before = datums(bed, &alarms).await;
     let tick = schedule_tick(bed, &id).await;
     let report = app
         .handle(tick, &invocation(120))
@@ -119,7 +125,15 @@ async fn live(stack: &Stack, props: &Value) -> bool {
     assert_eq!(report["pool"], json!(spec.pool_name), "{props}");
     assert_eq!(report["errors"], json!([]), "{props}: {report}");
 
-    every_alarm(stack, &id, &spec, props).await;
+    for ((alarm, was), now) in alarms.iter().zip(before).zip(datums(bed, &alarms).await) {
+        assert_eq!(
+            now,
+            was + 1,
+            "{props}\n  {} watches a metric the tick did not publish",
+            alarm.alarm_name().unwrap_or_default()
+        );
+    }
+    every_alarm(stack, &id, &spec, &alarms, props).await;
     if spec.dashboard {
         let widget = json!({"widgetContext": {"params": {"monitor": id}}, "monitor": id});
         let page = app.handle(widget, &invocation(60)).await.expect("widget");
@@ -137,31 +151,37 @@ async fn live(stack: &Stack, props: &Value) -> bool {
     true
 }
 
-/// Each alarm watches a metric the tick published, and its event finds the monitor and
-/// reaches every topic.
-async fn every_alarm(stack: &Stack, id: &str, spec: &MonitorSpec, props: &Value) {
-    let Stack { bed, app, .. } = stack;
-    let alarms = bed.alarms(&format!("{id}-")).await;
-    assert!(alarms.len() >= 5, "{props}: {} alarms", alarms.len());
-    for alarm in &alarms {
-        let name = alarm.alarm_name().unwrap_or_default();
+/// How many datums the metric each alarm watches (namespace, name, dimensions) has had lately.
+async fn datums(bed: &Bed, alarms: &[MetricAlarm]) -> Vec<u64> {
+    let mut counts = Vec::new();
+    for alarm in alarms {
         let dims: Vec<(&str, &str)> = alarm
             .dimensions()
             .iter()
             .map(|d| (d.name().unwrap_or_default(), d.value().unwrap_or_default()))
             .collect();
-        let (ns, metric) = (
-            alarm.namespace().unwrap_or_default(),
-            alarm.metric_name().unwrap_or_default(),
-        );
-        assert!(
-            bed.metric(ns, metric, &dims).await.is_some(),
-            "{props}\n  {name} watches {ns}/{metric} {dims:?}, which the tick did not publish"
-        );
+        let ns = alarm.namespace().unwrap_or_default();
+        let metric = alarm.metric_name().unwrap_or_default();
+        counts.push(bed.samples(ns, metric, &dims).await);
+    }
+    counts
+}
+
+/// Each alarm's event finds the monitor and reaches every topic.
+async fn every_alarm(
+    stack: &Stack,
+    id: &str,
+    spec: &MonitorSpec,
+    alarms: &[MetricAlarm],
+    props: &Value,
+) {
+    for alarm in alarms {
+        let name = alarm.alarm_name().unwrap_or_default();
         let kind = name
             .strip_prefix(&format!("{id}-"))
             .expect("named for its monitor");
-        let answer = app
+        let answer = stack
+            .app
             .handle(alarm_event(id, kind, "ALARM"), &invocation(60))
             .await
             .unwrap_or_else(|e| panic!("{props}\n  {name}'s event: {e}"));
