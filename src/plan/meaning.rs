@@ -1,0 +1,277 @@
+//! What each alarm means: its kind, metric, statistic, comparison, threshold source,
+//! evaluation periods, missing-data rule, severity and route, in one table
+//! ([`AlarmKind::meaning`]) that the plan, the first-scan state, the notifications and the
+//! dashboard all read.
+
+use super::is_monitor_id;
+use crate::spec::Thresholds;
+
+/// The alarms a monitor may have. Their names are `<id>-<suffix>`; what each means lives in
+/// [`AlarmKind::meaning`], the one place the plan, the notifications and the first-scan
+/// state read it from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum AlarmKind {
+    Warning,
+    Critical,
+    SubnetCritical,
+    FreeAddresses,
+    FreePrefixes,
+    AzFreeAddresses,
+    Stale,
+    ScanErrors,
+}
+
+/// How loud an alarm is: the `severity` attribute subscribers filter on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Severity {
+    Warning,
+    Critical,
+}
+
+impl Severity {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Warning => "warning",
+            Severity::Critical => "critical",
+        }
+    }
+
+    /// The colour of its threshold line on the dashboard.
+    pub fn color(self) -> &'static str {
+        match self {
+            Severity::Warning => "#ff7f0e",
+            Severity::Critical => "#d62728",
+        }
+    }
+}
+
+/// Where an alarm's actions point.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Route {
+    /// As `Notify` says: the topics (native) or the function (detailed).
+    Notify,
+    /// The topics directly, whatever `Notify` says: an alarm about the monitor itself must
+    /// not depend on the function that may be what is broken.
+    Topics,
+}
+
+/// Everything an alarm kind means, in one place.
+#[derive(Clone, Copy, Debug)]
+pub struct Meaning {
+    pub suffix: &'static str,
+    /// The pool metric it watches (dimension `Pool`).
+    pub metric: &'static str,
+    pub statistic: Statistic,
+    pub comparison: Comparison,
+    /// Consecutive periods that must breach.
+    pub evaluation_periods: u32,
+    pub missing_data: MissingData,
+    pub severity: Severity,
+    pub route: Route,
+    /// Its threshold under these settings; `None`: the monitor has no alarm of this kind.
+    pub threshold: fn(&Thresholds) -> Option<f64>,
+    /// What breaching means, given the threshold, for the alarm's description.
+    pub what: fn(f64) -> String,
+}
+
+/// Consecutive periods without a heartbeat, or with scan errors, before the alarms about the
+/// monitor itself fire: one missed tick is the schedule's jitter, three are a pattern.
+pub const MONITOR_ALARM_PERIODS: u32 = 3;
+
+impl AlarmKind {
+    pub const ALL: [AlarmKind; 8] = [
+        AlarmKind::Warning,
+        AlarmKind::Critical,
+        AlarmKind::SubnetCritical,
+        AlarmKind::FreeAddresses,
+        AlarmKind::FreePrefixes,
+        AlarmKind::AzFreeAddresses,
+        AlarmKind::Stale,
+        AlarmKind::ScanErrors,
+    ];
+
+    pub fn meaning(self) -> Meaning {
+        use Comparison::*;
+        let threshold =
+            |suffix, metric, statistic, comparison, severity, threshold, what| Meaning {
+                suffix,
+                metric,
+                statistic,
+                comparison,
+                evaluation_periods: 1,
+                // Keep the current state: a tick that withholds pool figures (a partial scan)
+                // must neither fire nor clear a threshold alarm, nor leave it INSUFFICIENT_DATA
+                // to recover from; the stale alarm speaks for silence.
+                missing_data: MissingData::Ignore,
+                severity,
+                route: Route::Notify,
+                threshold,
+                what,
+            };
+        match self {
+            AlarmKind::Warning => threshold(
+                "warning",
+                "Utilization",
+                Statistic::Maximum,
+                GreaterThanOrEqual,
+                Severity::Warning,
+                |t| Some(t.warning_percent),
+                |v| format!("utilization at or above {v}%"),
+            ),
+            AlarmKind::Critical => threshold(
+                "critical",
+                "Utilization",
+                Statistic::Maximum,
+                GreaterThanOrEqual,
+                Severity::Critical,
+                |t| Some(t.critical_percent),
+                |v| format!("utilization at or above {v}%"),
+            ),
+            AlarmKind::SubnetCritical => threshold(
+                "subnet-critical",
+                "MaxSubnetUtilization",
+                Statistic::Maximum,
+                GreaterThanOrEqual,
+                Severity::Critical,
+                |t| Some(t.subnet_critical_percent),
+                |v| format!("a subnet at or above {v}%"),
+            ),
+            AlarmKind::FreeAddresses => threshold(
+                "free-addresses",
+                "FreeAddresses",
+                Statistic::Minimum,
+                LessThan,
+                Severity::Critical,
+                |t| t.min_free_addresses.map(|m| m as f64),
+                |v| format!("fewer than {v} free addresses"),
+            ),
+            AlarmKind::FreePrefixes => threshold(
+                "free-prefixes",
+                "FreePrefixes",
+                Statistic::Minimum,
+                LessThan,
+                Severity::Critical,
+                |t| t.min_free_prefixes.map(|m| m as f64),
+                |v| format!("fewer than {v} free /28 prefixes"),
+            ),
+            AlarmKind::AzFreeAddresses => threshold(
+                "az-free-addresses",
+                "MinAzFreeAddresses",
+                Statistic::Minimum,
+                LessThan,
+                Severity::Critical,
+                |t| t.min_free_addresses_per_az.map(|m| m as f64),
+                |v| format!("fewer than {v} free addresses in its smallest Availability Zone"),
+            ),
+            // A monitor that stops monitoring is itself an alarm: no heartbeat for 3 periods,
+            // missing data counting as breaching.
+            AlarmKind::Stale => Meaning {
+                suffix: "stale",
+                metric: "Heartbeat",
+                statistic: Statistic::Sum,
+                comparison: LessThan,
+                evaluation_periods: MONITOR_ALARM_PERIODS,
+                missing_data: MissingData::Breaching,
+                severity: Severity::Warning,
+                route: Route::Topics,
+                threshold: |_| Some(1.0),
+                what: |_| {
+                    format!("no usage published for {MONITOR_ALARM_PERIODS} schedule periods")
+                },
+            },
+            // Ticks that could not scan some account-region. Its data comes from ticks, so
+            // when it fires the function is running: in detailed mode the function's message
+            // names the failing account-regions. When ticks stop, the stale alarm speaks.
+            AlarmKind::ScanErrors => Meaning {
+                suffix: "scan-errors",
+                metric: "ScanErrors",
+                statistic: Statistic::Maximum,
+                comparison: GreaterThan,
+                evaluation_periods: MONITOR_ALARM_PERIODS,
+                // When ticks stop, keep the state: -stale speaks, and a resumed tick's 0 is no
+                // recovery to announce.
+                missing_data: MissingData::Ignore,
+                severity: Severity::Warning,
+                route: Route::Notify,
+                threshold: |_| Some(0.0),
+                what: |_| {
+                    format!(
+                        "account-regions failed to scan in {MONITOR_ALARM_PERIODS} consecutive \
+                         ticks; pool figures are withheld until every one answers"
+                    )
+                },
+            },
+        }
+    }
+
+    pub fn suffix(self) -> &'static str {
+        self.meaning().suffix
+    }
+
+    /// Whether it watches the address space (rather than the monitor itself): its message
+    /// names the next move.
+    pub fn watches_space(self) -> bool {
+        !matches!(self, AlarmKind::Stale | AlarmKind::ScanErrors)
+    }
+
+    pub fn severity(self) -> Severity {
+        self.meaning().severity
+    }
+
+    pub fn alarm_name(self, id: &str) -> String {
+        format!("{id}-{}", self.suffix())
+    }
+
+    /// The monitor and kind an alarm name belongs to, if it is a cidrwatch alarm's.
+    pub fn monitor_of(name: &str) -> Option<(String, AlarmKind)> {
+        Self::ALL.into_iter().find_map(|k| {
+            let id = name.strip_suffix(k.suffix())?.strip_suffix('-')?;
+            is_monitor_id(id).then(|| (id.to_string(), k))
+        })
+    }
+
+    /// Which kind `name` is for monitor `id`, if it is one of that monitor's alarm names.
+    /// Exact: another monitor whose pool name extends this one's never matches.
+    pub fn of(id: &str, name: &str) -> Option<AlarmKind> {
+        let suffix = name.strip_prefix(id)?.strip_prefix('-')?;
+        Self::ALL.into_iter().find(|k| k.suffix() == suffix)
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Statistic {
+    Maximum,
+    Minimum,
+    Sum,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Comparison {
+    GreaterThanOrEqual,
+    GreaterThan,
+    LessThan,
+}
+
+impl Comparison {
+    pub fn holds(self, value: f64, threshold: f64) -> bool {
+        match self {
+            Comparison::GreaterThanOrEqual => value >= threshold,
+            Comparison::GreaterThan => value > threshold,
+            Comparison::LessThan => value < threshold,
+        }
+    }
+}
+
+/// What an alarm does when a period has no data.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum MissingData {
+    /// `ignore`: keep the current state through missing data (the stale alarm speaks for
+    /// silence). Not `missing`: CloudWatch turns an alarm whose whole evaluation range is
+    /// missing INSUFFICIENT_DATA ("Configuring how CloudWatch alarms treat missing data"), so
+    /// a partial scan of a few periods would drop it there, and the recovery would announce a
+    /// false OK (native mode runs OK actions from INSUFFICIENT_DATA) or a second ALARM for a
+    /// breach already announced.
+    Ignore,
+    Breaching,
+}
+
