@@ -274,4 +274,3 @@ pub enum MissingData {
     Ignore,
     Breaching,
 }
-
