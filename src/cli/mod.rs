@@ -187,8 +187,13 @@ fn tag(v: &str) -> Result<(String, String), String> {
 }
 
 impl Select {
-    /// The monitor properties the flags stand for (or the `--monitor` file's), validated by
-    /// the same rules as a monitor.
+    /// The monitor the flags stand for (or the `--monitor` file's), validated by the same
+    /// rules as a monitor's properties.
+    pub fn spec(&self) -> Result<spec::MonitorSpec, String> {
+        spec::parse(&self.properties()?).map_err(|e| e.to_string())
+    }
+
+    /// The monitor properties the flags stand for (or the `--monitor` file's).
     pub fn properties(&self) -> Result<Value, String> {
         let mut properties = match &self.monitor {
             Some(path) => {

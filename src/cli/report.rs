@@ -7,7 +7,6 @@ use std::process::ExitCode;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use super::{Select, cli_aws};
-use crate::spec;
 use crate::tick;
 use crate::usage::pool::Report;
 
@@ -42,10 +41,7 @@ pub async fn run(select: &Select, output: Output, quiet: bool) -> ExitCode {
         Output::Map { .. } => "map",
         Output::Table { .. } => "report",
     };
-    let spec = match select
-        .properties()
-        .and_then(|p| spec::parse(&p).map_err(|e| e.to_string()))
-    {
+    let spec = match select.spec() {
         Ok(spec) => spec,
         Err(reason) => {
             eprintln!("cidrwatch {name}: {reason}");

@@ -50,14 +50,12 @@ impl SuggestArgs {
         let [vpc] = &self.select.vpcs[..] else {
             return Err("--vpc VPC: name exactly one VPC".to_string());
         };
-        let properties = self.select.properties()?;
-        let select = spec::parse(&properties).map_err(|e| e.to_string())?.select;
         Ok(Suggest {
             vpc: vpc.clone(),
             size: self.size,
             count: usize::from(self.count),
             az: self.az.clone(),
-            select,
+            select: self.select.spec()?.select,
         })
     }
 }
