@@ -52,7 +52,7 @@ fn snapshot() -> Snapshot {
         vpcs,
         prefix_accounting: false,
         scanned: 1,
-        errors: vec![],
+        ..Snapshot::default()
     }
 }
 
@@ -64,7 +64,16 @@ fn usage(c: &mut Criterion) {
     let report = pool::compute("bench", &snapshot);
     assert_eq!(report.totals.subnet_count, u64::from(SUBNETS));
     c.bench_function("datums of 100k subnets (SubnetMetrics)", |b| {
-        b.iter(|| metrics::datums(black_box(&report), true, true))
+        b.iter(|| {
+            metrics::datums(
+                black_box(&report),
+                metrics::Series {
+                    subnets: true,
+                    azs: true,
+                    clusters: false,
+                },
+            )
+        })
     });
 }
 

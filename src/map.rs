@@ -150,6 +150,7 @@ pub fn html(report: &Report, title: &str) -> String {
          a subnet outside this pool</span></p>",
     );
     azs(&mut out, report);
+    clusters(&mut out, report);
     // Fullest first: the first VPCS_DRAWN are drawn, those with nothing used folded; the
     // rest are one table row each, so the page stays small at any scale.
     let drawn = vpcs.len().min(VPCS_DRAWN);
@@ -200,6 +201,46 @@ pub fn html(report: &Report, title: &str) -> String {
     }
     out.push_str("</body></html>\n");
     out
+}
+
+/// The EKS clusters holding the pool's addresses, as a table: who holds what, and how much
+/// of it sits idle.
+fn clusters(out: &mut String, report: &Report) {
+    if report.clusters.is_empty() {
+        return;
+    }
+    out.push_str(
+        "<h2>EKS clusters</h2><table><thead><tr><th>cluster</th><th>account</th>\
+         <th>region</th><th>nodes</th><th>held</th><th>max pods</th><th>certainly idle</th>\
+         <th>assigned</th><th>idle now</th><th>subnets (held)</th></tr></thead><tbody>",
+    );
+    let figure = |n: Option<u64>| n.map_or_else(|| "not known".to_string(), |n| n.to_string());
+    for c in &report.clusters {
+        let shares: Vec<String> = c
+            .subnets
+            .iter()
+            .map(|s| format!("{} {}", esc(&s.subnet_id), s.held))
+            .collect();
+        let _ = write!(
+            out,
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td>\
+             <td>{}</td><td>{}</td><td>{}</td></tr>",
+            esc(&c.name),
+            esc(&c.account),
+            esc(&c.region),
+            c.nodes,
+            c.held,
+            c.max_pods,
+            c.certainly_idle,
+            figure(c.assigned),
+            figure(c.idle_now),
+            shares.join(", ")
+        );
+    }
+    out.push_str(
+        "</tbody></table><p>Assigned and idle now come from cni-metrics-helper (namespace \
+         Kubernetes); not known where it publishes nothing for the cluster.</p>",
+    );
 }
 
 /// Per AZ ID: a bar of its used share, with the numbers.

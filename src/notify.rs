@@ -288,6 +288,12 @@ fn compose_within(
             text.extend(lines.iter().map(|l| format!("  {l}")));
             markdown.push("Fullest subnets:".to_string());
             markdown.push(format!("```\n{}\n```", lines.join("\n")));
+            let lines = report.cluster_lines();
+            if !lines.is_empty() {
+                text.push(String::new());
+                text.extend(lines.iter().map(|l| format!("  {l}")));
+                markdown.push(format!("```\n{}\n```", lines.join("\n")));
+            }
             let lines: Vec<String> = next.iter().flat_map(fix::lines).collect();
             if !lines.is_empty() {
                 text.push(String::new());

@@ -30,9 +30,11 @@ pub async fn monitor_spec(
 
 /// Scans the monitor's selection and computes its usage, with the days to exhaustion from
 /// the pool's published history (one GetMetricData). Shared by ticks, `cidrwatch report`
-/// and notifications; `holders`: describe every ENI, to say who holds the addresses (a tick
-/// does not: it keeps to the floor of calls, and reads only the detached ENIs).
+/// and notifications; `holders`: describe every ENI and the EKS clusters' nodes, to say who
+/// holds the addresses (a tick does only with `ClusterMetrics`: otherwise it keeps to the
+/// floor of calls, and reads only the detached ENIs).
 pub async fn scan(aws: &Aws, spec: &MonitorSpec, holders: bool, progress: Progress<'_>) -> Report {
+    let holders = holders || spec.cluster_metrics;
     let snapshot = aws
         .discover(&spec.select, spec.accounting(), holders, progress)
         .await;
@@ -72,7 +74,7 @@ async fn days_to_exhaustion(aws: &Aws, spec: &MonitorSpec, report: &Report) -> O
 
 /// Publishes a report's datums (see [`metrics::datums`]) and returns them.
 pub async fn publish(aws: &Aws, spec: &MonitorSpec, report: &Report) -> Result<Vec<Datum>, Error> {
-    let data = metrics::datums(report, spec.subnet_metrics, spec.az_metrics);
+    let data = metrics::datums(report, spec.series());
     let calls = aws
         .put_metrics(&spec.namespace, &spec.pool_name, &data)
         .await?;

@@ -44,7 +44,7 @@ pub async fn run(
         ))));
     };
     let budget = (deadline.saturating_duration_since(Instant::now()) / 2).min(SCAN_MAX);
-    match tokio::time::timeout(budget, tick::scan(aws, &spec, false, &|_, _, _| {})).await {
+    match tokio::time::timeout(budget, tick::scan(aws, &spec, true, &|_, _, _| {})).await {
         Ok(report) => Ok(Value::String(map::html(
             &report,
             &format!("cidrwatch pool {}", spec.pool_name),

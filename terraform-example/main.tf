@@ -27,6 +27,7 @@ resource "aws_cloudformation_stack" "monitors" {
     MemberAccounts       = join(",", var.member_accounts)
     MemberRegions        = join(",", var.member_regions)
     MemberRoleName       = var.member_role_name
+    ClusterMetrics       = tostring(var.cluster_metrics)
   }
 
   # A monitor answers within its ServiceTimeout (300 s); this bounds the whole stack.

@@ -64,6 +64,12 @@ variable "member_role_name" {
   }
 }
 
+variable "cluster_metrics" {
+  description = "The EKS pool also publishes ClusterHeldAddresses and ClusterIdleAddresses per cluster (2 metrics each)."
+  type        = bool
+  default     = false
+}
+
 variable "tags" {
   description = "Tags for the stack; CloudFormation passes them to what it creates."
   type        = map(string)

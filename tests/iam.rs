@@ -26,7 +26,7 @@ const CALLS: &[(&str, Grant)] = &[
     ("cloudwatch:DescribeAlarms", Grant::Provider),
     ("cloudwatch:DescribeAlarmsForMetric", Grant::Provider),
     ("cloudwatch:EnableAlarmActions", Grant::Provider),
-    ("cloudwatch:GetMetricData", Grant::Provider),
+    ("cloudwatch:GetMetricData", Grant::ProviderAndMember),
     ("cloudwatch:ListTagsForResource", Grant::Provider),
     ("cloudwatch:PutDashboard", Grant::Provider),
     ("cloudwatch:PutMetricAlarm", Grant::Provider),
@@ -35,6 +35,8 @@ const CALLS: &[(&str, Grant)] = &[
     ("cloudwatch:SetAlarmState", Grant::Provider),
     ("cloudwatch:TagResource", Grant::Provider),
     ("cloudwatch:UntagResource", Grant::Provider),
+    ("ec2:DescribeInstanceTypes", Grant::ProviderAndMember),
+    ("ec2:DescribeInstances", Grant::ProviderAndMember),
     ("ec2:DescribeNetworkInterfaces", Grant::ProviderAndMember),
     ("ec2:DescribeRegions", Grant::ProviderAndMember),
     ("ec2:DescribeSubnets", Grant::ProviderAndMember),
@@ -57,6 +59,8 @@ const CALLS: &[(&str, Grant)] = &[
 /// The SDK clients in `src/aws/` and the IAM service prefix of each.
 const CLIENTS: &[(&str, &str)] = &[
     ("self.cloudwatch.", "cloudwatch"),
+    // A CloudWatch client in a member account-region (cni-metrics-helper's figures).
+    ("cw.", "cloudwatch"),
     ("self.scheduler.", "scheduler"),
     ("ec2.", "ec2"),
     ("sns.", "sns"),
@@ -191,7 +195,15 @@ fn the_member_role_grants_reads_only() {
             "DescribeVpcs",
             "DescribeNetworkInterfaces",
             "GetSubnetCidrReservations",
-            "DescribeRegions"
+            "DescribeRegions",
+            "DescribeInstances",
+            "DescribeInstanceTypes"
         ]
     );
+    let cloudwatch: Vec<&str> = member
+        .lines()
+        .map(str::trim)
+        .filter(|l| l.contains("cloudwatch:"))
+        .collect();
+    assert_eq!(cloudwatch, ["Action: cloudwatch:GetMetricData"]);
 }

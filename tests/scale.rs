@@ -70,6 +70,7 @@ fn a_pool_larger_than_six_megabytes_of_report_keeps_its_totals_and_the_fullest_s
                     id: format!("eni-{i:09x}{k:08x}"),
                     addresses: 1,
                     created: None,
+                    leaked_by: None,
                 })
                 .collect(),
             ..SubnetInfo::default()

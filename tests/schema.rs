@@ -273,6 +273,10 @@ fn variations() -> Vec<(&'static str, Vec<Value>)> {
         ("/ExplicitReservations", vec![json!(false), json!("maybe")]),
         ("/AzMetrics", vec![json!(true), json!("False"), json!("no")]),
         (
+            "/ClusterMetrics",
+            vec![json!(true), json!("false"), json!(1)],
+        ),
+        (
             "/Thresholds/MinFreeAddressesPerAz",
             vec![
                 json!(1),

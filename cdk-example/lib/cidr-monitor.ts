@@ -58,6 +58,8 @@ export interface CidrMonitorProps {
   readonly subnetMetrics?: boolean;
   /** Also publish FreeAddresses and Utilization per Availability Zone ID. */
   readonly azMetrics?: boolean;
+  /** Also publish ClusterHeldAddresses and ClusterIdleAddresses per EKS cluster in the pool. */
+  readonly clusterMetrics?: boolean;
   readonly dashboard?: boolean;
   /** With thresholds.minFreePrefixes: explicit CIDR reservations take /28s too (one EC2 call per subnet per tick). */
   readonly explicitReservations?: boolean;
@@ -82,6 +84,7 @@ export const PROPERTY_OF: Record<keyof CidrMonitorProps, string | null> = {
   namespace: "Namespace",
   subnetMetrics: "SubnetMetrics",
   azMetrics: "AzMetrics",
+  clusterMetrics: "ClusterMetrics",
   dashboard: "Dashboard",
   explicitReservations: "ExplicitReservations",
   metricStream: "MetricStream",

@@ -9,23 +9,22 @@
 //! at most [`CONCURRENCY`] at once; one that fails is reported, the rest still count.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
-use std::net::Ipv4Addr;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use aws_config::SdkConfig;
-use aws_sdk_ec2::types::{Filter, NetworkInterfaceStatus, SubnetCidrReservationType};
+use aws_sdk_ec2::types::Filter;
 use futures::stream::{self, StreamExt};
 
-use super::{Aws, sdk_error};
+use super::{Aws, enis, nodes, sdk_error};
 use crate::Error;
 use crate::spec::{ALL_REGIONS, Accounting, Selection};
-use crate::usage::holders;
-use crate::usage::{Ipv4Cidr, Occupancy, ScanError, Snapshot, SubnetInfo, VpcInfo};
+use crate::usage::clusters::Cluster;
+use crate::usage::{Ipv4Cidr, ScanError, Snapshot, SubnetInfo, VpcInfo};
 
 /// Items per page: the most EC2 returns.
-const PAGE: i32 = 1000;
+pub(super) const PAGE: i32 = 1000;
 /// Values EC2 accepts in one filter; beyond it, filter on our side instead.
-const FILTER_VALUES_MAX: usize = 200;
+pub(super) const FILTER_VALUES_MAX: usize = 200;
 /// Reservation look-ups (`ExplicitReservations`) in flight at once, per account-region: one
 /// call per subnet draws on the account's EC2 request quota, which the VPC CNI shares.
 pub const CONCURRENCY: usize = 8;
@@ -79,7 +78,9 @@ impl Aws {
                     let result = match scope.config {
                         Ok(config) => {
                             let ec2 = ec2_in(&config, &scope.region);
-                            scan_region(&ec2, &scope.region, sel, accounting, holders).await
+                            let found =
+                                scan_region(&ec2, &scope.region, sel, accounting, holders).await;
+                            with_helper(found, &config, &scope.region).await
                         }
                         Err(e) => Err(e),
                     };
@@ -101,7 +102,10 @@ impl Aws {
         let mut views = Vec::new();
         for (account, region, result) in results {
             match result {
-                Ok(found) => views.push((account, found)),
+                Ok(mut found) => {
+                    snapshot.clusters.append(&mut found.clusters);
+                    views.push((account, found));
+                }
                 Err(e) => {
                     tracing::warn!(account, region, error = %e, "scan failed");
                     snapshot.errors.push(ScanError::new(account, region, &e));
@@ -330,8 +334,14 @@ impl Aws {
     }
 }
 
-/// What one account-region's scan found: its subnets and the VPCs around them.
-type Found = (Vec<SubnetInfo>, Vec<VpcInfo>);
+/// What one account-region's scan found: its subnets, the VPCs around them, and (when every
+/// ENI was read for the holders) the EKS clusters whose nodes hold the subnets' addresses.
+#[derive(Debug, Default)]
+pub struct Found {
+    pub subnets: Vec<SubnetInfo>,
+    pub vpcs: Vec<VpcInfo>,
+    pub clusters: Vec<Cluster>,
+}
 
 /// The member role's name when `Select.RoleName` does not say.
 pub const DEFAULT_ROLE_NAME: &str = "cidrwatch-reader";
@@ -343,15 +353,15 @@ pub const DEFAULT_ROLE_NAME: &str = "cidrwatch-reader";
 fn once_each(views: Vec<(String, Found)>) -> (Vec<SubnetInfo>, Vec<VpcInfo>) {
     let mut subnets: BTreeMap<String, (bool, SubnetInfo)> = BTreeMap::new();
     let mut vpcs: BTreeMap<String, (bool, VpcInfo)> = BTreeMap::new();
-    for (scanned_by, (found_subnets, found_vpcs)) in views {
-        for s in found_subnets {
+    for (scanned_by, found) in views {
+        for s in found.subnets {
             let owners = s.account == scanned_by;
             let keep = subnets.get(&s.subnet_id).is_none_or(|(o, _)| owners && !o);
             if keep {
                 subnets.insert(s.subnet_id.clone(), (owners, s));
             }
         }
-        for v in found_vpcs {
+        for v in found.vpcs {
             let owners = v.account == scanned_by;
             let keep = vpcs.get(&v.vpc_id).is_none_or(|(o, _)| owners && !o);
             if keep {
@@ -368,6 +378,37 @@ fn once_each(views: Vec<(String, Found)>) -> (Vec<SubnetInfo>, Vec<VpcInfo>) {
         (&a.account, &a.region, &a.vpc_id).cmp(&(&b.account, &b.region, &b.vpc_id))
     });
     (subnets, vpcs)
+}
+
+/// The found clusters with what cni-metrics-helper last published for them in that
+/// account-region. An unreadable figure is not a failed scan (the addresses were counted):
+/// each cluster says why it has none.
+async fn with_helper(
+    found: Result<Found, Error>,
+    config: &SdkConfig,
+    region: &str,
+) -> Result<Found, Error> {
+    let mut found = found?;
+    if found.clusters.is_empty() {
+        return Ok(found);
+    }
+    let names: Vec<String> = found.clusters.iter().map(|c| c.name.clone()).collect();
+    match nodes::helper_figures(config, region, &names).await {
+        Ok(mut figures) => {
+            for c in &mut found.clusters {
+                if let Some(h) = figures.remove(&c.name) {
+                    *c = std::mem::take(c).with_helper(h);
+                }
+            }
+        }
+        Err(e) => {
+            tracing::warn!(region, error = %e, "cni-metrics-helper figures unread");
+            for c in &mut found.clusters {
+                c.helper_error = Some(e.to_string());
+            }
+        }
+    }
+    Ok(found)
 }
 
 /// An EC2 client acting with `config` in `region`.
@@ -389,7 +430,7 @@ fn partition(region: &str) -> &'static str {
     }
 }
 
-fn filter(name: &str, values: &[String]) -> Filter {
+pub(super) fn filter(name: &str, values: &[String]) -> Filter {
     Filter::builder()
         .name(name)
         .set_values(Some(values.to_vec()))
@@ -430,7 +471,8 @@ async fn each_subnet(
 
 /// Scans one account-region with `ec2` (public so tests can drive it with a mocked client).
 /// `holders`: describe every ENI of the pool's subnets, to say who holds their addresses
-/// (prefix accounting does anyway); otherwise only the detached ones are described.
+/// (prefix accounting does anyway), and the EKS clusters' nodes behind them; otherwise only
+/// the detached ENIs are described.
 pub async fn scan_region(
     ec2: &aws_sdk_ec2::Client,
     region: &str,
@@ -472,7 +514,7 @@ pub async fn scan_region(
     })
     .await?;
     if subnets.is_empty() {
-        return Ok((subnets, Vec::new()));
+        return Ok(Found::default());
     }
     let wanted: BTreeSet<String> = subnets.iter().map(|s| s.vpc_id.clone()).collect();
     let mut vpcs = vpcs(ec2, region, Some(&wanted)).await?;
@@ -480,8 +522,17 @@ pub async fn scan_region(
         v.subnets = carved.remove(&v.vpc_id).unwrap_or_default();
     }
     let every = holders || accounting != Accounting::Addresses;
-    interfaces(ec2, &mut subnets, every, accounting).await?;
-    Ok((subnets, vpcs))
+    let enis = enis::interfaces(ec2, &mut subnets, every, accounting).await?;
+    let clusters = if holders {
+        nodes::clusters(ec2, region, &enis).await?
+    } else {
+        Vec::new()
+    };
+    Ok(Found {
+        subnets,
+        vpcs,
+        clusters,
+    })
 }
 
 /// The IPv4 CIDRs (primary first, then the associated secondary ones) of the `wanted` VPCs,
@@ -538,145 +589,4 @@ async fn vpcs(
         });
     }
     Ok(out)
-}
-
-/// Describes the ENIs of the pool's IPv4 subnets — every one (`every`), or only the
-/// detached ones (status `available`) — in ⌈ENIs/1000⌉ calls, and fills each subnet's
-/// detached ENIs; having seen every ENI, its holders and (with prefix accounting) the
-/// occupancy of its /28 blocks; with `PrefixesAndReservations`, its explicit reservations.
-async fn interfaces(
-    ec2: &aws_sdk_ec2::Client,
-    subnets: &mut [SubnetInfo],
-    every: bool,
-    accounting: Accounting,
-) -> Result<(), Error> {
-    // IPv6-only subnets have no IPv4 addresses to hold.
-    let v4 = || subnets.iter().filter(|s| s.cidr.is_some());
-    let ids: Vec<String> = v4().map(|s| s.subnet_id.clone()).collect();
-    if ids.is_empty() {
-        return Ok(());
-    }
-    let vpc_ids: Vec<String> = v4()
-        .map(|s| s.vpc_id.clone())
-        .collect::<BTreeSet<_>>()
-        .into_iter()
-        .collect();
-    let mut filters = if ids.len() <= FILTER_VALUES_MAX {
-        vec![filter("subnet-id", &ids)]
-    } else if vpc_ids.len() <= FILTER_VALUES_MAX {
-        vec![filter("vpc-id", &vpc_ids)]
-    } else {
-        Vec::new()
-    };
-    if !every {
-        filters.push(filter("status", &["available".to_string()]));
-    }
-    let prefixes = accounting != Accounting::Addresses;
-    let mut by_subnet: HashMap<String, Occupancy> = ids
-        .iter()
-        .map(|id| (id.clone(), Occupancy::default()))
-        .collect();
-    let mut enis = Vec::new();
-    let mut items = ec2
-        .describe_network_interfaces()
-        .set_filters(Some(filters).filter(|f| !f.is_empty()))
-        .max_results(PAGE)
-        .into_paginator()
-        .items()
-        .send();
-    while let Some(eni) = items.next().await {
-        let eni = eni.map_err(|e| sdk_error("ec2:DescribeNetworkInterfaces", e))?;
-        let Some(occ) = eni.subnet_id().and_then(|id| by_subnet.get_mut(id)) else {
-            continue;
-        };
-        if prefixes {
-            occ.addresses.extend(
-                eni.private_ip_addresses()
-                    .iter()
-                    .filter_map(|p| p.private_ip_address()?.parse::<Ipv4Addr>().ok())
-                    .map(u32::from),
-            );
-            occ.ranges.extend(
-                eni.ipv4_prefixes()
-                    .iter()
-                    .filter_map(|p| p.ipv4_prefix()?.parse::<Ipv4Cidr>().ok()),
-            );
-        }
-        enis.push(read_eni(&eni));
-    }
-    if accounting == Accounting::PrefixesAndReservations {
-        let found: Vec<Result<(String, Vec<Ipv4Cidr>), Error>> = stream::iter(ids)
-            .map(|id| async move { explicit_reservations(ec2, &id).await.map(|r| (id, r)) })
-            .buffer_unordered(CONCURRENCY)
-            .collect()
-            .await;
-        for r in found {
-            let (id, ranges) = r?;
-            if let Some(occ) = by_subnet.get_mut(&id) {
-                occ.ranges.extend(ranges);
-            }
-        }
-    }
-    let mut held = holders::tally(&enis);
-    for s in subnets.iter_mut().filter(|s| s.cidr.is_some()) {
-        let occupancy = by_subnet.remove(&s.subnet_id);
-        s.occupancy = occupancy.filter(|_| prefixes);
-        let h = held.remove(&s.subnet_id).unwrap_or_default();
-        s.detached = h.detached;
-        s.holders = every.then_some(h.by);
-    }
-    Ok(())
-}
-
-/// What holder classification needs of an ENI.
-fn read_eni(eni: &aws_sdk_ec2::types::NetworkInterface) -> holders::Eni {
-    let tag = |key: &str| {
-        eni.tag_set()
-            .iter()
-            .find(|t| t.key() == Some(key))
-            .and_then(|t| t.value())
-            .map(str::to_string)
-    };
-    let addresses = eni.private_ip_addresses();
-    holders::Eni {
-        id: eni.network_interface_id().unwrap_or_default().to_string(),
-        subnet_id: eni.subnet_id().unwrap_or_default().to_string(),
-        detached: eni.status() == Some(&NetworkInterfaceStatus::Available),
-        interface_type: eni
-            .interface_type()
-            .map(|t| t.as_str().to_string())
-            .unwrap_or_default(),
-        description: eni.description().unwrap_or_default().to_string(),
-        instance_id: eni
-            .attachment()
-            .and_then(|a| a.instance_id())
-            .map(str::to_string),
-        cni_instance: tag(holders::CNI_INSTANCE_TAG),
-        // One of them is the primary: every IPv4 ENI has exactly one.
-        primary: !addresses.is_empty(),
-        secondary: addresses.len().saturating_sub(1) as u64,
-        prefixes: eni.ipv4_prefixes().len() as u64,
-        created: tag(holders::CNI_CREATED_TAG),
-    }
-}
-
-/// A subnet's `explicit` CIDR reservations. (`prefix` ones stay available to prefixes.)
-async fn explicit_reservations(
-    ec2: &aws_sdk_ec2::Client,
-    subnet_id: &str,
-) -> Result<Vec<Ipv4Cidr>, Error> {
-    // One page holds 1000 reservations, far above any subnet's; the SDK has no paginator here.
-    let out = ec2
-        .get_subnet_cidr_reservations()
-        .subnet_id(subnet_id)
-        .max_results(PAGE)
-        .send()
-        .await
-        .map_err(|e| sdk_error("ec2:GetSubnetCidrReservations", e))?;
-    Ok(out
-        .subnet_ipv4_cidr_reservations()
-        .iter()
-        .filter(|r| r.reservation_type() == Some(&SubnetCidrReservationType::Explicit))
-        .filter_map(|r| r.cidr()?.parse().ok())
-        .collect())
 }

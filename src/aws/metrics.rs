@@ -25,7 +25,8 @@ pub fn batches(data: &[Datum], pool: &str) -> Vec<std::ops::Range<usize>> {
             + d.name.len()
             + pool.len()
             + d.subnet_id.as_ref().map_or(0, String::len)
-            + d.az.as_ref().map_or(0, |a| a.len() + 24);
+            + d.az.as_ref().map_or(0, |a| a.len() + 24)
+            + d.cluster.as_ref().map_or(0, |c| c.len() + 16);
         if i > start && (i - start == MAX_DATUMS || bytes + size > MAX_BYTES) {
             out.push(start..i);
             start = i;
@@ -67,6 +68,9 @@ impl Aws {
                         });
                     if let Some(id) = &d.subnet_id {
                         b = b.dimensions(Dimension::builder().name("SubnetId").value(id).build());
+                    }
+                    if let Some(c) = &d.cluster {
+                        b = b.dimensions(Dimension::builder().name("Cluster").value(c).build());
                     }
                     if let Some(az) = &d.az {
                         b = b.dimensions(
@@ -205,9 +209,9 @@ mod tests {
         Datum {
             name: "Utilization",
             subnet_id: Some(format!("subnet-{i:017x}")),
-            az: None,
             value: 1.0,
             unit: Unit::Percent,
+            ..Datum::default()
         }
     }
 

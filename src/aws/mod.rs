@@ -4,7 +4,9 @@
 pub mod alarms;
 pub mod dashboard;
 pub mod discover;
+pub mod enis;
 pub mod metrics;
+pub mod nodes;
 pub mod notify;
 pub mod org;
 pub mod schedule;

@@ -57,9 +57,8 @@ pub async fn run(select: &Select, output: Output, quiet: bool) -> ExitCode {
             bar.set_message(format!("({failed} failed)"));
         }
     };
-    // The map draws space, not holders: no need to describe every ENI.
-    let holders = matches!(output, Output::Table { .. });
-    let report = tick::scan(&aws, &spec, holders, &progress).await;
+    // Every form says who holds the addresses, the EKS clusters among them.
+    let report = tick::scan(&aws, &spec, true, &progress).await;
     bar.finish_and_clear();
     match output {
         Output::Map { html } => {
@@ -157,6 +156,35 @@ pub fn table(r: &Report) -> String {
     if !held.is_empty() {
         out.push_str("\nWHO HOLDS THE FULLEST SUBNETS' ADDRESSES\n");
         out.extend(held);
+    }
+    for line in r.cluster_lines() {
+        out.push_str(if line.starts_with("EKS CLUSTER") {
+            "\n"
+        } else {
+            ""
+        });
+        out.push_str(&line);
+        out.push('\n');
+    }
+    let leaked: Vec<String> = r
+        .subnets
+        .iter()
+        .flat_map(|s| s.detached.iter().map(move |d| (s, d)))
+        .filter_map(|(s, d)| {
+            Some(format!(
+                "{:<26} {:<22} {:>3}  aws ec2 delete-network-interface --network-interface-id {} \
+                 --region {}\n",
+                d.id,
+                d.leaked_by.as_deref()?,
+                d.addresses,
+                d.id,
+                s.region
+            ))
+        })
+        .collect();
+    if !leaked.is_empty() {
+        out.push_str("\nLEFT BY THE VPC CNI: DETACHED aws-K8S- ENIS WHOSE NODE IS GONE\n");
+        out.extend(leaked);
     }
     if !r.azs.is_empty() {
         // Pods only use their node's AZ: each AZ's room, smallest first.

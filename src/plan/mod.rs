@@ -21,7 +21,7 @@ mod meaning;
 pub use meaning::*;
 
 use crate::spec::{MonitorSpec, Notify};
-use crate::usage::metrics::{Datum, POOL_METRICS};
+use crate::usage::metrics::{CLUSTER_METRICS, Datum, POOL_METRICS};
 
 const ID_PREFIX: &str = "cidrwatch-";
 const POOL_PART_MAX: usize = 45;
@@ -162,7 +162,16 @@ pub fn stream(id: &str, spec: &MonitorSpec) -> Option<StreamDef> {
         role_arn: s.role_arn.clone(),
         output_format: s.output_format.clone(),
         namespace: spec.namespace.clone(),
-        metric_names: POOL_METRICS.iter().map(|m| m.to_string()).collect(),
+        metric_names: POOL_METRICS
+            .iter()
+            .chain(
+                spec.cluster_metrics
+                    .then_some(&CLUSTER_METRICS)
+                    .into_iter()
+                    .flatten(),
+            )
+            .map(|m| m.to_string())
+            .collect(),
         tags: tags(id, spec),
     })
 }
@@ -472,10 +481,9 @@ mod tests {
         let p = plan("cidrwatch-p-00000000", &s, &target());
         let datum = |name, value| Datum {
             name,
-            subnet_id: None,
-            az: None,
             value,
             unit: Unit::Count,
+            ..Datum::default()
         };
         let data = [
             datum("Utilization", 85.0),

@@ -81,6 +81,10 @@ pub struct MonitorSpec {
     /// EC2 answers that only per subnet, so it costs one call per subnet per tick.
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub explicit_reservations: bool,
+    /// Also publish `ClusterHeldAddresses` and `ClusterIdleAddresses` per `Pool,Cluster`
+    /// (EKS clusters in the pool): the tick then reads every ENI and the clusters' nodes.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub cluster_metrics: bool,
 }
 
 /// What a scan reads beyond subnets and VPCs, and so which calls a tick makes.
@@ -95,6 +99,15 @@ pub enum Accounting {
 }
 
 impl MonitorSpec {
+    /// The optional series its ticks publish.
+    pub fn series(&self) -> crate::usage::metrics::Series {
+        crate::usage::metrics::Series {
+            subnets: self.subnet_metrics,
+            azs: self.az_metrics,
+            clusters: self.cluster_metrics,
+        }
+    }
+
     pub fn accounting(&self) -> Accounting {
         match (
             self.thresholds.min_free_prefixes,

@@ -24,6 +24,7 @@ pub(super) const TOP_KEYS: &[&str] = &[
     "Tags",
     "ExplicitReservations",
     "AzMetrics",
+    "ClusterMetrics",
 ];
 pub(super) const SELECT_KEYS: &[&str] = &[
     "VpcIds",
@@ -103,6 +104,8 @@ pub(super) fn read_spec(c: &mut Check, properties: &Value) -> Option<MonitorSpec
     let subnet_metrics =
         get("SubnetMetrics").map_or(Some(false), |v| c.boolean("SubnetMetrics", v));
     let az_metrics = get("AzMetrics").map_or(Some(false), |v| c.boolean("AzMetrics", v));
+    let cluster_metrics =
+        get("ClusterMetrics").map_or(Some(false), |v| c.boolean("ClusterMetrics", v));
     let dashboard = get("Dashboard").map_or(Some(false), |v| c.boolean("Dashboard", v));
     let metric_stream = match get("MetricStream") {
         None => Some(None),
@@ -136,6 +139,7 @@ pub(super) fn read_spec(c: &mut Check, properties: &Value) -> Option<MonitorSpec
         metric_stream: metric_stream?,
         tags: tags?,
         explicit_reservations: explicit_reservations?,
+        cluster_metrics: cluster_metrics?,
     })
 }
 

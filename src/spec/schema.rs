@@ -348,6 +348,14 @@ pub fn schema() -> Value {
                      (2 series per AZ).",
                 ),
             ),
+            (
+                "ClusterMetrics",
+                boolean(
+                    "Also publish ClusterHeldAddresses and ClusterIdleAddresses per EKS \
+                     cluster in the pool (2 series per cluster); ticks then describe every ENI \
+                     of the pool's subnets and the clusters' nodes.",
+                ),
+            ),
         ],
         &["PoolName"],
         "",

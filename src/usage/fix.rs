@@ -7,6 +7,7 @@ use super::Ipv4Cidr;
 use super::holders::DetachedEni;
 use super::pool::{Report, SubnetUsage};
 use super::room;
+use super::warm::{self, Warm};
 
 /// Where the next subnet of a full one's size goes.
 #[derive(Clone, Debug, PartialEq)]
@@ -27,6 +28,8 @@ pub struct Move {
     pub next: Next,
     /// Its detached ENIs, largest first.
     pub detached: Vec<DetachedEni>,
+    /// The EKS cluster holding most of its used addresses: its warm pool comes first.
+    pub warm: Option<Warm>,
 }
 
 /// The next move for the first `n` of `subnets` (fullest first). Two full subnets of one VPC
@@ -83,6 +86,7 @@ pub fn moves<'a>(
             subnet: s.clone(),
             next,
             detached: s.detached.clone(),
+            warm: warm::holder(report, s),
         });
     }
     out
@@ -104,6 +108,7 @@ impl Move {
             "next_subnet": next_subnet, "secondary_block": secondary_block,
             "detached_addresses": s.detached_addresses,
             "detached": self.detached.iter().take(DETACHED_LISTED).collect::<Vec<_>>(),
+            "eks_cluster": self.warm.as_ref().map(Warm::json),
         })
     }
 }
@@ -126,6 +131,9 @@ pub fn lines(m: &Move) -> Vec<String> {
         s.vpc_id
     )];
     let size = s.cidr.split('/').nth(1).unwrap_or("?");
+    if let Some(w) = &m.warm {
+        out.extend(w.lines());
+    }
     match &m.next {
         Next::Subnet(c) => out.push(format!(
             "  next /{size} in {}: {c}  aws ec2 create-subnet --vpc-id {} --cidr-block {c} \
@@ -144,33 +152,54 @@ pub fn lines(m: &Move) -> Vec<String> {
             s.vpc_id
         )),
     }
-    if !m.detached.is_empty() {
-        let total: u64 = m.detached.iter().map(|d| d.addresses).sum();
-        let n = m.detached.len();
+    if let (Some(w), Next::Secondary(_) | Next::Nothing) = (&m.warm, &m.next) {
+        out.push(w.custom_networking(&s.vpc_id, size));
+    }
+    let (leaked, other): (Vec<&DetachedEni>, Vec<&DetachedEni>) =
+        m.detached.iter().partition(|d| d.leaked_by.is_some());
+    out.extend(detached_lines(
+        &leaked,
+        "left by the VPC CNI (ENIs named aws-K8S-<instance> whose node is gone)",
+        s,
+    ));
+    out.extend(detached_lines(&other, "(attached to nothing)", s));
+    out
+}
+
+/// Detached ENIs of one kind, with the command that deletes each.
+fn detached_lines(list: &[&DetachedEni], what: &str, s: &SubnetUsage) -> Vec<String> {
+    if list.is_empty() {
+        return Vec::new();
+    }
+    let total: u64 = list.iter().map(|d| d.addresses).sum();
+    let n = list.len();
+    let mut out = vec![format!(
+        "  {total} address{} held by {n} detached ENI{} {what}; reclaim after checking each is \
+         unused:",
+        if total == 1 { "" } else { "es" },
+        if n == 1 { "" } else { "s" }
+    )];
+    for d in list.iter().take(DETACHED_LISTED) {
+        let created = d
+            .created
+            .as_deref()
+            .map_or_else(String::new, |c| format!(", created {c}"));
+        let node = d
+            .leaked_by
+            .as_deref()
+            .map_or_else(String::new, |i| format!(", node {i}"));
         out.push(format!(
-            "  {total} address{} held by {n} detached ENI{} (attached to nothing); reclaim \
-             after checking each is unused:",
-            if total == 1 { "" } else { "es" },
-            if n == 1 { "" } else { "s" }
+            "    {} ({} addresses{node}{created})  aws ec2 delete-network-interface \
+             --network-interface-id {} --region {}",
+            d.id, d.addresses, d.id, s.region
         ));
-        for d in m.detached.iter().take(DETACHED_LISTED) {
-            let created = d
-                .created
-                .as_deref()
-                .map_or_else(String::new, |c| format!(", created {c}"));
-            out.push(format!(
-                "    {} ({} addresses{created})  aws ec2 delete-network-interface \
-                 --network-interface-id {} --region {}",
-                d.id, d.addresses, d.id, s.region
-            ));
-        }
-        let more = m.detached.len().saturating_sub(DETACHED_LISTED);
-        if more > 0 {
-            out.push(format!(
-                "    … and {more} more (`cidrwatch report --subnet {} --json` lists them)",
-                s.subnet_id
-            ));
-        }
+    }
+    let more = n.saturating_sub(DETACHED_LISTED);
+    if more > 0 {
+        out.push(format!(
+            "    … and {more} more (`cidrwatch report --subnet {} --json` lists them)",
+            s.subnet_id
+        ));
     }
     out
 }

@@ -15,6 +15,8 @@ const CNI_DESCRIPTION: &str = "aws-K8S-";
 pub const CNI_INSTANCE_TAG: &str = "node.k8s.amazonaws.com/instance_id";
 /// The tag the VPC CNI puts on its ENIs: when it created them (RFC 3339).
 pub const CNI_CREATED_TAG: &str = "node.k8s.amazonaws.com/createdAt";
+/// The tag the VPC CNI puts on its ENIs when it knows its cluster (`CLUSTER_NAME`).
+pub const CNI_CLUSTER_TAG: &str = "cluster.k8s.amazonaws.com/name";
 
 /// A kind of holder. Serialized in snake case (`load_balancers`), the report's keys.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
@@ -61,6 +63,8 @@ impl Holder {
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Eni {
     pub id: String,
+    /// The account that owns it (`OwnerId`).
+    pub account: String,
     pub subnet_id: String,
     /// Status `available`.
     pub detached: bool,
@@ -79,6 +83,8 @@ pub struct Eni {
     pub prefixes: u64,
     /// When the VPC CNI created it (its `createdAt` tag), when known.
     pub created: Option<String>,
+    /// The cluster the VPC CNI made it for (its `cluster.k8s.amazonaws.com/name` tag).
+    pub cni_cluster: Option<String>,
 }
 
 impl Eni {
@@ -88,7 +94,7 @@ impl Eni {
     }
 
     /// The instance the VPC CNI made this ENI for, from its tag or its description.
-    fn cni_node(&self) -> Option<&str> {
+    pub fn cni_node(&self) -> Option<&str> {
         self.cni_instance.as_deref().or_else(|| {
             self.description
                 .strip_prefix(CNI_DESCRIPTION)
@@ -136,6 +142,10 @@ pub struct DetachedEni {
     /// When it was created, when its tags say (the VPC CNI's `createdAt`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub created: Option<String>,
+    /// A VPC CNI ENI (`aws-K8S-<instance>`) left behind: the node it was made for, which is
+    /// gone (a CNI ENI is detached only when its node was terminated under it).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub leaked_by: Option<String>,
 }
 
 /// One subnet's holders, as far as the described ENIs tell.
@@ -146,20 +156,27 @@ pub struct Held {
     pub detached: Vec<DetachedEni>,
 }
 
-/// Each subnet's holders from one account-region's ENIs. An instance's primary address is
-/// the node's; the secondary addresses and prefixes of an instance the VPC CNI manages (it
-/// has an `aws-K8S-` ENI, or a branch or trunk ENI) are its pods'.
-pub fn tally(enis: &[Eni]) -> HashMap<String, Held> {
-    let cni_nodes: HashSet<&str> = enis
-        .iter()
+/// The instances the VPC CNI manages: each has an `aws-K8S-` ENI, a branch or trunk ENI, or
+/// /28 prefixes delegated to an ENI (prefix delegation: a node whose pods fit its primary
+/// ENI's prefixes never gets an `aws-K8S-` ENI).
+pub fn cni_nodes(enis: &[Eni]) -> HashSet<&str> {
+    enis.iter()
+        .filter(|e| !e.detached)
         .filter_map(|e| {
             e.cni_node().or_else(|| {
-                matches!(e.interface_type.as_str(), "trunk" | "branch")
+                (matches!(e.interface_type.as_str(), "trunk" | "branch") || e.prefixes > 0)
                     .then_some(e.instance_id.as_deref())
                     .flatten()
             })
         })
-        .collect();
+        .collect()
+}
+
+/// Each subnet's holders from one account-region's ENIs. An instance's primary address is
+/// the node's; the secondary addresses and prefixes of an instance the VPC CNI manages (see
+/// [`cni_nodes`]) are its pods'.
+pub fn tally(enis: &[Eni]) -> HashMap<String, Held> {
+    let cni_nodes = cni_nodes(enis);
     let mut out: HashMap<String, Held> = HashMap::new();
     for e in enis {
         let held = out.entry(e.subnet_id.clone()).or_default();
@@ -186,6 +203,7 @@ pub fn tally(enis: &[Eni]) -> HashMap<String, Held> {
                 id: e.id.clone(),
                 addresses: e.addresses(),
                 created: e.created.clone(),
+                leaked_by: e.cni_node().map(str::to_string),
             });
         }
     }
@@ -282,6 +300,7 @@ mod tests {
                 id: "eni-gone".into(),
                 addresses: 5,
                 created: Some("2026-11-01T00:00:00Z".into()),
+                leaked_by: Some("i-9".into()),
             }]
         );
         let total: u64 = enis.iter().map(Eni::addresses).sum();

@@ -1,10 +1,12 @@
 //! The metric datums a report publishes (pure). Dimension `Pool`; with `SubnetMetrics` also
-//! `Pool,SubnetId` series for utilization, free addresses and free /28s.
+//! `Pool,SubnetId` series for utilization, free addresses and free /28s; with `AzMetrics`
+//! `Pool,AvailabilityZoneId`; with `ClusterMetrics` `Pool,Cluster`.
 
 use super::pool::Report;
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum Unit {
+    #[default]
     Count,
     Percent,
     /// Days have no CloudWatch unit.
@@ -30,13 +32,27 @@ pub const POOL_METRICS: [&str; 15] = [
     "Heartbeat",
 ];
 
-#[derive(Clone, Debug, PartialEq)]
+/// Per-cluster metrics (`ClusterMetrics`), dimensions `Pool,Cluster`.
+pub const CLUSTER_METRICS: [&str; 2] = ["ClusterHeldAddresses", "ClusterIdleAddresses"];
+
+/// Which optional series a tick publishes: the monitor's `SubnetMetrics`, `AzMetrics` and
+/// `ClusterMetrics`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Series {
+    pub subnets: bool,
+    pub azs: bool,
+    pub clusters: bool,
+}
+
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct Datum {
     pub name: &'static str,
     /// `Some`: a per-subnet series (`Pool,SubnetId`).
     pub subnet_id: Option<String>,
     /// `Some`: a per-AZ series (`Pool,AvailabilityZoneId`).
     pub az: Option<String>,
+    /// `Some`: a per-cluster series (`Pool,Cluster`).
+    pub cluster: Option<String>,
     pub value: f64,
     pub unit: Unit,
 }
@@ -44,10 +60,9 @@ pub struct Datum {
 fn pool(name: &'static str, value: f64, unit: Unit) -> Datum {
     Datum {
         name,
-        subnet_id: None,
-        az: None,
         value,
         unit,
+        ..Datum::default()
     }
 }
 
@@ -58,7 +73,7 @@ fn pool(name: &'static str, value: f64, unit: Unit) -> Datum {
 /// utilization alarm falsely), so no pool figure goes out but `ScanErrors` and `Heartbeat`;
 /// the threshold alarms see missing data and keep their state, `-scan-errors` speaks, and the
 /// trend never reads a partial tick. Per-subnet series are true for the subnets scanned.
-pub fn datums(report: &Report, subnet_metrics: bool, az_metrics: bool) -> Vec<Datum> {
+pub fn datums(report: &Report, series: Series) -> Vec<Datum> {
     let t = &report.totals;
     let errors = report.errors.len() as f64;
     let mut out = vec![
@@ -102,37 +117,66 @@ pub fn datums(report: &Report, subnet_metrics: bool, az_metrics: bool) -> Vec<Da
             out.push(pool("MinAzFreePrefixes", f as f64, Unit::Count));
         }
         // An AZ's sum is a pool figure too: only whole scans publish it.
-        if az_metrics {
+        if series.azs {
             for a in &report.azs {
-                let series = |name, value, unit| Datum {
+                let datum = |name, value, unit| Datum {
                     name,
-                    subnet_id: None,
                     az: Some(a.availability_zone_id.clone()),
                     value,
                     unit,
+                    ..Datum::default()
                 };
-                out.push(series("FreeAddresses", a.free as f64, Unit::Count));
-                out.push(series("Utilization", a.utilization, Unit::Percent));
+                out.push(datum("FreeAddresses", a.free as f64, Unit::Count));
+                out.push(datum("Utilization", a.utilization, Unit::Percent));
             }
         }
+        // A cluster's hold is a sum over the pool's subnets: whole scans only too.
+        if series.clusters {
+            out.extend(cluster_datums(report));
+        }
     }
-    if subnet_metrics {
+    if series.subnets {
         for s in &report.subnets {
-            let series = |name, value, unit| Datum {
+            let datum = |name, value, unit| Datum {
                 name,
                 subnet_id: Some(s.subnet_id.clone()),
-                az: None,
                 value,
                 unit,
+                ..Datum::default()
             };
-            out.push(series("Utilization", s.utilization, Unit::Percent));
-            out.push(series("FreeAddresses", s.free as f64, Unit::Count));
+            out.push(datum("Utilization", s.utilization, Unit::Percent));
+            out.push(datum("FreeAddresses", s.free as f64, Unit::Count));
             if let Some(f) = s.free_prefixes {
-                out.push(series("FreePrefixes", f as f64, Unit::Count));
+                out.push(datum("FreePrefixes", f as f64, Unit::Count));
             }
         }
     }
     out.retain(|d| d.value.is_finite());
+    out
+}
+
+/// `ClusterHeldAddresses` and `ClusterIdleAddresses` (idle now where cni-metrics-helper gives
+/// it, else certainly idle) per cluster. The `Cluster` dimension is the cluster's name, or
+/// `account/region/name` when two clusters of the pool share a name.
+fn cluster_datums(report: &Report) -> Vec<Datum> {
+    let mut out = Vec::new();
+    for c in &report.clusters {
+        let shared = report.clusters.iter().filter(|o| o.name == c.name).count() > 1;
+        let key = if shared {
+            format!("{}/{}/{}", c.account, c.region, c.name)
+        } else {
+            c.name.clone()
+        };
+        for (name, value) in [(CLUSTER_METRICS[0], c.held), (CLUSTER_METRICS[1], c.idle())] {
+            out.push(Datum {
+                name,
+                cluster: Some(key.clone()),
+                value: value as f64,
+                unit: Unit::Count,
+                ..Datum::default()
+            });
+        }
+    }
     out
 }
 
@@ -156,7 +200,7 @@ mod tests {
         report.totals.days_to_exhaustion = Some(1.0);
         report.totals.min_az_free = Some(1);
         report.totals.min_az_free_prefixes = Some(1);
-        let names: Vec<&str> = datums(&report, false, false)
+        let names: Vec<&str> = datums(&report, Series::default())
             .iter()
             .map(|d| d.name)
             .collect();
@@ -192,7 +236,14 @@ mod tests {
                 ..Snapshot::default()
             },
         );
-        let data = datums(&report, true, true);
+        let data = datums(
+            &report,
+            Series {
+                subnets: true,
+                azs: true,
+                clusters: true,
+            },
+        );
         let pool_level: Vec<(&str, f64)> = data
             .iter()
             .filter(|d| d.subnet_id.is_none())

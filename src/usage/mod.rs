@@ -3,7 +3,9 @@
 //! [`Snapshot`], [`pool::compute`] turns it into a [`pool::Report`].
 
 pub mod blocks;
+pub mod bounded;
 pub mod cidr;
+pub mod clusters;
 pub mod fix;
 pub mod holders;
 pub mod layout;
@@ -11,6 +13,7 @@ pub mod metrics;
 pub mod pool;
 pub mod room;
 pub mod trend;
+pub mod warm;
 
 pub use cidr::Ipv4Cidr;
 pub use holders::{DetachedEni, Holder};
@@ -109,4 +112,6 @@ pub struct Snapshot {
     pub prefix_accounting: bool,
     pub scanned: usize,
     pub errors: Vec<ScanError>,
+    /// EKS clusters whose nodes hold the subnets' addresses, when every ENI was read.
+    pub clusters: Vec<clusters::Cluster>,
 }

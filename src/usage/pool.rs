@@ -8,9 +8,12 @@ use std::collections::{BTreeMap, HashMap};
 use serde::Serialize;
 
 use super::blocks::free_blocks;
+use super::clusters::Cluster;
 use super::holders::{self, DetachedEni, Holder};
 use super::room::{self, Range, merge, range};
 use super::{Ipv4Cidr, ScanError, Snapshot, SubnetInfo, VpcInfo};
+
+pub use super::bounded::{DETACHED_KEPT, ERRORS_KEPT, Omitted};
 
 /// Addresses AWS reserves in every IPv4 subnet.
 pub const RESERVED_PER_SUBNET: u64 = 5;
@@ -45,6 +48,18 @@ pub struct SubnetUsage {
     /// Its detached ENIs, largest first.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub detached: Vec<DetachedEni>,
+}
+
+impl Report {
+    /// Its EKS clusters as text lines (see [`super::clusters::table`]); none without clusters.
+    pub fn cluster_lines(&self) -> Vec<String> {
+        super::clusters::table(&self.clusters, |id| {
+            self.subnets
+                .iter()
+                .find(|s| s.subnet_id == id)
+                .map(|s| s.usable)
+        })
+    }
 }
 
 impl SubnetUsage {
@@ -181,149 +196,10 @@ pub struct Report {
     /// Account-regions scanned, failed ones included.
     pub scanned: usize,
     pub errors: Vec<ScanError>,
-}
-
-/// Errors a bounded report keeps before any subnet.
-pub const ERRORS_KEPT: usize = 10;
-/// Detached ENIs each subnet of a bounded report keeps; its `detached_addresses` still counts
-/// them all.
-pub const DETACHED_KEPT: usize = 5;
-
-/// What a bounded report left out.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize)]
-pub struct Omitted {
-    pub subnets: usize,
-    pub vpcs: usize,
-    pub detached: usize,
-    pub errors: usize,
-    pub ipv6_only: usize,
-}
-
-impl Omitted {
-    pub fn any(&self) -> bool {
-        *self != Omitted::default()
-    }
-
-    /// As `subnets_omitted`, `vpcs_omitted`, … fields of the report's JSON.
-    pub fn write(&self, v: &mut serde_json::Value) {
-        for (k, n) in [
-            ("subnets_omitted", self.subnets),
-            ("vpcs_omitted", self.vpcs),
-            ("detached_omitted", self.detached),
-            ("errors_omitted", self.errors),
-            ("ipv6_only_omitted", self.ipv6_only),
-        ] {
-            v[k] = serde_json::json!(n);
-        }
-    }
-}
-
-impl Report {
-    /// The report as JSON within `budget` bytes, and what was left out. Whole when it fits.
-    /// Otherwise the totals and the per-AZ table always stay, then as far as the budget goes:
-    /// the first [`ERRORS_KEPT`] errors, the fullest subnets (each with its first
-    /// [`DETACHED_KEPT`] detached ENIs), the VPCs of the subnets kept, the other errors, the
-    /// IPv6-only subnets, the other VPCs. Each entry is measured once: linear in the report.
-    pub fn bounded_json(&self, budget: usize) -> (serde_json::Value, Omitted) {
-        let whole = serde_json::to_value(self).unwrap_or_default();
-        if whole.to_string().len() <= budget {
-            return (whole, Omitted::default());
-        }
-        // The lists start empty: cloning them whole only to drop most is what a large
-        // report cannot afford.
-        let mut kept = Report {
-            pool: self.pool.clone(),
-            totals: self.totals.clone(),
-            azs: self.azs.clone(),
-            scanned: self.scanned,
-            subnets: Vec::new(),
-            vpcs: Vec::new(),
-            errors: Vec::new(),
-            ipv6_only: Vec::new(),
-        };
-        // The skeleton with the omitted counts at their widest.
-        let mut skeleton = serde_json::to_value(&kept).unwrap_or_default();
-        let widest = usize::MAX;
-        Omitted {
-            subnets: widest,
-            vpcs: widest,
-            detached: widest,
-            errors: widest,
-            ipv6_only: widest,
-        }
-        .write(&mut skeleton);
-        let mut left = budget.saturating_sub(skeleton.to_string().len());
-        let mut take = |n: usize| {
-            if n <= left {
-                left -= n;
-                true
-            } else {
-                left = 0;
-                false
-            }
-        };
-        let mut omitted = Omitted::default();
-        for e in self.errors.iter().take(ERRORS_KEPT) {
-            if !take(json_len(e)) {
-                break;
-            }
-            kept.errors.push(e.clone());
-        }
-        for s in &self.subnets {
-            let mut s = s.clone();
-            let cut = s.detached.len().saturating_sub(DETACHED_KEPT);
-            s.detached.truncate(DETACHED_KEPT);
-            if !take(json_len(&s)) {
-                break;
-            }
-            omitted.detached += cut;
-            kept.subnets.push(s);
-        }
-        let listed: std::collections::HashSet<(&str, &str, &str)> = kept
-            .subnets
-            .iter()
-            .map(|s| (s.account.as_str(), s.region.as_str(), s.vpc_id.as_str()))
-            .collect();
-        let (near, far): (Vec<&VpcRoom>, Vec<&VpcRoom>) = self.vpcs.iter().partition(|v| {
-            listed.contains(&(v.account.as_str(), v.region.as_str(), v.vpc_id.as_str()))
-        });
-        let mut vpcs = Vec::new();
-        for v in near {
-            if !take(json_len(v)) {
-                break;
-            }
-            vpcs.push(v.clone());
-        }
-        for e in self.errors.iter().skip(kept.errors.len()) {
-            if !take(json_len(e)) {
-                break;
-            }
-            kept.errors.push(e.clone());
-        }
-        for i in &self.ipv6_only {
-            if !take(json_len(i)) {
-                break;
-            }
-            kept.ipv6_only.push(i.clone());
-        }
-        for v in far {
-            if !take(json_len(v)) {
-                break;
-            }
-            vpcs.push(v.clone());
-        }
-        omitted.subnets = self.subnets.len() - kept.subnets.len();
-        omitted.vpcs = self.vpcs.len() - vpcs.len();
-        omitted.errors = self.errors.len() - kept.errors.len();
-        omitted.ipv6_only = self.ipv6_only.len() - kept.ipv6_only.len();
-        kept.vpcs = vpcs;
-        (serde_json::to_value(&kept).unwrap_or_default(), omitted)
-    }
-}
-
-/// A report entry's bytes in a JSON list, with its comma.
-fn json_len<T: Serialize>(item: &T) -> usize {
-    serde_json::to_string(item).map_or(0, |s| s.len()) + 1
+    /// EKS clusters holding the pool's addresses, largest hold first: when every ENI was
+    /// read (reports, notifications, the map, `ClusterMetrics` ticks).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub clusters: Vec<Cluster>,
 }
 
 fn percent(part: u64, whole: u64) -> f64 {
@@ -409,6 +285,7 @@ pub fn compute(pool: &str, snapshot: &Snapshot) -> Report {
         ipv6_only,
         scanned: snapshot.scanned,
         errors: snapshot.errors.clone(),
+        clusters: snapshot.clusters.clone(),
     }
 }
 
@@ -559,6 +436,7 @@ mod tests {
             prefix_accounting: false,
             scanned: 1,
             errors: vec![],
+            clusters: vec![],
         };
         let r = compute("p", &snap);
         assert_eq!(

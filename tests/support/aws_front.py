@@ -44,6 +44,11 @@ spoken since Dec 2025. This front listens on a loopback port and:
   /__front/ingest-delay {"seconds": 2} and GetMetricData serves no datum younger than that
   (moto serves a datum the instant it is put, which hides the race between a Create's first
   PutMetricData and its new alarms' first evaluation);
+- delegates /28 prefixes to ENIs, as EC2's AssignPrivateIpAddresses --ipv4-prefixes does for
+  the VPC CNI in prefix-delegation mode (moto has no ENI prefixes): POST /__front/prefixes
+  {"eni-…": {"subnet": "subnet-…", "prefixes": ["10.0.1.0/28", …]}} makes
+  DescribeNetworkInterfaces list them in the ENI's ipv4PrefixSet, and DescribeSubnets count
+  their 16 addresses each as used in the subnet's availableIpAddressCount, as EC2 does;
 - injects faults: POST /__front/faults with a JSON list of
   {"op": "sts:AssumeRole", "contains": "222222222222", "region": "eu-west-1", "status": 403,
    "code": "AccessDenied", "times": null, "hang": 0} makes matching requests (op, and when
@@ -171,6 +176,8 @@ class Front:
         self.faults: list[dict] = []
         self.streams: dict = {}
         self.shares: list[dict] = []
+        # ENI id -> {"subnet": id, "prefixes": [CIDR, ...]}: delegated /28 prefixes.
+        self.prefixes: dict = {}
         # access key -> account, learnt from AssumeRole answers; moto's default otherwise.
         self.accounts: dict[str, str] = {}
         # Seconds every AWS request waits before it is answered: AWS's round trip.
@@ -296,6 +303,10 @@ def make_handler(front: Front):
                 with front.lock:
                     front.shares = json.loads(body or b"[]")
                 return self._send(200, {"Content-Type": "application/json"}, b"{}")
+            if path == "/__front/prefixes":
+                with front.lock:
+                    front.prefixes.update(json.loads(body or b"{}"))
+                return self._send(200, {"Content-Type": "application/json"}, b"{}")
             if path == "/__front/faults":
                 with front.lock:
                     front.faults = json.loads(body or b"[]")
@@ -395,7 +406,7 @@ def make_handler(front: Front):
             form_body = urlencode(form, doseq=True).encode()
             status, headers, data = self._forward(form_body)
             shared = self._shared_items(op, form_body, access_key) if status == 200 else []
-            if status != 200 or (max_results <= 0 and not shared and not enis):
+            if status != 200 or (max_results <= 0 and not shared and not enis and not front.prefixes):
                 return self._send(status, headers, data)
             root = ET.fromstring(data)
             ns = root.tag[1:].split("}")[0] if root.tag.startswith("{") else ""
@@ -405,6 +416,7 @@ def make_handler(front: Front):
                 items_el = ET.SubElement(root, q(EC2_PAGED[op]))
             for item in shared:
                 items_el.append(item)
+            self._delegate_prefixes(op, items_el, q)
             if enis:
                 for item in list(items_el):
                     description = item.findtext(q("description")) or ""
@@ -425,6 +437,27 @@ def make_handler(front: Front):
                 token.text = f"front-{offset + max_results}"
             ET.register_namespace("", ns)
             return self._send(200, headers, ET.tostring(root, encoding="utf-8"))
+
+        def _delegate_prefixes(self, op: str, items_el, q) -> None:
+            """The /28 prefixes delegated through the front, on their ENIs and subnets."""
+            with front.lock:
+                delegated = dict(front.prefixes)
+            if not delegated:
+                return
+            if op == "DescribeNetworkInterfaces":
+                for item in items_el:
+                    d = delegated.get(item.findtext(q("networkInterfaceId")) or "")
+                    if d:
+                        prefix_set = ET.SubElement(item, q("ipv4PrefixSet"))
+                        for cidr in d["prefixes"]:
+                            ET.SubElement(ET.SubElement(prefix_set, q("item")), q("ipv4Prefix")).text = cidr
+            elif op == "DescribeSubnets":
+                for item in items_el:
+                    taken = 16 * sum(len(d["prefixes"]) for d in delegated.values()
+                                     if d["subnet"] == item.findtext(q("subnetId")))
+                    count = item.find(q("availableIpAddressCount"))
+                    if taken and count is not None:
+                        count.text = str(max(0, int(count.text) - taken))
 
         def _stream(self, op: str, body: bytes, access_key: str, region: str) -> None:
             """The metric-stream stand-in: same wire format as _cbor, state in memory."""

@@ -309,6 +309,12 @@ impl Bed {
         self.tell_front("shares", shares).await
     }
 
+    /// Delegates /28 prefixes to ENIs, as EC2 does for the VPC CNI in prefix-delegation mode:
+    /// {"eni-…": {"subnet": "subnet-…", "prefixes": ["10.0.1.0/28", …]}}.
+    pub async fn prefixes(&self, delegated: Value) {
+        self.tell_front("prefixes", delegated).await
+    }
+
     pub async fn reset_counts(&self) {
         self.tell_front("reset", Value::Null).await
     }

@@ -362,20 +362,69 @@ impl Builder<'_> {
 
     /// An EC2 instance in the subnet; its primary ENI's address counts as used.
     pub async fn instance(&mut self, subnet: &str) -> String {
-        let out = self
+        self.node(subnet, "m1.small", &[]).await.0
+    }
+
+    /// An instance of `instance_type` with `tags` (an EKS node's cluster tags) in the subnet:
+    /// its id and its primary ENI's. The primary ENI's address counts as used.
+    pub async fn node(
+        &mut self,
+        subnet: &str,
+        instance_type: &str,
+        tags: &[(&str, &str)],
+    ) -> (String, String) {
+        let mut req = self
             .ec2
             .run_instances()
             .image_id("ami-12c6146b")
+            .instance_type(instance_type.into())
             .min_count(1)
             .max_count(1)
-            .subnet_id(subnet)
-            .send()
-            .await
-            .expect("run instance");
+            .subnet_id(subnet);
+        if !tags.is_empty() {
+            req = req.tag_specifications(tagged(ResourceType::Instance, tags));
+        }
+        let out = req.send().await.expect("run instance");
         let i = &out.instances()[0];
         let ip: Ipv4Addr = i.private_ip_address().unwrap().parse().unwrap();
         self.built(subnet).eni_ips.push(u32::from(ip));
-        i.instance_id().unwrap().to_string()
+        let eni = i.network_interfaces()[0]
+            .network_interface_id()
+            .unwrap()
+            .to_string();
+        (i.instance_id().unwrap().to_string(), eni)
+    }
+
+    /// `n` more secondary addresses on an ENI of `subnet` (the VPC CNI's warm pool on a node's
+    /// primary ENI); they count as used.
+    pub async fn assign(&mut self, eni: &str, subnet: &str, n: usize) {
+        let before = self.addresses_of(eni).await;
+        self.ec2
+            .assign_private_ip_addresses()
+            .network_interface_id(eni)
+            .secondary_private_ip_address_count(n as i32)
+            .send()
+            .await
+            .expect("assign addresses");
+        let after = self.addresses_of(eni).await;
+        let added: Vec<u32> = after.into_iter().filter(|a| !before.contains(a)).collect();
+        assert_eq!(added.len(), n, "moto gave the addresses asked for");
+        self.built(subnet).eni_ips.extend(added);
+    }
+
+    async fn addresses_of(&self, eni: &str) -> Vec<u32> {
+        let out = self
+            .ec2
+            .describe_network_interfaces()
+            .network_interface_ids(eni)
+            .send()
+            .await
+            .expect("describe eni");
+        out.network_interfaces()[0]
+            .private_ip_addresses()
+            .iter()
+            .map(|p| u32::from(p.private_ip_address().unwrap().parse::<Ipv4Addr>().unwrap()))
+            .collect()
     }
 
     pub async fn attach(&mut self, eni: &str, instance: &str, device_index: i32) {

@@ -1,0 +1,160 @@
+//! The ENIs of a pool's subnets: one `DescribeNetworkInterfaces` read (⌈ENIs/1000⌉ pages,
+//! or only the detached ones), what holds each subnet's addresses, and with prefix accounting
+//! what occupies its /28 blocks (plus, with `ExplicitReservations`, one
+//! `GetSubnetCidrReservations` per subnet: EC2 has no bulk form).
+
+use std::collections::{BTreeSet, HashMap};
+use std::net::Ipv4Addr;
+
+use aws_sdk_ec2::types::{NetworkInterfaceStatus, SubnetCidrReservationType};
+use futures::stream::{self, StreamExt};
+
+use super::discover::{CONCURRENCY, FILTER_VALUES_MAX, PAGE, filter};
+use super::sdk_error;
+use crate::Error;
+use crate::spec::Accounting;
+use crate::usage::holders;
+use crate::usage::{Ipv4Cidr, Occupancy, SubnetInfo};
+
+/// Describes the ENIs of the pool's IPv4 subnets — every one (`every`), or only the
+/// detached ones (status `available`) — in ⌈ENIs/1000⌉ calls, and fills each subnet's
+/// detached ENIs; having seen every ENI, its holders and (with prefix accounting) the
+/// occupancy of its /28 blocks; with `PrefixesAndReservations`, its explicit reservations.
+pub(super) async fn interfaces(
+    ec2: &aws_sdk_ec2::Client,
+    subnets: &mut [SubnetInfo],
+    every: bool,
+    accounting: Accounting,
+) -> Result<Vec<holders::Eni>, Error> {
+    // IPv6-only subnets have no IPv4 addresses to hold.
+    let v4 = || subnets.iter().filter(|s| s.cidr.is_some());
+    let ids: Vec<String> = v4().map(|s| s.subnet_id.clone()).collect();
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let vpc_ids: Vec<String> = v4()
+        .map(|s| s.vpc_id.clone())
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    let mut filters = if ids.len() <= FILTER_VALUES_MAX {
+        vec![filter("subnet-id", &ids)]
+    } else if vpc_ids.len() <= FILTER_VALUES_MAX {
+        vec![filter("vpc-id", &vpc_ids)]
+    } else {
+        Vec::new()
+    };
+    if !every {
+        filters.push(filter("status", &["available".to_string()]));
+    }
+    let prefixes = accounting != Accounting::Addresses;
+    let mut by_subnet: HashMap<String, Occupancy> = ids
+        .iter()
+        .map(|id| (id.clone(), Occupancy::default()))
+        .collect();
+    let mut enis = Vec::new();
+    let mut items = ec2
+        .describe_network_interfaces()
+        .set_filters(Some(filters).filter(|f| !f.is_empty()))
+        .max_results(PAGE)
+        .into_paginator()
+        .items()
+        .send();
+    while let Some(eni) = items.next().await {
+        let eni = eni.map_err(|e| sdk_error("ec2:DescribeNetworkInterfaces", e))?;
+        let Some(occ) = eni.subnet_id().and_then(|id| by_subnet.get_mut(id)) else {
+            continue;
+        };
+        if prefixes {
+            occ.addresses.extend(
+                eni.private_ip_addresses()
+                    .iter()
+                    .filter_map(|p| p.private_ip_address()?.parse::<Ipv4Addr>().ok())
+                    .map(u32::from),
+            );
+            occ.ranges.extend(
+                eni.ipv4_prefixes()
+                    .iter()
+                    .filter_map(|p| p.ipv4_prefix()?.parse::<Ipv4Cidr>().ok()),
+            );
+        }
+        enis.push(read_eni(&eni));
+    }
+    if accounting == Accounting::PrefixesAndReservations {
+        let found: Vec<Result<(String, Vec<Ipv4Cidr>), Error>> = stream::iter(ids)
+            .map(|id| async move { explicit_reservations(ec2, &id).await.map(|r| (id, r)) })
+            .buffer_unordered(CONCURRENCY)
+            .collect()
+            .await;
+        for r in found {
+            let (id, ranges) = r?;
+            if let Some(occ) = by_subnet.get_mut(&id) {
+                occ.ranges.extend(ranges);
+            }
+        }
+    }
+    let mut held = holders::tally(&enis);
+    for s in subnets.iter_mut().filter(|s| s.cidr.is_some()) {
+        let occupancy = by_subnet.remove(&s.subnet_id);
+        s.occupancy = occupancy.filter(|_| prefixes);
+        let h = held.remove(&s.subnet_id).unwrap_or_default();
+        s.detached = h.detached;
+        s.holders = every.then_some(h.by);
+    }
+    Ok(enis)
+}
+
+/// What holder classification needs of an ENI.
+fn read_eni(eni: &aws_sdk_ec2::types::NetworkInterface) -> holders::Eni {
+    let tag = |key: &str| {
+        eni.tag_set()
+            .iter()
+            .find(|t| t.key() == Some(key))
+            .and_then(|t| t.value())
+            .map(str::to_string)
+    };
+    let addresses = eni.private_ip_addresses();
+    holders::Eni {
+        id: eni.network_interface_id().unwrap_or_default().to_string(),
+        subnet_id: eni.subnet_id().unwrap_or_default().to_string(),
+        detached: eni.status() == Some(&NetworkInterfaceStatus::Available),
+        interface_type: eni
+            .interface_type()
+            .map(|t| t.as_str().to_string())
+            .unwrap_or_default(),
+        description: eni.description().unwrap_or_default().to_string(),
+        instance_id: eni
+            .attachment()
+            .and_then(|a| a.instance_id())
+            .map(str::to_string),
+        account: eni.owner_id().unwrap_or_default().to_string(),
+        cni_instance: tag(holders::CNI_INSTANCE_TAG),
+        cni_cluster: tag(holders::CNI_CLUSTER_TAG),
+        // One of them is the primary: every IPv4 ENI has exactly one.
+        primary: !addresses.is_empty(),
+        secondary: addresses.len().saturating_sub(1) as u64,
+        prefixes: eni.ipv4_prefixes().len() as u64,
+        created: tag(holders::CNI_CREATED_TAG),
+    }
+}
+
+/// A subnet's `explicit` CIDR reservations. (`prefix` ones stay available to prefixes.)
+async fn explicit_reservations(
+    ec2: &aws_sdk_ec2::Client,
+    subnet_id: &str,
+) -> Result<Vec<Ipv4Cidr>, Error> {
+    // One page holds 1000 reservations, far above any subnet's; the SDK has no paginator here.
+    let out = ec2
+        .get_subnet_cidr_reservations()
+        .subnet_id(subnet_id)
+        .max_results(PAGE)
+        .send()
+        .await
+        .map_err(|e| sdk_error("ec2:GetSubnetCidrReservations", e))?;
+    Ok(out
+        .subnet_ipv4_cidr_reservations()
+        .iter()
+        .filter(|r| r.reservation_type() == Some(&SubnetCidrReservationType::Explicit))
+        .filter_map(|r| r.cidr()?.parse().ok())
+        .collect())
+}
