@@ -9,6 +9,8 @@
 //! `target/bench/results.json`. Nothing here judges a time; the run fails only when a tick's
 //! requests differ from the floor or its report miscounts the estate.
 
+#[path = "floor/eks.rs"]
+mod eks;
 #[path = "../tests/support/mod.rs"]
 mod support;
 
@@ -573,6 +575,11 @@ async fn bench() {
     }
     if wanted.is_empty() || wanted.iter().any(|w| w == "org") {
         let (result, right) = bench_org(&bin, &out_dir).await;
+        all_right &= right;
+        estates.push(result);
+    }
+    if wanted.is_empty() || wanted.iter().any(|w| w == "eks") {
+        let (result, right) = eks::bench_eks(&bin, &out_dir).await;
         all_right &= right;
         estates.push(result);
     }

@@ -169,22 +169,37 @@ def build_estate(ec2) -> dict:
     return subnets
 
 
+CLUSTER = "prod"
+
+
 class Node:
-    """An EKS node: an instance whose pod addresses the VPC CNI puts on ENIs it attaches."""
+    """An EKS node of cluster prod (an m5.large: 3 ENIs of 10 addresses, 29 pods at most) as the
+    VPC CNI keeps it with its default WARM_ENI_TARGET=1: 9 secondary addresses on its primary
+    ENI and a whole spare aws-K8S- ENI of 10 more, whatever few pods run."""
 
     def __init__(self, ec2, subnet_id: str) -> None:
-        self.ec2, self.subnet_id = ec2, subnet_id
-        self.id = ec2.run_instances(ImageId="ami-12c6146b", MinCount=1, MaxCount=1, SubnetId=subnet_id)["Instances"][0]["InstanceId"]
-        self.enis = 0
+        tags = [{"ResourceType": "instance", "Tags": [{"Key": "eks:cluster-name", "Value": CLUSTER}]}]
+        i = ec2.run_instances(ImageId="ami-12c6146b", MinCount=1, MaxCount=1, SubnetId=subnet_id,
+                              InstanceType="m5.large", TagSpecifications=tags)["Instances"][0]
+        self.id = i["InstanceId"]
+        ec2.assign_private_ip_addresses(NetworkInterfaceId=i["NetworkInterfaces"][0]["NetworkInterfaceId"],
+                                        SecondaryPrivateIpAddressCount=9)
+        eni = ec2.create_network_interface(
+            SubnetId=subnet_id, SecondaryPrivateIpAddressCount=9, Description=f"aws-K8S-{self.id}",
+            TagSpecifications=[{"ResourceType": "network-interface", "Tags": [
+                {"Key": "cluster.k8s.amazonaws.com/name", "Value": CLUSTER},
+                {"Key": "node.k8s.amazonaws.com/instance_id", "Value": self.id}]}])["NetworkInterface"]
+        ec2.attach_network_interface(NetworkInterfaceId=eni["NetworkInterfaceId"], InstanceId=self.id, DeviceIndex=1)
+        self.held = 18
 
-    def take_ips(self, n: int) -> None:
-        while n > 0:
-            k = min(n, 10)
-            eni = self.ec2.create_network_interface(SubnetId=self.subnet_id, SecondaryPrivateIpAddressCount=k - 1,
-                                                    Description=f"aws-K8S-{self.id}")["NetworkInterface"]
-            self.enis += 1
-            self.ec2.attach_network_interface(NetworkInterfaceId=eni["NetworkInterfaceId"], InstanceId=self.id, DeviceIndex=self.enis)
-            n -= k
+
+def cni_metrics_helper(cw, nodes: list, pods_per_node: int) -> None:
+    """What cni-metrics-helper publishes for the cluster: the addresses its CNI holds and the
+    ones assigned to pods."""
+    dims = [{"Name": "CLUSTER_ID", "Value": CLUSTER}]
+    cw.put_metric_data(Namespace="Kubernetes", MetricData=[
+        {"MetricName": "totalIPAddresses", "Dimensions": dims, "Value": sum(n.held for n in nodes)},
+        {"MetricName": "assignIPAddresses", "Dimensions": dims, "Value": pods_per_node * len(nodes)}])
 
 
 def services_and_leftovers(ec2, subnet_id: str) -> None:
@@ -232,6 +247,7 @@ def main() -> None:
         props = create["ResourceProperties"]
         props["Select"] = {"Tags": {TAG["Key"]: TAG["Value"]}}
         props.update(Notify="detailed", AlarmTopicArns=[topic], Dashboard="true")
+        props["Thresholds"]["SubnetCriticalPercent"] = "90"
 
         step(f"Create: a Custom::CidrMonitor for pool {props['PoolName']} ({props['Schedule']}, Notify {props['Notify']})")
         body = invoke(binary, endpoint, create, responses)
@@ -245,11 +261,13 @@ def main() -> None:
 
         tick = json.loads(scheduler.get_schedule(GroupName="cidrwatch", Name=monitor_id)["Target"]["Input"])
         node_a = subnets["10.0.0.0/24"]
-        node = Node(ec2, node_a)
+        nodes = []
         services_and_leftovers(ec2, node_a)
-        for round_, pods in enumerate([60, 90, 80], start=1):
-            step(f"Tick {round_}: {pods} more pod IPs land on node subnet 10.0.0.0/24, then the schedule's tick runs")
-            node.take_ips(pods)
+        for round_, joined in enumerate([3, 4, 4], start=1):
+            step(f"Tick {round_}: cluster prod's autoscaler adds {joined} m5.large nodes to subnet "
+                 "10.0.0.0/24 (4 pods a node), then the schedule's tick runs")
+            nodes += [Node(ec2, node_a) for _ in range(joined)]
+            cni_metrics_helper(cw, nodes, 4)
             run = run_event(binary, endpoint, tick)
             if run.returncode != 0:
                 sys.exit(f"tick failed:\n{run.stderr}")

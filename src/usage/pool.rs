@@ -169,7 +169,10 @@ pub struct Totals {
     pub free_prefixes: Option<u64>,
     /// Addresses held by detached ENIs in the pool's subnets.
     pub detached_addresses: u64,
-    /// The free addresses of the pool's smallest AZ (by AZ ID); `None` without IPv4 subnets.
+    /// The free addresses of the pool's smallest AZ (by AZ ID); 0 without IPv4 subnets, as
+    /// `FreeAddresses` is: a pod has nowhere to go, and `-az-free-addresses` must see a datum
+    /// every whole tick like the pool's other threshold alarms (a selection that matches nothing
+    /// would otherwise leave it in INSUFFICIENT_DATA for good).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub min_az_free: Option<u64>,
     /// With prefix accounting: the free /28 blocks of the AZ with the fewest.
@@ -272,7 +275,7 @@ pub fn compute(pool: &str, snapshot: &Snapshot) -> Report {
             .prefix_accounting
             .then(|| subnets.iter().filter_map(|s| s.free_prefixes).sum()),
         detached_addresses: subnets.iter().map(|s| s.detached_addresses).sum(),
-        min_az_free: azs.iter().map(|a| a.free).min(),
+        min_az_free: Some(azs.iter().map(|a| a.free).min().unwrap_or(0)),
         min_az_free_prefixes: azs.iter().filter_map(|a| a.free_prefixes).min(),
         days_to_exhaustion: None,
     };
@@ -515,9 +518,11 @@ mod tests {
             (
                 r.totals.usable,
                 r.totals.utilization,
-                r.totals.min_subnet_free
+                r.totals.min_subnet_free,
+                r.totals.min_az_free
             ),
-            (0, 0.0, None)
+            (0, 0.0, None, Some(0)),
+            "no AZ has room: the -az-free-addresses alarm gets its datum, as -min-free does"
         );
     }
 
