@@ -248,13 +248,7 @@ async fn each_clusters_hold_idle_addresses_and_the_fix_come_from_what_ec2_shows(
     let tag = format!("{TAG_KEY}={TAG_VALUE}");
 
     // The report, JSON and text.
-    let out = bed.cli(&["report", "--tag", &tag, "--json"]).await;
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let report = bed.cli_json(&["report", "--tag", &tag, "--json"]).await;
     check_clusters(&report, &w);
     let out = bed.cli(&["report", "--tag", &tag]).await;
     let text = String::from_utf8_lossy(&out.stdout);

@@ -211,13 +211,7 @@ async fn holders_add_up_detached_space_is_counted_and_the_alert_names_the_next_c
     // `cidrwatch report --json` describes every ENI: each subnet's holders, as the test
     // made them, add up to its used addresses.
     let tag = format!("{TAG_KEY}={TAG_VALUE}");
-    let out = bed.cli(&["report", "--tag", &tag, "--json"]).await;
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let report = bed.cli_json(&["report", "--tag", &tag, "--json"]).await;
     let subnets = report["subnets"].as_array().unwrap();
     assert_eq!(subnets.len(), 3);
     for s in subnets {

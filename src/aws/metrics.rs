@@ -95,13 +95,12 @@ impl Aws {
     }
 }
 
-/// One pool series (dimension `Pool`) at `period_seconds` (at least a minute), as a
-/// GetMetricData query.
-fn pool_query(
+/// One series (`namespace`, `metric`, one dimension) at `period_seconds` (at least a
+/// minute), as a GetMetricData query.
+pub(super) fn metric_query(
     id: &str,
-    namespace: &str,
-    pool: &str,
-    metric: &str,
+    (namespace, metric): (&str, &str),
+    (dimension, value): (&str, &str),
     period_seconds: u32,
     stat: &str,
 ) -> MetricDataQuery {
@@ -113,7 +112,7 @@ fn pool_query(
                     Metric::builder()
                         .namespace(namespace)
                         .metric_name(metric)
-                        .dimensions(Dimension::builder().name("Pool").value(pool).build())
+                        .dimensions(Dimension::builder().name(dimension).value(value).build())
                         .build(),
                 )
                 .period(period_seconds.max(60) as i32)
@@ -121,6 +120,24 @@ fn pool_query(
                 .build(),
         )
         .build()
+}
+
+/// One pool series (dimension `Pool`), as a GetMetricData query.
+fn pool_query(
+    id: &str,
+    namespace: &str,
+    pool: &str,
+    metric: &str,
+    period_seconds: u32,
+    stat: &str,
+) -> MetricDataQuery {
+    metric_query(
+        id,
+        (namespace, metric),
+        ("Pool", pool),
+        period_seconds,
+        stat,
+    )
 }
 
 impl Aws {

@@ -9,10 +9,11 @@ use std::time::{Duration, SystemTime};
 
 use aws_config::SdkConfig;
 use aws_sdk_cloudwatch::primitives::DateTime;
-use aws_sdk_cloudwatch::types::{Dimension, Metric, MetricDataQuery, MetricStat, ScanBy};
+use aws_sdk_cloudwatch::types::ScanBy;
 use aws_sdk_ec2::types::InstanceType as Ec2InstanceType;
 
 use super::discover::{FILTER_VALUES_MAX, PAGE, filter};
+use super::metrics::metric_query;
 use super::sdk_error;
 use crate::Error;
 use crate::usage::clusters::{self, Cluster, Helper, Instance, InstanceType};
@@ -133,27 +134,13 @@ pub async fn helper_figures(
             .build(),
     );
     let query = |id: String, metric: &str, cluster: &str| {
-        MetricDataQuery::builder()
-            .id(id)
-            .metric_stat(
-                MetricStat::builder()
-                    .metric(
-                        Metric::builder()
-                            .namespace(HELPER_NAMESPACE)
-                            .metric_name(metric)
-                            .dimensions(
-                                Dimension::builder()
-                                    .name(HELPER_DIMENSION)
-                                    .value(cluster)
-                                    .build(),
-                            )
-                            .build(),
-                    )
-                    .period(60)
-                    .stat("Maximum")
-                    .build(),
-            )
-            .build()
+        metric_query(
+            &id,
+            (HELPER_NAMESPACE, metric),
+            (HELPER_DIMENSION, cluster),
+            60,
+            "Maximum",
+        )
     };
     let queries = names.iter().enumerate().flat_map(|(i, name)| {
         [

@@ -11,10 +11,8 @@ use std::collections::{BTreeMap, HashMap};
 
 use serde::Serialize;
 
-use super::holders::{Eni, cni_nodes};
+use super::holders::{Eni, PREFIX_ADDRESSES, cni_nodes};
 
-/// Addresses a /28 prefix delegated to an ENI holds.
-const PREFIX_ADDRESSES: u64 = 16;
 /// Instance tags naming a node's EKS cluster: managed node groups and Karpenter
 /// (`eks:cluster-name`), EKS Auto Mode and CloudFormation-made ones (`aws:eks:cluster-name`).
 pub const NODE_CLUSTER_TAGS: [&str; 2] = ["eks:cluster-name", "aws:eks:cluster-name"];
@@ -256,7 +254,7 @@ fn nodes(enis: &[Eni]) -> BTreeMap<&str, Node> {
         if node.account.is_empty() {
             node.account.clone_from(&e.account);
         }
-        let held = e.secondary + PREFIX_ADDRESSES * e.prefixes;
+        let held = e.beyond_primary();
         if held > 0 {
             *node.by_subnet.entry(e.subnet_id.clone()).or_default() += held;
         }

@@ -8,7 +8,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use serde::Serialize;
 
 /// Addresses a /28 prefix delegated to an ENI holds.
-const PREFIX_ADDRESSES: u64 = 16;
+pub const PREFIX_ADDRESSES: u64 = 16;
 /// The description the Amazon VPC CNI gives the ENIs it creates: `aws-K8S-<instance id>`.
 const CNI_DESCRIPTION: &str = "aws-K8S-";
 /// The tag the VPC CNI puts on its ENIs, naming the node's instance.
@@ -90,7 +90,13 @@ pub struct Eni {
 impl Eni {
     /// Every IPv4 address it holds: the primary, the secondary ones, 16 per /28 prefix.
     pub fn addresses(&self) -> u64 {
-        u64::from(self.primary) + self.secondary + PREFIX_ADDRESSES * self.prefixes
+        u64::from(self.primary) + self.beyond_primary()
+    }
+
+    /// What it holds besides its own primary address: on a VPC CNI node, its pods' (warm or
+    /// assigned).
+    pub fn beyond_primary(&self) -> u64 {
+        self.secondary + PREFIX_ADDRESSES * self.prefixes
     }
 
     /// The instance the VPC CNI made this ENI for, from its tag or its description.
@@ -193,7 +199,7 @@ pub fn tally(enis: &[Eni]) -> HashMap<String, Held> {
                         .as_deref()
                         .is_some_and(|i| cni_nodes.contains(i));
                 add(Holder::Nodes, u64::from(e.primary));
-                let rest = e.secondary + PREFIX_ADDRESSES * e.prefixes;
+                let rest = e.beyond_primary();
                 add(if pods { Holder::Pods } else { Holder::Nodes }, rest);
             }
             None => add(Holder::Other, e.addresses()),

@@ -142,6 +142,17 @@ impl Bed {
             .expect("run cidrwatch")
     }
 
+    /// The binary's JSON answer to `args` (`report … --json`), which must succeed.
+    pub async fn cli_json(&self, args: &[&str]) -> Value {
+        let out = self.cli(args).await;
+        assert!(
+            out.status.success(),
+            "cidrwatch {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        serde_json::from_slice(&out.stdout).expect("cidrwatch's JSON")
+    }
+
     /// Requests the front has seen, per "<service>:<Operation>".
     pub async fn counts(&self) -> BTreeMap<String, u64> {
         let text = reqwest::get(format!("{}/__front/counts", self.endpoint))
