@@ -86,6 +86,9 @@ pub const REFUSAL_CODES: &[&str] = &[
     "AuthFailure",
     "OptInRequired",
     "SignatureDoesNotMatch",
+    // An `AvoidPrefixLists` list the provider's account cannot see in any scanned region:
+    // only sharing it (or removing it) helps.
+    "InvalidPrefixListID.NotFound",
 ];
 
 /// Codes that say "try again later".

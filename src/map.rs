@@ -2,8 +2,12 @@
 //! CSS, no script, nothing fetched. Per VPC, each CIDR block to scale (`usage::layout`), each
 //! subnet filled by utilization and labelled with its CIDR, AZ ID and free addresses, each
 //! unallocated block outlined and labelled; per AZ ID a headroom bar; the totals and a legend.
+//! It opens with what needs attention, numbered, each number a marker on the drawing; with
+//! an address plan, each supernet is drawn to scale above the VPCs (`plan`).
 //! Colour is never alone: every shape has a text title, labels carry the numbers, and a table
 //! repeats them.
+
+mod plan;
 
 use std::fmt::Write as _;
 
@@ -25,6 +29,11 @@ pub fn esc(s: &str) -> String {
         .replace('<', "&lt;")
         .replace('>', "&gt;")
         .replace('"', "&quot;")
+}
+
+/// "1 VPC", "2 VPCs".
+pub(crate) fn plural(n: usize, one: &str) -> String {
+    format!("{n} {one}{}", if n == 1 { "" } else { "s" })
 }
 
 /// Fill for a utilization: green under 60 %, amber to 85 %, red above — and the label says
@@ -59,7 +68,7 @@ h1{font-size:20px}h2{font-size:16px;margin:24px 0 4px}\
 svg{display:block;margin:6px 0;max-width:100%;height:auto}\
 svg text{font:11px system-ui,sans-serif;pointer-events:none}\
 table{border-collapse:collapse;margin:6px 0}td,th{padding:2px 8px;border-bottom:1px solid #ddd;text-align:left}\
-td.n{text-align:right}details{margin:8px 0}";
+td.n{text-align:right}details{margin:8px 0}ol.attention{margin:4px 0 12px}";
 
 /// Everything the page says about one VPC.
 struct Vpc<'a> {
@@ -110,10 +119,10 @@ pub fn html(report: &Report, title: &str) -> String {
     );
     let _ = write!(
         out,
-        "<p class=\"totals\">{} subnets in {} VPCs: {} of {} usable addresses used ({:.1} %), \
+        "<p class=\"totals\">{} in {}: {} of {} usable addresses used ({:.1} %), \
          {} free; fullest subnet {:.1} %; {} held by detached ENIs.</p>",
-        t.subnet_count,
-        report.vpcs.len(),
+        plural(t.subnet_count as usize, "subnet"),
+        plural(report.vpcs.len(), "VPC"),
         t.used,
         t.usable,
         t.utilization,
@@ -149,8 +158,10 @@ pub fn html(report: &Report, title: &str) -> String {
          (room for new subnets)</span><span><i class=\"sw\" style=\"background:#bdbdbd\"></i>\
          a subnet outside this pool</span></p>",
     );
+    let marks = plan::attention(&mut out, report);
     azs(&mut out, report);
     clusters(&mut out, report);
+    plan::supernets(&mut out, report, &marks);
     // Fullest first: the first VPCS_DRAWN are drawn, those with nothing used folded; the
     // rest are one table row each, so the page stays small at any scale.
     let drawn = vpcs.len().min(VPCS_DRAWN);
@@ -158,26 +169,31 @@ pub fn html(report: &Report, title: &str) -> String {
         .iter()
         .partition(|v| v.subnets.iter().any(|s| s.used > 0));
     for v in used {
-        vpc(&mut out, v);
+        vpc(&mut out, v, &marks);
     }
     if !empty.is_empty() {
         let _ = write!(
             out,
-            "<details><summary>{} VPCs with no address used</summary>",
-            empty.len()
+            "<details><summary>{} with no address used</summary>",
+            plural(empty.len(), "VPC")
         );
         for v in empty {
-            vpc(&mut out, v);
+            vpc(&mut out, v, &marks);
         }
         out.push_str("</details>");
     }
     if vpcs.len() > drawn {
         let _ = write!(
             out,
-            "<h2>{} more VPCs, less full</h2><table><thead><tr><th>VPC</th><th>account</th>\
+            "<h2>{} more {}, less full</h2><table><thead><tr><th>VPC</th><th>account</th>\
              <th>region</th><th>CIDRs</th><th>pool subnets</th><th>fullest</th>\
              <th>largest unallocated</th></tr></thead><tbody>",
-            vpcs.len() - drawn
+            vpcs.len() - drawn,
+            if vpcs.len() - drawn == 1 {
+                "VPC"
+            } else {
+                "VPCs"
+            }
         );
         for v in &vpcs[drawn..] {
             let r = v.room;
@@ -269,8 +285,9 @@ fn azs(out: &mut String, report: &Report) {
     }
 }
 
-/// One VPC: its heading, its drawing, and the same as a table.
-fn vpc(out: &mut String, v: &Vpc) {
+/// One VPC: its heading, its drawing (with the markers of what needs attention in it), and
+/// the same as a table.
+fn vpc(out: &mut String, v: &Vpc, marks: &plan::Marks) {
     let r = v.room;
     let cidrs: Vec<String> = r.cidrs.iter().map(ToString::to_string).collect();
     let heading = format!(
@@ -318,10 +335,14 @@ fn vpc(out: &mut String, v: &Vpc) {
             );
         }
     }
+    let mut keyed = Vec::new();
     for s in &v.subnets {
         let Some(rect) = s.cidr.parse().ok().and_then(|c| layout::locate(&placed, c)) else {
             continue;
         };
+        if let Some(n) = marks.subnets.get(&s.subnet_id) {
+            keyed.push((rect, vec![*n]));
+        }
         let title = format!(
             "{} {} in {}: {:.1} % used, {} of {} free",
             s.subnet_id, s.cidr, s.availability_zone_id, s.utilization, s.free, s.usable
@@ -356,13 +377,22 @@ fn vpc(out: &mut String, v: &Vpc) {
             );
         }
     }
+    for (c, rect) in &placed {
+        if let Some(numbers) = marks.blocks.get(&(r.vpc_id.clone(), *c)) {
+            keyed.push((*rect, numbers.clone()));
+        }
+    }
+    // Markers last, above every shape.
+    for (rect, numbers) in keyed {
+        plan::marker(out, rect, &numbers);
+    }
     out.push_str("</svg>");
     table(out, v);
     out.push_str("</section>");
 }
 
 /// A rectangle with its title (for every shape) and, when it fits, its label.
-fn shape(
+pub(crate) fn shape(
     out: &mut String,
     r: Rect,
     fill: &str,
@@ -485,6 +515,12 @@ mod tests {
         for banned in ["<script", "http://", "https://", "url(", "@import"] {
             assert!(!page.contains(banned), "{banned}");
         }
+        assert!(page.contains("1 subnet in 1 VPC:"), "one VPC is not VPCs");
+        assert!(
+            page.contains("<ol class=\"attention\"><li>96.0 % used: subnet-a"),
+            "the fullest subnet opens the page"
+        );
+        assert_eq!(page.matches("class=\"mark\"").count(), 1, "and is marked");
 
         // Past the fortieth VPC, one table row each.
         let mut many = snap.clone();

@@ -125,6 +125,7 @@ fn headline(kind: AlarmKind, spec: &MonitorSpec, report: &Report) -> String {
             th.min_free_prefixes.unwrap_or_default(),
             t.free
         ),
+        AlarmKind::Supernet | AlarmKind::Overlaps => plan_headline(kind, spec, report),
         AlarmKind::Stale => format!(
             "No usage published for {MONITOR_ALARM_PERIODS} schedule periods: the monitor itself \
              is not running (check the provider function's log). A scan now finds utilization \
@@ -145,6 +146,51 @@ fn headline(kind: AlarmKind, spec: &MonitorSpec, report: &Report) -> String {
         ),
     }
 }
+
+/// The address plan's alarms: the supernets' fill with the largest free blocks, or the VPCs
+/// in connected overlaps with the first pair.
+fn plan_headline(kind: AlarmKind, spec: &MonitorSpec, report: &Report) -> String {
+    let Some(p) = &report.plan else {
+        return "The scan read no address plan (no Supernets)".to_string();
+    };
+    if kind == AlarmKind::Overlaps {
+        let first = p
+            .overlaps
+            .iter()
+            .find(|o| o.connected)
+            .map_or_else(String::new, |o| {
+                format!(": first {} × {}", o.a.label(), o.b.label())
+            });
+        return format!(
+            "{} VPC{} in connected overlapping pairs (alarm above 0){first}",
+            p.overlapping_vpcs,
+            if p.overlapping_vpcs == 1 { "" } else { "s" }
+        );
+    }
+    let mut largest: Vec<crate::usage::Ipv4Cidr> = p
+        .supernets
+        .iter()
+        .flat_map(|s| s.free_blocks.clone())
+        .collect();
+    largest.sort_by_key(|b| (b.prefix(), b.base()));
+    let largest: Vec<String> = largest.iter().take(3).map(ToString::to_string).collect();
+    format!(
+        "Supernets {:.1}% allocated (supernet at {}%): {} of {} addresses in no VPC; largest \
+         free blocks: {}",
+        p.allocation,
+        spec.thresholds.supernet_percent.unwrap_or_default(),
+        p.free,
+        p.size,
+        if largest.is_empty() {
+            "none".to_string()
+        } else {
+            largest.join(", ")
+        }
+    )
+}
+
+/// Lines of the address plan a plan alarm's message carries.
+const PLAN_LINES: usize = 30;
 
 /// The fullest subnets, each with its holders when known.
 fn fullest_lines(report: &Report) -> Vec<String> {
@@ -173,7 +219,7 @@ fn fullest_lines(report: &Report) -> Vec<String> {
 /// `WarningPercent` full, or the single fullest when none is. None for the alarms about the
 /// monitor itself.
 fn moves(kind: AlarmKind, spec: &MonitorSpec, report: &Report) -> Vec<fix::Move> {
-    if !kind.watches_space() {
+    if !kind.watches_subnets() {
         return Vec::new();
     }
     let smallest = report
@@ -281,6 +327,19 @@ fn compose_within(
                     "Could not be scanned:\n```\n{}\n```",
                     lines.join("\n")
                 ));
+            }
+            if let Some(p) = report.plan.as_ref().filter(|_| kind.watches_plan()) {
+                let mut lines = p.lines(false);
+                if lines.len() > PLAN_LINES {
+                    let more = lines.len() - PLAN_LINES;
+                    lines.truncate(PLAN_LINES);
+                    lines.push(format!(
+                        "… and {more} more lines: cidrwatch report shows them all"
+                    ));
+                }
+                text.push(String::new());
+                text.extend(lines.iter().cloned());
+                markdown.push(format!("```\n{}\n```", lines.join("\n")));
             }
             let lines = fullest_lines(report);
             text.push(String::new());

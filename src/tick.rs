@@ -11,6 +11,7 @@ use crate::event::Tick;
 use crate::spec::{self, MonitorSpec};
 use crate::usage::metrics::{self, Datum};
 use crate::usage::pool::{self, Report};
+use crate::usage::supernet;
 use crate::usage::trend::{self, WINDOW_DAYS};
 
 /// Monitor `id`'s spec, from its schedule's input (the one place that holds it after
@@ -35,10 +36,15 @@ pub async fn monitor_spec(
 /// floor of calls, and reads only the detached ENIs).
 pub async fn scan(aws: &Aws, spec: &MonitorSpec, holders: bool, progress: Progress<'_>) -> Report {
     let holders = holders || spec.cluster_metrics;
+    let plan = (!spec.supernets.is_empty()).then_some(&spec.avoid_prefix_lists[..]);
     let snapshot = aws
-        .discover(&spec.select, spec.accounting(), holders, progress)
+        .discover(&spec.select, spec.accounting(), holders, plan, progress)
         .await;
     let mut report = pool::compute(&spec.pool_name, &snapshot);
+    report.plan = snapshot
+        .network
+        .as_ref()
+        .map(|n| supernet::plan(&spec.supernets, n));
     // A partial scan's totals would bend the trend: only a whole one gets an estimate.
     if report.errors.is_empty() && report.totals.subnet_count > 0 {
         report.totals.days_to_exhaustion = days_to_exhaustion(aws, spec, &report).await;

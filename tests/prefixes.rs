@@ -195,7 +195,7 @@ async fn eni_prefixes_and_explicit_reservations_take_blocks_prefix_reservations_
 
 async fn scan(ec2: &Client, accounting: Accounting) -> pool::Report {
     let spec = spec::parse(&json!({"PoolName": "p", "Select": {"Tags": {"team": "net"}}, "Thresholds": {"MinFreePrefixes": 4}})).unwrap();
-    let found = scan_region(ec2, "us-east-1", &spec.select, accounting, false)
+    let found = scan_region(ec2, "us-east-1", &spec.select, accounting, false, false)
         .await
         .expect("scan");
     let snapshot = Snapshot {

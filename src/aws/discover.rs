@@ -15,10 +15,11 @@ use aws_config::SdkConfig;
 use aws_sdk_ec2::types::Filter;
 use futures::stream::{self, StreamExt};
 
-use super::{Aws, enis, nodes, sdk_error};
+use super::{Aws, enis, network, nodes, sdk_error};
 use crate::Error;
 use crate::spec::{ALL_REGIONS, Accounting, Selection};
 use crate::usage::clusters::Cluster;
+use crate::usage::supernet::Network;
 use crate::usage::{Ipv4Cidr, ScanError, Snapshot, SubnetInfo, VpcInfo};
 
 /// Items per page: the most EC2 returns.
@@ -60,12 +61,14 @@ struct Scope {
 impl Aws {
     /// Scans every account-region of the selection. Never fails as a whole: failures are
     /// in [`Snapshot::errors`]. `holders`: describe every ENI of the pool's subnets (see
-    /// [`scan_region`]).
+    /// [`scan_region`]). `plan`: also read what the address plan needs
+    /// ([`Snapshot::network`]), avoiding these prefix lists.
     pub async fn discover(
         &self,
         sel: &Selection,
         accounting: Accounting,
         holders: bool,
+        plan: Option<&[String]>,
         progress: Progress<'_>,
     ) -> Snapshot {
         let scopes = self.scopes(sel).await;
@@ -78,8 +81,15 @@ impl Aws {
                     let result = match scope.config {
                         Ok(config) => {
                             let ec2 = ec2_in(&config, &scope.region);
-                            let found =
-                                scan_region(&ec2, &scope.region, sel, accounting, holders).await;
+                            let found = scan_region(
+                                &ec2,
+                                &scope.region,
+                                sel,
+                                accounting,
+                                holders,
+                                plan.is_some(),
+                            )
+                            .await;
                             with_helper(found, &config, &scope.region).await
                         }
                         Err(e) => Err(e),
@@ -100,10 +110,12 @@ impl Aws {
             ..Snapshot::default()
         };
         let mut views = Vec::new();
+        let mut regions = BTreeSet::new();
         for (account, region, result) in results {
             match result {
                 Ok(mut found) => {
                     snapshot.clusters.append(&mut found.clusters);
+                    regions.insert(region);
                     views.push((account, found));
                 }
                 Err(e) => {
@@ -112,11 +124,62 @@ impl Aws {
                 }
             }
         }
+        if let Some(avoid) = plan {
+            let regions: Vec<String> = regions.into_iter().collect();
+            snapshot.network = Some(
+                self.network(&mut views, &regions, avoid, &mut snapshot)
+                    .await,
+            );
+        }
         (snapshot.subnets, snapshot.vpcs) = once_each(views);
         snapshot
             .errors
             .sort_by(|a, b| (&a.account, &a.region).cmp(&(&b.account, &b.region)));
         snapshot
+    }
+
+    /// The network the scans saw, each VPC, attachment, peering and route once, and the
+    /// avoided prefix lists (read with the provider's credentials in the scanned regions; one
+    /// that cannot be read is a scan error: the plan would miss space in use).
+    async fn network(
+        &self,
+        views: &mut [(String, Found)],
+        regions: &[String],
+        avoid: &[String],
+        snapshot: &mut Snapshot,
+    ) -> Network {
+        let mut parts = Vec::new();
+        for (account, found) in views.iter_mut() {
+            if let Some(n) = found.network.take() {
+                parts.push((account.clone(), n));
+            }
+        }
+        let mut network = Network::default();
+        let mut vpcs = Vec::new();
+        for (account, n) in parts {
+            vpcs.push((account, n.vpcs));
+            network.attachments.extend(n.attachments);
+            network.peerings.extend(n.peerings);
+            network.routes.extend(n.routes);
+        }
+        network.vpcs = vpcs_once(vpcs);
+        network.attachments.sort();
+        network.attachments.dedup();
+        network.peerings.sort();
+        network.peerings.dedup();
+        network
+            .routes
+            .sort_by(|a, b| (&a.route_table_id, a.cidr).cmp(&(&b.route_table_id, b.cidr)));
+        network.routes.dedup();
+        if !avoid.is_empty() && !regions.is_empty() {
+            match network::prefix_lists(&self.config, regions, avoid).await {
+                Ok(lists) => network.prefix_lists = lists,
+                Err(e) => snapshot
+                    .errors
+                    .push(ScanError::new("own".into(), regions.join(","), &e)),
+            }
+        }
+        network
     }
 
     pub fn region(&self) -> String {
@@ -341,6 +404,8 @@ pub struct Found {
     pub subnets: Vec<SubnetInfo>,
     pub vpcs: Vec<VpcInfo>,
     pub clusters: Vec<Cluster>,
+    /// With the address plan: every VPC of the account-region and what joins them.
+    pub network: Option<Network>,
 }
 
 /// The member role's name when `Select.RoleName` does not say.
@@ -351,33 +416,45 @@ pub const DEFAULT_ROLE_NAME: &str = "cidrwatch-reader";
 /// says whose it is); a subnet seen only from participants is still counted, once. Sorted,
 /// so the order never depends on which scan finished first.
 fn once_each(views: Vec<(String, Found)>) -> (Vec<SubnetInfo>, Vec<VpcInfo>) {
-    let mut subnets: BTreeMap<String, (bool, SubnetInfo)> = BTreeMap::new();
-    let mut vpcs: BTreeMap<String, (bool, VpcInfo)> = BTreeMap::new();
+    let (mut subnets, mut vpcs) = (Vec::new(), Vec::new());
     for (scanned_by, found) in views {
-        for s in found.subnets {
-            let owners = s.account == scanned_by;
-            let keep = subnets.get(&s.subnet_id).is_none_or(|(o, _)| owners && !o);
-            if keep {
-                subnets.insert(s.subnet_id.clone(), (owners, s));
-            }
-        }
-        for v in found.vpcs {
-            let owners = v.account == scanned_by;
-            let keep = vpcs.get(&v.vpc_id).is_none_or(|(o, _)| owners && !o);
-            if keep {
-                vpcs.insert(v.vpc_id.clone(), (owners, v));
-            }
-        }
+        subnets.push((scanned_by.clone(), found.subnets));
+        vpcs.push((scanned_by, found.vpcs));
     }
-    let mut subnets: Vec<SubnetInfo> = subnets.into_values().map(|(_, s)| s).collect();
+    let mut subnets = once_by_owner(subnets, |s| &s.subnet_id, |s| &s.account);
     subnets.sort_by(|a, b| {
         (&a.account, &a.region, &a.subnet_id).cmp(&(&b.account, &b.region, &b.subnet_id))
     });
-    let mut vpcs: Vec<VpcInfo> = vpcs.into_values().map(|(_, v)| v).collect();
+    (subnets, vpcs_once(vpcs))
+}
+
+/// Each VPC once (see [`once_by_owner`]), in account, region, VPC order.
+fn vpcs_once(views: Vec<(String, Vec<VpcInfo>)>) -> Vec<VpcInfo> {
+    let mut vpcs = once_by_owner(views, |v| &v.vpc_id, |v| &v.account);
     vpcs.sort_by(|a, b| {
         (&a.account, &a.region, &a.vpc_id).cmp(&(&b.account, &b.region, &b.vpc_id))
     });
-    (subnets, vpcs)
+    vpcs
+}
+
+/// Each item once by `id`, the owner's view winning over a participant's (`owner`: whose
+/// it is; the views are keyed by the account that scanned them), in `id` order.
+fn once_by_owner<T>(
+    views: Vec<(String, Vec<T>)>,
+    id: fn(&T) -> &String,
+    owner: fn(&T) -> &String,
+) -> Vec<T> {
+    let mut seen: BTreeMap<String, (bool, T)> = BTreeMap::new();
+    for (scanned_by, items) in views {
+        for item in items {
+            let owners = owner(&item) == &scanned_by;
+            let keep = seen.get(id(&item)).is_none_or(|(o, _)| owners && !o);
+            if keep {
+                seen.insert(id(&item).clone(), (owners, item));
+            }
+        }
+    }
+    seen.into_values().map(|(_, item)| item).collect()
 }
 
 /// The found clusters with what cni-metrics-helper last published for them in that
@@ -472,13 +549,15 @@ async fn each_subnet(
 /// Scans one account-region with `ec2` (public so tests can drive it with a mocked client).
 /// `holders`: describe every ENI of the pool's subnets, to say who holds their addresses
 /// (prefix accounting does anyway), and the EKS clusters' nodes behind them; otherwise only
-/// the detached ENIs are described.
+/// the detached ENIs are described. `plan`: also read every VPC of the account-region and
+/// what joins them, for the address plan (one DescribeVpcs serves both).
 pub async fn scan_region(
     ec2: &aws_sdk_ec2::Client,
     region: &str,
     sel: &Selection,
     accounting: Accounting,
     holders: bool,
+    plan: bool,
 ) -> Result<Found, Error> {
     let mut subnets = Vec::new();
     let mut carved: HashMap<String, Vec<Ipv4Cidr>> = HashMap::new();
@@ -513,11 +592,30 @@ pub async fn scan_region(
         });
     })
     .await?;
+    let network = match plan {
+        true => {
+            let mut n = network::links(ec2).await?;
+            n.vpcs = vpcs(ec2, region, None).await?;
+            Some(n)
+        }
+        false => None,
+    };
     if subnets.is_empty() {
-        return Ok(Found::default());
+        return Ok(Found {
+            network,
+            ..Found::default()
+        });
     }
     let wanted: BTreeSet<String> = subnets.iter().map(|s| s.vpc_id.clone()).collect();
-    let mut vpcs = vpcs(ec2, region, Some(&wanted)).await?;
+    let mut vpcs = match &network {
+        Some(n) => n
+            .vpcs
+            .iter()
+            .filter(|v| wanted.contains(&v.vpc_id))
+            .cloned()
+            .collect(),
+        None => vpcs(ec2, region, Some(&wanted)).await?,
+    };
     for v in &mut vpcs {
         v.subnets = carved.remove(&v.vpc_id).unwrap_or_default();
     }
@@ -532,6 +630,7 @@ pub async fn scan_region(
         subnets,
         vpcs,
         clusters,
+        network,
     })
 }
 

@@ -6,6 +6,7 @@ pub mod dashboard;
 pub mod discover;
 pub mod enis;
 pub mod metrics;
+pub mod network;
 pub mod nodes;
 pub mod notify;
 pub mod org;

@@ -2,14 +2,15 @@
 //! flags one flattened struct, so a flag means the same everywhere):
 //! - `report` scans a selection with the caller's credentials and prints its usage;
 //! - `map` draws the selection's VPCs to scale as one page;
-//! - `suggest` finds where new subnets fit in a VPC;
+//! - `suggest` finds where new subnets fit in a VPC, or with `--new-vpc` where new VPCs go;
 //! - `schema` and `validate` give the properties' schema and the provider's verdict offline;
 //! - `invoke` handles one Lambda event exactly as the Lambda would;
 //! - `completions` prints a shell completion script.
 //!
 //! - `report`: report and map, the table, the progress bar;
-//! - `suggest`: where the next subnets fit.
+//! - `suggest`: where the next subnets fit; `new_vpc`: where the next VPCs go.
 
+mod new_vpc;
 mod report;
 mod suggest;
 
@@ -56,7 +57,7 @@ pub enum Command {
     Report(ReportArgs),
     /// Draw the selection's VPCs to scale as one self-contained HTML page
     Map(MapArgs),
-    /// Where the next subnets fit in a VPC, best fit first; a secondary CIDR block when none does
+    /// Where the next subnets fit in a VPC, best fit first; a secondary CIDR block when none does; with --new-vpc, where the next VPCs go
     Suggest(suggest::SuggestArgs),
     /// Print the JSON Schema of a monitor's properties
     Schema(SchemaArgs),

@@ -235,6 +235,13 @@ pub fn table(r: &Report) -> String {
             ));
         }
     }
+    if let Some(p) = &r.plan {
+        out.push('\n');
+        for line in p.lines(true) {
+            out.push_str(&line);
+            out.push('\n');
+        }
+    }
     for e in &r.errors {
         out.push_str(&format!("error: {} {}: {}\n", e.account, e.region, e.error));
     }

@@ -1,5 +1,6 @@
 //! `cidrwatch suggest`: where the next subnets fit in a VPC, best fit first, with the commands
-//! that make them; a secondary CIDR block when nothing fits.
+//! that make them; a secondary CIDR block when nothing fits. With `--new-vpc`, where the next
+//! VPCs go (`super::new_vpc`).
 
 use std::process::ExitCode;
 
@@ -23,11 +24,19 @@ pub struct SuggestArgs {
     /// The Availability Zone (name or ID, like use1-az1) for the create-subnet commands
     #[arg(long, value_name = "AZ")]
     pub az: Option<String>,
+    /// Place new VPCs instead: free blocks that overlap no VPC, transit-gateway route or
+    /// avoided prefix list of any scanned account and region
+    #[arg(long, conflicts_with = "az")]
+    pub new_vpc: bool,
+    /// With --new-vpc: where new VPCs may go (default: the --monitor's Supernets, else RFC 1918
+    /// and 100.64.0.0/10)
+    #[arg(long, value_name = "CIDR", value_parser = super::property("Cidrs"), requires = "new_vpc")]
+    pub within: Vec<String>,
     #[command(flatten)]
     pub select: Select,
 }
 
-fn size(v: &str) -> Result<u8, String> {
+pub(super) fn size(v: &str) -> Result<u8, String> {
     v.trim_start_matches('/')
         .parse::<u8>()
         .ok()
@@ -61,6 +70,9 @@ impl SuggestArgs {
 }
 
 pub async fn run(args: &SuggestArgs) -> ExitCode {
+    if args.new_vpc {
+        return super::new_vpc::run(args).await;
+    }
     let a = match args.suggest() {
         Ok(a) => a,
         Err(reason) => {

@@ -17,6 +17,8 @@ pub enum AlarmKind {
     FreeAddresses,
     FreePrefixes,
     AzFreeAddresses,
+    Supernet,
+    Overlaps,
     Stale,
     ScanErrors,
 }
@@ -79,13 +81,15 @@ pub struct Meaning {
 pub const MONITOR_ALARM_PERIODS: u32 = 3;
 
 impl AlarmKind {
-    pub const ALL: [AlarmKind; 8] = [
+    pub const ALL: [AlarmKind; 10] = [
         AlarmKind::Warning,
         AlarmKind::Critical,
         AlarmKind::SubnetCritical,
         AlarmKind::FreeAddresses,
         AlarmKind::FreePrefixes,
         AlarmKind::AzFreeAddresses,
+        AlarmKind::Supernet,
+        AlarmKind::Overlaps,
         AlarmKind::Stale,
         AlarmKind::ScanErrors,
     ];
@@ -163,6 +167,27 @@ impl AlarmKind {
                 |t| t.min_free_addresses_per_az.map(|m| m as f64),
                 |v| format!("fewer than {v} free addresses in its smallest Availability Zone"),
             ),
+            // The address plan (`Supernets`): the planned blocks filling up, and VPCs whose
+            // blocks overlap where they are connected (they cannot route to each other).
+            AlarmKind::Supernet => threshold(
+                "supernet",
+                "SupernetAllocation",
+                Statistic::Maximum,
+                GreaterThanOrEqual,
+                Severity::Warning,
+                |t| t.supernet_percent,
+                |v| format!("its supernets at or above {v}% allocated to VPCs"),
+            ),
+            AlarmKind::Overlaps => threshold(
+                "overlaps",
+                "OverlappingVpcs",
+                Statistic::Maximum,
+                GreaterThan,
+                Severity::Critical,
+                // With the plan: `supernet_percent` is set exactly when `Supernets` is.
+                |t| t.supernet_percent.map(|_| 0.0),
+                |_| "VPCs whose CIDR blocks overlap where they are connected".to_string(),
+            ),
             // A monitor that stops monitoring is itself an alarm: no heartbeat for 3 periods,
             // missing data counting as breaching.
             AlarmKind::Stale => Meaning {
@@ -208,10 +233,19 @@ impl AlarmKind {
         self.meaning().suffix
     }
 
-    /// Whether it watches the address space (rather than the monitor itself): its message
-    /// names the next move.
+    /// Whether it watches the address space (rather than the monitor itself).
     pub fn watches_space(self) -> bool {
         !matches!(self, AlarmKind::Stale | AlarmKind::ScanErrors)
+    }
+
+    /// Whether it watches the pool's subnets: its message names the next move for them.
+    pub fn watches_subnets(self) -> bool {
+        self.watches_space() && !self.watches_plan()
+    }
+
+    /// Whether it watches the address plan (`Supernets`): its message carries the plan.
+    pub fn watches_plan(self) -> bool {
+        matches!(self, AlarmKind::Supernet | AlarmKind::Overlaps)
     }
 
     pub fn severity(self) -> Severity {

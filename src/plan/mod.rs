@@ -21,7 +21,7 @@ mod meaning;
 pub use meaning::*;
 
 use crate::spec::{MonitorSpec, Notify};
-use crate::usage::metrics::{CLUSTER_METRICS, Datum, POOL_METRICS};
+use crate::usage::metrics::{CLUSTER_METRICS, Datum, PLAN_METRICS, POOL_METRICS};
 
 const ID_PREFIX: &str = "cidrwatch-";
 const POOL_PART_MAX: usize = 45;
@@ -166,8 +166,9 @@ pub fn stream(id: &str, spec: &MonitorSpec) -> Option<StreamDef> {
             .iter()
             .chain(
                 spec.cluster_metrics
-                    .then_some(&CLUSTER_METRICS)
+                    .then_some(&CLUSTER_METRICS[..])
                     .into_iter()
+                    .chain((!spec.supernets.is_empty()).then_some(&PLAN_METRICS[..]))
                     .flatten(),
             )
             .map(|m| m.to_string())

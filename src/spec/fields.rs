@@ -15,7 +15,7 @@ pub fn is_namespace(s: &str) -> bool {
         })
 }
 
-/// `vpc-` or `subnet-` followed by 8 or 17 lowercase hex digits.
+/// `vpc-`, `subnet-` or `pl-` followed by 8 or 17 lowercase hex digits.
 pub fn is_resource_id(s: &str, kind: &str) -> bool {
     s.strip_prefix(kind)
         .and_then(|r| r.strip_prefix('-'))
@@ -143,6 +143,14 @@ pub const SUBNET_ID: Text = Text {
     check: |s| is_resource_id(s, "subnet"),
     integers: None,
     examples: &["subnet-0abc1234", "subnet-0abc1234def567890"],
+};
+/// A customer-managed prefix list: `pl-` and 8 or 17 lowercase hex digits.
+pub const PREFIX_LIST_ID: Text = Text {
+    expect: "a prefix list id like pl-0abc1234",
+    pattern: "^pl-([0-9a-f]{8}|[0-9a-f]{17})$",
+    check: |s| is_resource_id(s, "pl"),
+    integers: None,
+    examples: &["pl-0abc1234", "pl-0abc1234def567890"],
 };
 /// What `Select.Regions` takes: a region, or `ALL` (every region enabled in each account).
 pub const ALL_REGIONS: &str = "ALL";

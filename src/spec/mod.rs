@@ -42,6 +42,8 @@ pub const DEFAULT_WARNING_PERCENT: f64 = 80.0;
 pub const DEFAULT_CRITICAL_PERCENT: f64 = 90.0;
 /// The fullest subnet's utilization (%) of the `-subnet-critical` alarm.
 pub const DEFAULT_SUBNET_CRITICAL_PERCENT: f64 = 90.0;
+/// The supernets' allocation (%) of the `-supernet` alarm, when `Supernets` is set.
+pub const DEFAULT_SUPERNET_PERCENT: f64 = 80.0;
 /// `Schedule` (and so the alarm period) when not given: `rate(5 minutes)`.
 pub const DEFAULT_SCHEDULE_MINUTES: u32 = 5;
 
@@ -85,6 +87,15 @@ pub struct MonitorSpec {
     /// (EKS clusters in the pool): the tick then reads every ENI and the clusters' nodes.
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub cluster_metrics: bool,
+    /// The planned blocks new VPCs come from: set, ticks read every VPC of the scanned
+    /// account-regions, their transit-gateway attachments, peerings and routes, and publish
+    /// the address plan's figures (`SupernetAllocation`, …, `OverlappingVpcs`).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub supernets: Vec<Ipv4Cidr>,
+    /// Customer-managed prefix lists whose ranges (on-premises, say) are in use: they count
+    /// for overlaps and for where new VPCs may go. Only with `supernets`.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub avoid_prefix_lists: Vec<String>,
 }
 
 /// What a scan reads beyond subnets and VPCs, and so which calls a tick makes.
@@ -202,6 +213,10 @@ pub struct Thresholds {
     /// The `-az-free-addresses` alarm: the smallest AZ's free addresses below this.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub min_free_addresses_per_az: Option<u64>,
+    /// The `-supernet` alarm (and `-overlaps` beside it): `Some` exactly when the monitor has
+    /// `Supernets`, [`DEFAULT_SUPERNET_PERCENT`] unless it says.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub supernet_percent: Option<f64>,
 }
 
 /// Who sends notifications: the function itself, enriched (`detailed`), or the alarm

@@ -25,6 +25,8 @@ pub(super) const TOP_KEYS: &[&str] = &[
     "ExplicitReservations",
     "AzMetrics",
     "ClusterMetrics",
+    "Supernets",
+    "AvoidPrefixLists",
 ];
 pub(super) const SELECT_KEYS: &[&str] = &[
     "VpcIds",
@@ -45,6 +47,7 @@ pub(super) const THRESHOLD_KEYS: &[&str] = &[
     "MinFreeAddresses",
     "MinFreePrefixes",
     "MinFreeAddressesPerAz",
+    "SupernetPercent",
 ];
 pub(super) const STREAM_KEYS: &[&str] = &["FirehoseArn", "RoleArn", "OutputFormat"];
 
@@ -63,7 +66,18 @@ pub(super) fn read_spec(c: &mut Check, properties: &Value) -> Option<MonitorSpec
         None => Some(Selection::default()),
         Some(v) => read_selection(c, v),
     };
-    let thresholds = read_thresholds(c, get("Thresholds"));
+    let supernets = get("Supernets").map_or(Some(Vec::new()), |v| read_supernets(c, v));
+    let planned = supernets.as_ref().is_some_and(|s| !s.is_empty());
+    let thresholds = read_thresholds(c, get("Thresholds"), planned);
+    let avoid_prefix_lists = get("AvoidPrefixLists")
+        .map(|v| c.texts("AvoidPrefixLists", v, &PREFIX_LIST_ID))
+        .unwrap_or_default();
+    if !avoid_prefix_lists.is_empty() && supernets.as_ref().is_some_and(Vec::is_empty) {
+        c.report(
+            "AvoidPrefixLists",
+            "prefix lists are read for the address plan only: set Supernets too",
+        );
+    }
     let schedule = match get("Schedule") {
         None => Some(Rate {
             minutes: DEFAULT_SCHEDULE_MINUTES,
@@ -140,7 +154,37 @@ pub(super) fn read_spec(c: &mut Check, properties: &Value) -> Option<MonitorSpec
         tags: tags?,
         explicit_reservations: explicit_reservations?,
         cluster_metrics: cluster_metrics?,
+        supernets: supernets?,
+        avoid_prefix_lists,
     })
+}
+
+/// `Supernets`: canonical IPv4 CIDRs, none overlapping another (a shared address would count
+/// twice in the allocation).
+fn read_supernets(c: &mut Check, v: &Value) -> Option<Vec<Ipv4Cidr>> {
+    let mut out: Vec<Ipv4Cidr> = Vec::new();
+    for (i, item) in c.list("Supernets", v)?.iter().enumerate() {
+        let path = format!("Supernets[{i}]");
+        match item.as_str().map(str::parse::<Ipv4Cidr>) {
+            Some(Ok(cidr)) if out.contains(&cidr) => {}
+            Some(Ok(cidr)) => match out.iter().find(|o| o.overlaps(&cidr)) {
+                Some(o) => c.report(
+                    &path,
+                    format!("{cidr} overlaps {o}, listed before it: name each planned block once"),
+                ),
+                None => out.push(cidr),
+            },
+            Some(Err(e)) => c.report(&path, format!("{e}, got {}", render(item))),
+            None => c.report(
+                &path,
+                format!(
+                    "expected an IPv4 CIDR like 10.0.0.0/12, got {}",
+                    render(item)
+                ),
+            ),
+        }
+    }
+    Some(out)
 }
 
 fn read_selection(c: &mut Check, v: &Value) -> Option<Selection> {
@@ -214,7 +258,8 @@ fn read_selection(c: &mut Check, v: &Value) -> Option<Selection> {
     Some(sel)
 }
 
-fn read_thresholds(c: &mut Check, v: Option<&Value>) -> Option<Thresholds> {
+/// `planned`: the monitor has `Supernets`, which is what `SupernetPercent` needs.
+fn read_thresholds(c: &mut Check, v: Option<&Value>, planned: bool) -> Option<Thresholds> {
     let empty = Map::new();
     let m = match v {
         None => &empty,
@@ -254,7 +299,16 @@ fn read_thresholds(c: &mut Check, v: Option<&Value>) -> Option<Thresholds> {
             .integer("Thresholds.MinFreeAddressesPerAz", v, MIN_FREE_ADDRESSES)
             .map(Some),
     };
+    let supernet_percent = match get("SupernetPercent") {
+        Some(_) if !planned => c.fail(
+            "Thresholds.SupernetPercent",
+            "the -supernet alarm watches Supernets: set Supernets too",
+        ),
+        Some(v) => c.number("Thresholds.SupernetPercent", v, PERCENT).map(Some),
+        None => Some(planned.then_some(DEFAULT_SUPERNET_PERCENT)),
+    };
     Some(Thresholds {
+        supernet_percent: supernet_percent?,
         warning_percent: warning?,
         critical_percent: critical?,
         subnet_critical_percent: subnet_critical?,

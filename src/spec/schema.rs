@@ -15,8 +15,8 @@ use super::fields::*;
 use super::read::{SELECT_KEYS, STREAM_KEYS, THRESHOLD_KEYS, TOP_KEYS};
 use super::{
     DEFAULT_CRITICAL_PERCENT, DEFAULT_NAMESPACE, DEFAULT_SCHEDULE_MINUTES,
-    DEFAULT_SUBNET_CRITICAL_PERCENT, DEFAULT_WARNING_PERCENT, MAX_ALARM_ACTIONS, MAX_USER_TAGS,
-    Rate, SCHEDULE_INPUT_LIMIT,
+    DEFAULT_SUBNET_CRITICAL_PERCENT, DEFAULT_SUPERNET_PERCENT, DEFAULT_WARNING_PERCENT,
+    MAX_ALARM_ACTIONS, MAX_USER_TAGS, Rate, SCHEDULE_INPUT_LIMIT,
 };
 
 /// The string form of a number, as the validator parses it (`f64`, surrounding space ignored).
@@ -231,6 +231,15 @@ pub fn schema() -> Value {
                      smallest Availability Zone (by AZ ID): pods only use their node's AZ.",
                 ),
             ),
+            (
+                "SupernetPercent",
+                percent(
+                    DEFAULT_SUPERNET_PERCENT,
+                    "The supernets' allocation of the -supernet alarm (the default applies when \
+                     Supernets is set; without Supernets it is refused, checked by the \
+                     provider).",
+                ),
+            ),
         ],
         &[],
         "The alarms' thresholds.",
@@ -354,6 +363,27 @@ pub fn schema() -> Value {
                     "Also publish ClusterHeldAddresses and ClusterIdleAddresses per EKS \
                      cluster in the pool (2 series per cluster); ticks then describe every ENI \
                      of the pool's subnets and the clusters' nodes.",
+                ),
+            ),
+            (
+                "Supernets",
+                json!({"type": ["array", "null"], "items": {"type": "string", "pattern": CIDR_TEXT,
+                    "examples": ["10.0.0.0/12", "172.16.0.0/12"]},
+                "description": "The planned blocks new VPCs come from, like 10.0.0.0/12 (host \
+                    bits zero, none overlapping another: checked by the provider). Ticks then \
+                    read every VPC of the scanned account-regions with their transit-gateway \
+                    attachments, peerings and routes, and publish SupernetAllocation, \
+                    SupernetFreeAddresses, UnplannedVpcs and OverlappingVpcs (alarms -supernet \
+                    and -overlaps)."}),
+            ),
+            (
+                "AvoidPrefixLists",
+                texts(
+                    &PREFIX_LIST_ID,
+                    "Customer-managed prefix lists whose ranges (on-premises, say) are in use: \
+                     they count for overlaps and for where new VPCs may go; read in each \
+                     scanned region with the provider's credentials (share them with its \
+                     account through RAM). Needs Supernets (checked by the provider).",
                 ),
             ),
         ],

@@ -3,6 +3,7 @@
 use serde::Serialize;
 
 use super::pool::{Report, VpcRoom};
+use super::supernet::AddressPlan;
 
 /// Errors a bounded report keeps before any subnet.
 pub const ERRORS_KEPT: usize = 10;
@@ -41,7 +42,8 @@ impl Omitted {
 
 impl Report {
     /// The report as JSON within `budget` bytes, and what was left out. Whole when it fits.
-    /// Otherwise the totals, the per-AZ table and the clusters always stay, then as far as the budget goes:
+    /// Otherwise the totals, the per-AZ table, the clusters and the address plan's summary
+    /// ([`AddressPlan::summary`]) always stay, then as far as the budget goes:
     /// the first [`ERRORS_KEPT`] errors, the fullest subnets (each with its first
     /// [`DETACHED_KEPT`] detached ENIs), the VPCs of the subnets kept, the other errors, the
     /// IPv6-only subnets, the other VPCs. Each entry is measured once: linear in the report.
@@ -58,6 +60,7 @@ impl Report {
             azs: self.azs.clone(),
             scanned: self.scanned,
             clusters: self.clusters.clone(),
+            plan: self.plan.as_ref().map(AddressPlan::summary),
             subnets: Vec::new(),
             vpcs: Vec::new(),
             errors: Vec::new(),

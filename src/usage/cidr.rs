@@ -62,6 +62,11 @@ impl Ipv4Cidr {
     pub fn contains(&self, other: &Ipv4Cidr) -> bool {
         other.prefix >= self.prefix && (other.base & Self::mask(self.prefix)) == self.base
     }
+
+    /// Whether the two share an address: aligned blocks either nest or are apart.
+    pub fn overlaps(&self, other: &Ipv4Cidr) -> bool {
+        self.contains(other) || other.contains(self)
+    }
 }
 
 impl FromStr for Ipv4Cidr {

@@ -32,6 +32,14 @@ pub const POOL_METRICS: [&str; 15] = [
     "Heartbeat",
 ];
 
+/// The address plan's metrics (`Supernets`), dimension `Pool`.
+pub const PLAN_METRICS: [&str; 4] = [
+    "SupernetAllocation",
+    "SupernetFreeAddresses",
+    "UnplannedVpcs",
+    "OverlappingVpcs",
+];
+
 /// Per-cluster metrics (`ClusterMetrics`), dimensions `Pool,Cluster`.
 pub const CLUSTER_METRICS: [&str; 2] = ["ClusterHeldAddresses", "ClusterIdleAddresses"];
 
@@ -130,6 +138,16 @@ pub fn datums(report: &Report, series: Series) -> Vec<Datum> {
                 out.push(datum("Utilization", a.utilization, Unit::Percent));
             }
         }
+        // The plan's figures cover every scanned VPC: a failed account-region would hide some.
+        if let Some(p) = &report.plan {
+            let [allocation, free, unplanned, overlapping] = PLAN_METRICS;
+            out.extend([
+                pool(allocation, p.allocation, Unit::Percent),
+                pool(free, p.free as f64, Unit::Count),
+                pool(unplanned, p.unplanned_vpcs as f64, Unit::Count),
+                pool(overlapping, p.overlapping_vpcs as f64, Unit::Count),
+            ]);
+        }
         // A cluster's hold is a sum over the pool's subnets: whole scans only too.
         if series.clusters {
             out.extend(cluster_datums(report));
@@ -206,6 +224,16 @@ mod tests {
             .collect();
         assert_eq!(names.len(), POOL_METRICS.len());
         assert!(names.iter().all(|n| POOL_METRICS.contains(n)), "{names:?}");
+        report.plan = Some(crate::usage::supernet::plan(
+            &["10.0.0.0/8".parse().unwrap()],
+            &Default::default(),
+        ));
+        let planned: Vec<&str> = datums(&report, Series::default())
+            .iter()
+            .map(|d| d.name)
+            .filter(|n| !POOL_METRICS.contains(n))
+            .collect();
+        assert_eq!(planned, PLAN_METRICS);
     }
 
     #[test]

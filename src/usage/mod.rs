@@ -10,8 +10,10 @@ pub mod fix;
 pub mod holders;
 pub mod layout;
 pub mod metrics;
+pub mod overlaps;
 pub mod pool;
 pub mod room;
+pub mod supernet;
 pub mod trend;
 pub mod warm;
 
@@ -114,4 +116,6 @@ pub struct Snapshot {
     pub errors: Vec<ScanError>,
     /// EKS clusters whose nodes hold the subnets' addresses, when every ENI was read.
     pub clusters: Vec<clusters::Cluster>,
+    /// With `Supernets`: every VPC of the scanned account-regions and what joins them.
+    pub network: Option<supernet::Network>,
 }

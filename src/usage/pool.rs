@@ -11,6 +11,7 @@ use super::blocks::free_blocks;
 use super::clusters::Cluster;
 use super::holders::{self, DetachedEni, Holder};
 use super::room::{self, Range, merge, range};
+use super::supernet::AddressPlan;
 use super::{Ipv4Cidr, ScanError, Snapshot, SubnetInfo, VpcInfo};
 
 pub use super::bounded::{DETACHED_KEPT, ERRORS_KEPT, Omitted};
@@ -203,6 +204,9 @@ pub struct Report {
     /// read (reports, notifications, the map, `ClusterMetrics` ticks).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub clusters: Vec<Cluster>,
+    /// The address plan, for a monitor with `Supernets` (see [`super::supernet::plan`]).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub plan: Option<AddressPlan>,
 }
 
 fn percent(part: u64, whole: u64) -> f64 {
@@ -289,6 +293,7 @@ pub fn compute(pool: &str, snapshot: &Snapshot) -> Report {
         scanned: snapshot.scanned,
         errors: snapshot.errors.clone(),
         clusters: snapshot.clusters.clone(),
+        plan: None,
     }
 }
 
@@ -440,6 +445,7 @@ mod tests {
             scanned: 1,
             errors: vec![],
             clusters: vec![],
+            network: None,
         };
         let r = compute("p", &snap);
         assert_eq!(
