@@ -42,6 +42,22 @@ const CALLS: &[(&str, Grant)] = &[
     ("ec2:DescribeSubnets", Grant::ProviderAndMember),
     ("ec2:DescribeVpcs", Grant::ProviderAndMember),
     ("ec2:GetSubnetCidrReservations", Grant::ProviderAndMember),
+    (
+        "ec2:DescribeTransitGatewayAttachments",
+        Grant::ProviderAndMember,
+    ),
+    (
+        "ec2:DescribeTransitGatewayRouteTables",
+        Grant::ProviderAndMember,
+    ),
+    ("ec2:SearchTransitGatewayRoutes", Grant::ProviderAndMember),
+    (
+        "ec2:DescribeVpcPeeringConnections",
+        Grant::ProviderAndMember,
+    ),
+    // Read with the provider's credentials in each scanned region; the member role has it
+    // too, for a CLI caller whose credentials are a member's.
+    ("ec2:GetManagedPrefixListEntries", Grant::ProviderAndMember),
     ("organizations:ListAccountsForParent", Grant::Provider),
     ("organizations:ListChildren", Grant::Provider),
     ("scheduler:CreateSchedule", Grant::Provider),
@@ -197,7 +213,12 @@ fn the_member_role_grants_reads_only() {
             "GetSubnetCidrReservations",
             "DescribeRegions",
             "DescribeInstances",
-            "DescribeInstanceTypes"
+            "DescribeInstanceTypes",
+            "DescribeTransitGatewayAttachments",
+            "DescribeTransitGatewayRouteTables",
+            "SearchTransitGatewayRoutes",
+            "DescribeVpcPeeringConnections",
+            "GetManagedPrefixListEntries"
         ]
     );
     let cloudwatch: Vec<&str> = member

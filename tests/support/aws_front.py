@@ -15,7 +15,9 @@ spoken since Dec 2025. This front listens on a loopback port and:
 - stands in for CloudWatch metric streams, which moto lacks entirely (every call is a 500):
   Put/Get/Delete/ListMetricStreams and tags on stream ARNs, kept in memory per account-region;
   the exact requests are pinned separately by aws-smithy-mocks tests;
-- repairs one moto bug: IPv6-only subnets report availableIpAddressCount as 2^64-5, which
+- repairs two moto bugs: SearchTransitGatewayRoutes with MaxResults fails inside moto (it
+  slices a dict), so the front drops MaxResults, under which EC2 answers every route of a
+  small table too; and IPv6-only subnets report availableIpAddressCount as 2^64-5, which
   no SDK can read as EC2's 32-bit Integer; EC2 reports 0 for them, and so does the front;
 - and one moto slowness: an EC2 resource's tags are found by scanning every tag in the
   region, once per resource listed or filtered, so DescribeSubnets over 10,000 tagged
@@ -343,6 +345,13 @@ def make_handler(front: Front):
                 return self._ec2_page(op, body, access_key)
             if service == "sts" and op == "AssumeRole":
                 return self._assume_role(body)
+            if service == "ec2" and op == "SearchTransitGatewayRoutes":
+                # moto slices its dict of routes by MaxResults and fails (TypeError); EC2
+                # answers up to MaxResults routes, and moto's tables hold fewer than any
+                # MaxResults asked: without it moto answers them all, as EC2 would.
+                form = parse_qs(body.decode(), keep_blank_values=True)
+                form.pop("MaxResults", None)
+                return self._pass_through(urlencode(form, doseq=True).encode())
             return self._pass_through(body)
 
         def _assume_role(self, body: bytes) -> None:
