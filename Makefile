@@ -102,8 +102,8 @@ lambda-smoke: package $(TEST_TOOLS)
 		cargo test --test binary the_binary_serves_a_create_as_a_lambda
 
 ## What a tick costs on moto estates of 1,000 and 10,000 subnets (one with detached ENIs, one
-## with prefix accounting, and an organization of 200 accounts x 2 regions at 100 ms a
-## request): requests per operation against the floor in docs/design.md, CPU and peak RSS of the tick's
+## with prefix accounting, an organization of 200 accounts x 2 regions at 100 ms a request, two
+## EKS clusters, and an address plan with a transit gateway, peerings and routes): requests per operation against the floor in docs/design.md, CPU and peak RSS of the tick's
 ## process and of a bare DescribeSubnets loop, cold start through a local Runtime API, the
 ## zip's size. Writes target/bench/results.json. Then the pure core under criterion.
 ## ESTATES="1k" picks estates by name.

@@ -11,6 +11,8 @@
 
 #[path = "floor/eks.rs"]
 mod eks;
+#[path = "floor/plan.rs"]
+mod plan;
 #[path = "../tests/support/mod.rs"]
 mod support;
 
@@ -580,6 +582,11 @@ async fn bench() {
     }
     if wanted.is_empty() || wanted.iter().any(|w| w == "eks") {
         let (result, right) = eks::bench_eks(&bin, &out_dir).await;
+        all_right &= right;
+        estates.push(result);
+    }
+    if wanted.is_empty() || wanted.iter().any(|w| w == "plan") {
+        let (result, right) = plan::bench_plan(&bin, &out_dir).await;
         all_right &= right;
         estates.push(result);
     }

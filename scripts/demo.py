@@ -212,6 +212,36 @@ def services_and_leftovers(ec2, subnet_id: str) -> None:
                                      {"Key": "node.k8s.amazonaws.com/createdAt", "Value": "2026-10-02T07:14:00Z"}]}])
 
 
+def address_plan(binary: str, endpoint: str, ec2, subnets: dict) -> None:
+    """A team's new VPC reuses the shared VPC's 10.1.0.0/16 and joins the same transit
+    gateway: the plan of supernet 10.0.0.0/14 names the overlap, and suggest --new-vpc where
+    the next VPC goes."""
+    step("The address plan: supernet 10.0.0.0/14; a team's new VPC reuses 10.1.0.0/16 and joins "
+         "the shared VPC's transit gateway")
+    shared = ec2.describe_subnets(SubnetIds=[subnets["10.1.0.0/22"]])["Subnets"][0]["VpcId"]
+    team = ec2.create_vpc(CidrBlock="10.1.0.0/16")["Vpc"]["VpcId"]
+    team_subnet = ec2.create_subnet(VpcId=team, CidrBlock="10.1.0.0/24")["Subnet"]["SubnetId"]
+    tgw = ec2.create_transit_gateway(Description="shared")["TransitGateway"]["TransitGatewayId"]
+    for vpc, subnet in [(shared, subnets["10.1.0.0/22"]), (team, team_subnet)]:
+        ec2.create_transit_gateway_vpc_attachment(TransitGatewayId=tgw, VpcId=vpc, SubnetIds=[subnet])
+    print(f"    VPC {team} 10.1.0.0/16 attached to {tgw} beside {shared}")
+    monitor = ROOT / "target/demo/plan-monitor.json"
+    monitor.write_text(json.dumps({"PoolName": "plan", "Supernets": ["10.0.0.0/14"]}))
+    run = subprocess.run([binary, "report", "--monitor", str(monitor)], env=binary_env(endpoint),
+                         capture_output=True, text=True)
+    plan = run.stdout[run.stdout.find("Address plan:"):]
+    print("    $ cidrwatch report --monitor plan-monitor.json   (its address plan)")
+    print("    " + plan.replace("\n", "\n    ").rstrip())
+    run = subprocess.run([binary, "suggest", "--new-vpc", "--size", "16", "--count", "2", "--monitor", str(monitor)],
+                         env=binary_env(endpoint), capture_output=True, text=True)
+    print("    $ cidrwatch suggest --new-vpc --size 16 --count 2 --monitor plan-monitor.json")
+    print("    " + (run.stdout or run.stderr).replace("\n", "\n    ").rstrip())
+    page = ROOT / "target/demo/plan.html"
+    run = subprocess.run([binary, "map", "--monitor", str(monitor), "--html", str(page)],
+                         env=binary_env(endpoint), capture_output=True, text=True)
+    print(f"    {run.stdout.strip() or run.stderr.strip()}: the supernet drawn, the overlap numbered")
+
+
 def metric(cw, name: str, pool: str, stat: str) -> float | None:
     now = datetime.now(timezone.utc)
     out = cw.get_metric_data(
@@ -321,6 +351,8 @@ def main() -> None:
             sys.exit(f"map failed:\n{run.stderr}")
         print(f"    {run.stdout.strip()}")
         print(f"    open file://{page}")
+
+        address_plan(binary, endpoint, ec2, subnets)
 
         step("Create again (CloudFormation re-delivery): still one set of resources")
         invoke(binary, endpoint, create, responses)

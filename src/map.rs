@@ -272,7 +272,7 @@ fn azs(out: &mut String, report: &Report) {
             out,
             "<div class=\"az\"><span class=\"id\">{}</span><span class=\"bar\" role=\"img\" \
              aria-label=\"{:.1} % used\"><div style=\"width:{:.1}%;background:{}\"></div></span>\
-             <span>{} free of {} ({:.1} % used, {} subnets)</span></div>",
+             <span>{} free of {} ({:.1} % used, {})</span></div>",
             esc(&a.availability_zone_id),
             a.utilization,
             a.utilization.clamp(0.0, 100.0),
@@ -280,7 +280,7 @@ fn azs(out: &mut String, report: &Report) {
             a.free,
             a.usable,
             a.utilization,
-            a.subnet_count
+            plural(a.subnet_count as usize, "subnet")
         );
     }
 }

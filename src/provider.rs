@@ -31,6 +31,9 @@ use crate::spec::{self, DEFAULT_NAMESPACE, Limits, MonitorSpec};
 use crate::tick;
 use crate::usage::metrics::Datum;
 
+/// The call that reads `AvoidPrefixLists`: its refusal is about that property, not `Select`.
+const PREFIX_LIST_CALL: &str = "ec2:GetManagedPrefixListEntries";
+
 /// The most a Create or Update spends on its first scan; a slower estate gets its first
 /// figures from the schedule's first tick instead.
 pub const FIRST_SCAN_MAX: Duration = Duration::from_secs(120);
@@ -273,6 +276,14 @@ async fn first_scan(
         );
         return Ok(None);
     };
+    // An avoided prefix list no scanned region has: its own line says what to change.
+    if let Some(e) = report
+        .errors
+        .iter()
+        .find(|e| e.refused && e.call == PREFIX_LIST_CALL)
+    {
+        return Err(Error::Refused(format!("AvoidPrefixLists: {}", e.error)));
+    }
     let refused: Vec<String> = report
         .errors
         .iter()
@@ -282,9 +293,9 @@ async fn first_scan(
     if !refused.is_empty() {
         let more = refused.len().saturating_sub(REFUSALS_NAMED);
         return Err(Error::Refused(format!(
-            "Select: AWS refuses the scan of {} account-region(s): {}{}. Deploy the member \
-             role there (cfn/member-role.yaml) with the name in Select.RoleName, enable the \
-             region, or remove it from Select",
+            "Select: AWS refuses the scan of {} account-region(s): {}{}. Deploy (or update) \
+             the member role there (cfn/member-role.yaml) with the name in Select.RoleName, \
+             enable the region, or remove it from Select",
             refused.len(),
             refused[..refused.len().min(REFUSALS_NAMED)].join("; "),
             if more > 0 {

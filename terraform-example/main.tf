@@ -28,6 +28,8 @@ resource "aws_cloudformation_stack" "monitors" {
     MemberRegions        = join(",", var.member_regions)
     MemberRoleName       = var.member_role_name
     ClusterMetrics       = tostring(var.cluster_metrics)
+    Supernets            = join(",", var.supernets)
+    AvoidPrefixLists     = join(",", var.avoid_prefix_lists)
   }
 
   # A monitor answers within its ServiceTimeout (300 s); this bounds the whole stack.

@@ -70,6 +70,26 @@ variable "cluster_metrics" {
   default     = false
 }
 
+variable "supernets" {
+  description = "The planned blocks new VPCs come from: the shared pool then publishes SupernetAllocation, UnplannedVpcs and OverlappingVpcs (alarms -supernet, -overlaps). Empty for none."
+  type        = list(string)
+  default     = []
+  validation {
+    condition     = alltrue([for c in var.supernets : can(cidrhost(c, 0)) && can(regex("^[0-9.]+/[0-9]+$", c))])
+    error_message = "supernets: IPv4 CIDRs such as 10.0.0.0/12."
+  }
+}
+
+variable "avoid_prefix_lists" {
+  description = "Customer-managed prefix lists (on-premises ranges) that count as in use for overlaps and new VPCs; only with supernets."
+  type        = list(string)
+  default     = []
+  validation {
+    condition     = alltrue([for p in var.avoid_prefix_lists : can(regex("^pl-([0-9a-f]{8}|[0-9a-f]{17})$", p))])
+    error_message = "avoid_prefix_lists: prefix list ids such as pl-0abc1234 (the provider refuses them without supernets)."
+  }
+}
+
 variable "tags" {
   description = "Tags for the stack; CloudFormation passes them to what it creates."
   type        = map(string)

@@ -182,7 +182,7 @@ async fn the_readmes_examples_run() {
 
     let examples = readme_block("examples");
     let lines: Vec<&str> = examples.lines().filter(|l| !l.trim().is_empty()).collect();
-    assert_eq!(lines.len(), 7, "one a command: {examples}");
+    assert_eq!(lines.len(), 8, "one a command (suggest twice): {examples}");
     for line in lines {
         let line = line.replace("vpc-0abc1234", &vpc);
         let (stdin, command) = match line.split_once(" | ") {
@@ -215,6 +215,12 @@ async fn the_readmes_examples_run() {
         let expected = match args[0] {
             "report" => "TOTAL report: 2 subnets".to_string(),
             "map" => "wrote map.html: 2 subnets in 1 VPC".to_string(),
+            // The tagged VPC holds 10.9.0.0/16: the best fit is the /16 beside it.
+            "suggest" if args.contains(&"--new-vpc") => {
+                "next /16 VPCs, best fit first:\n  10.8.0.0/16  aws ec2 create-vpc --cidr-block \
+                 10.8.0.0/16 --region us-east-1"
+                    .to_string()
+            }
             "suggest" => format!("{vpc} (123456789012 us-east-1)"),
             "schema" => "| property | type | default | meaning |".to_string(),
             "validate" => "valid".to_string(),

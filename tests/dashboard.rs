@@ -14,7 +14,7 @@ fn full_spec() -> spec::MonitorSpec {
         &json!({"PoolName": "eks-prod", "Namespace": "Net/Ips", "Schedule": "rate(10 minutes)",
         "Thresholds": {"WarningPercent": 75, "CriticalPercent": 85, "SubnetCriticalPercent": 95,
                        "MinFreeAddresses": 256, "MinFreePrefixes": 8},
-        "SubnetMetrics": true, "Dashboard": true}),
+        "SubnetMetrics": true, "Dashboard": true, "Supernets": ["10.0.0.0/12"]}),
     )
     .unwrap()
 }

@@ -216,8 +216,8 @@ fn the_member_role_grants_reads_only() {
             "DescribeInstanceTypes",
             "DescribeTransitGatewayAttachments",
             "DescribeTransitGatewayRouteTables",
-            "SearchTransitGatewayRoutes",
             "DescribeVpcPeeringConnections",
+            "SearchTransitGatewayRoutes",
             "GetManagedPrefixListEntries"
         ]
     );

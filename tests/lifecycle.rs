@@ -60,6 +60,42 @@ fn localize(props: &mut Value, world: &World) {
     }
 }
 
+/// The properties the provider makes one property need (`(checked by the provider)` in the
+/// schema): where a generated monitor has the first, half the time it is given the second
+/// (the schema's first example), so both verdicts come up often enough to cover every
+/// property within the run.
+const NEEDS: &[(&str, &str, &str)] = &[
+    ("/ExplicitReservations", "/Thresholds/MinFreePrefixes", "8"),
+    ("/Thresholds/SupernetPercent", "/Supernets", "10.0.0.0/12"),
+    ("/AvoidPrefixLists", "/Supernets", "10.0.0.0/12"),
+];
+
+fn needs(props: &mut Value, rng: &mut Rng) {
+    for (has, needed, example) in NEEDS {
+        let present = props.pointer(has).is_some_and(|v| !v.is_null());
+        if !present || !rng.chance(50) {
+            continue;
+        }
+        let value = if *needed == "/Supernets" {
+            json!([example])
+        } else {
+            json!(example)
+        };
+        let (parent, key) = needed.rsplit_once('/').unwrap_or_default();
+        let parent = if parent.is_empty() {
+            Some(&mut *props)
+        } else {
+            if props.pointer(parent).is_none_or(|p| !p.is_object()) {
+                props[&parent[1..]] = json!({});
+            }
+            props.pointer_mut(parent)
+        };
+        if let Some(Value::Object(m)) = parent {
+            m.insert(key.to_string(), value);
+        }
+    }
+}
+
 /// Dotted paths and string values of a property set: what the run covered.
 fn covered(v: &Value, path: &str, out: &mut BTreeSet<String>) {
     match v {
@@ -215,6 +251,7 @@ async fn shard(seed: u64, cases: usize) -> Seen {
     };
     for case in 0..cases {
         let mut props = generate::properties(&mut rng);
+        needs(&mut props, &mut rng);
         localize(&mut props, &world);
         eprintln!("case {case} (seed {seed}): {props}");
         if live(&stack, &props).await {

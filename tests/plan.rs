@@ -710,3 +710,50 @@ async fn a_monitor_without_supernets_makes_none_of_the_plans_calls() {
         None
     );
 }
+
+#[tokio::test]
+async fn a_prefix_list_no_scanned_region_has_refuses_the_create_and_a_denied_read_names_its_call() {
+    let bed = Bed::start();
+    let app = bed.app().await;
+    let cfn = Loopback::responder(vec![]).await;
+    // moto answers a list it does not have with no entries; EC2 answers
+    // InvalidPrefixListID.NotFound, which the front stands in for.
+    bed.faults(json!([{"op": "ec2:GetManagedPrefixListEntries", "status": 400,
+        "code": "InvalidPrefixListID.NotFound", "message": "The prefix list ID 'pl-0abc1234' does not exist"}]))
+        .await;
+    let props = json!({"PoolName": "gone", "Supernets": ["10.0.0.0/12"],
+        "AvoidPrefixLists": ["pl-0abc1234"], "Select": {"Regions": [EAST, WEST]}});
+    refused_create(
+        &app,
+        &cfn,
+        props,
+        &[
+            "AvoidPrefixLists: ec2:GetManagedPrefixListEntries",
+            "InvalidPrefixListID.NotFound",
+            "pl-0abc1234 is in none of eu-west-1, us-east-1",
+            "through RAM",
+        ],
+    )
+    .await;
+    assert!(
+        bed.alarm_names("cidrwatch-gone").await.is_empty(),
+        "nothing made"
+    );
+
+    // A member role without the new reads: the Create names the call and AWS's code.
+    bed.faults(json!([{"op": "ec2:DescribeTransitGatewayAttachments", "status": 403,
+        "code": "UnauthorizedOperation", "message": "You are not authorized to perform this operation."}]))
+        .await;
+    let props = json!({"PoolName": "denied", "Supernets": ["10.0.0.0/12"]});
+    refused_create(
+        &app,
+        &cfn,
+        props,
+        &[
+            "ec2:DescribeTransitGatewayAttachments",
+            "UnauthorizedOperation",
+            "us-east-1",
+        ],
+    )
+    .await;
+}

@@ -33,6 +33,8 @@ export interface CidrMonitorThresholds {
   readonly minFreePrefixes?: number;
   /** The -az-free-addresses alarm: the pool's smallest Availability Zone below this many free. */
   readonly minFreeAddressesPerAz?: number;
+  /** The -supernet alarm: the supernets this percent allocated to VPCs (default 80; needs supernets). */
+  readonly supernetPercent?: number;
 }
 
 export interface CidrMonitorStream {
@@ -65,6 +67,10 @@ export interface CidrMonitorProps {
   readonly explicitReservations?: boolean;
   readonly metricStream?: CidrMonitorStream;
   readonly tags?: Record<string, string>;
+  /** The planned blocks new VPCs come from: SupernetAllocation, UnplannedVpcs, OverlappingVpcs. */
+  readonly supernets?: string[];
+  /** Prefix lists (on-premises ranges) that count as in use for overlaps and new VPCs; needs supernets. */
+  readonly avoidPrefixLists?: string[];
 }
 
 /**
@@ -89,6 +95,8 @@ export const PROPERTY_OF: Record<keyof CidrMonitorProps, string | null> = {
   explicitReservations: "ExplicitReservations",
   metricStream: "MetricStream",
   tags: "Tags",
+  supernets: "Supernets",
+  avoidPrefixLists: "AvoidPrefixLists",
 };
 export const SELECT_PROPERTY_OF: Record<keyof CidrMonitorSelect, string> = {
   vpcIds: "VpcIds", subnetIds: "SubnetIds", tags: "Tags", cidrs: "Cidrs", regions: "Regions",
@@ -99,6 +107,7 @@ export const THRESHOLDS_PROPERTY_OF: Record<keyof CidrMonitorThresholds, string>
   warningPercent: "WarningPercent", criticalPercent: "CriticalPercent",
   subnetCriticalPercent: "SubnetCriticalPercent", minFreeAddresses: "MinFreeAddresses",
   minFreePrefixes: "MinFreePrefixes", minFreeAddressesPerAz: "MinFreeAddressesPerAz",
+  supernetPercent: "SupernetPercent",
 };
 export const STREAM_PROPERTY_OF: Record<keyof CidrMonitorStream, string> = {
   firehoseArn: "FirehoseArn", roleArn: "RoleArn", outputFormat: "OutputFormat",
@@ -211,6 +220,13 @@ export function validate(props: CidrMonitorProps): string[] {
   }
   if (props.explicitReservations && t.minFreePrefixes === undefined) {
     errors.push("ExplicitReservations: reservations only change FreePrefixes: set Thresholds.MinFreePrefixes too");
+  }
+  const planned = (props.supernets?.length ?? 0) > 0;
+  if (t.supernetPercent !== undefined && !planned) {
+    errors.push("Thresholds.SupernetPercent: the -supernet alarm watches Supernets: set Supernets too");
+  }
+  if ((props.avoidPrefixLists?.length ?? 0) > 0 && !planned) {
+    errors.push("AvoidPrefixLists: prefix lists are read for the address plan only: set Supernets too");
   }
   if (props.notify === "native" && (props.alarmTopicArns?.length ?? 0) > 5) {
     errors.push(`AlarmTopicArns: at most 5 topics with Notify: native, got ${props.alarmTopicArns!.length}`);

@@ -136,6 +136,17 @@ describe("synth-time validation", () => {
     }
   });
 
+  test("the plan's alarm and avoided lists need supernets, as the provider says", () => {
+    expect(validate({ poolName: "p", thresholds: { supernetPercent: 70 }, avoidPrefixLists: ["pl-0abc1234"] })).toEqual([
+      "Thresholds.SupernetPercent: the -supernet alarm watches Supernets: set Supernets too",
+      "AvoidPrefixLists: prefix lists are read for the address plan only: set Supernets too",
+    ]);
+    expect(
+      validate({ poolName: "p", supernets: ["10.0.0.0/12"], thresholds: { supernetPercent: 70 }, avoidPrefixLists: ["pl-0abc1234"] }),
+    ).toEqual([]);
+    expect(validate({ poolName: "p", supernets: ["10.0.0.0/99"] })).not.toEqual([]);
+  });
+
   test("explicit reservations need prefix accounting", () => {
     expect(validate({ poolName: "p", explicitReservations: true })).toEqual([
       "ExplicitReservations: reservations only change FreePrefixes: set Thresholds.MinFreePrefixes too",

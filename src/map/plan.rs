@@ -9,7 +9,7 @@ use std::fmt::Write as _;
 use super::{esc, plural, shape};
 use crate::usage::Ipv4Cidr;
 use crate::usage::layout::{self, Rect};
-use crate::usage::overlaps::Space;
+use crate::usage::overlaps::{Space, VpcBlock};
 use crate::usage::pool::Report;
 use crate::usage::supernet::Supernet;
 
@@ -84,10 +84,10 @@ pub(super) fn attention(out: &mut String, report: &Report) -> Marks {
     marks
 }
 
-/// A numbered marker at a rectangle's top left corner.
+/// Numbered markers at a rectangle's top right corner (its label is at the left).
 pub(super) fn marker(out: &mut String, r: Rect, numbers: &[usize]) {
     for (i, n) in numbers.iter().enumerate() {
-        let (cx, cy) = (r.x + 9.0 + 20.0 * i as f64, r.y + 9.0);
+        let (cx, cy) = ((r.x + r.w - 9.0 - 20.0 * i as f64).max(r.x), r.y + 9.0);
         let _ = write!(
             out,
             "<g class=\"mark\"><title>item {n} of the list above</title><circle cx=\"{cx:.2}\" \
@@ -197,7 +197,8 @@ fn supernet(
             &[],
         );
     }
-    let mut keyed = Vec::new();
+    // Blocks of one CIDR share a rectangle: one shape names them all (the table lists each).
+    let mut groups: BTreeMap<Ipv4Cidr, Vec<&VpcBlock>> = BTreeMap::new();
     for b in &s.vpc_blocks {
         // A block reaching past the supernet is drawn as the part inside it.
         let inside = if s.cidr.contains(&b.cidr) {
@@ -205,17 +206,24 @@ fn supernet(
         } else {
             s.cidr
         };
-        let Some(rect) = layout::locate(&placed, inside).map(scaled) else {
+        groups.entry(inside).or_default().push(b);
+    }
+    let mut keyed = Vec::new();
+    for (inside, blocks) in &groups {
+        let Some(rect) = layout::locate(&placed, *inside).map(scaled) else {
             continue;
         };
-        let key = (b.vpc_id.clone(), b.cidr);
-        let overlaps = overlapping.contains(&key);
+        let overlaps = blocks.len() > 1
+            || blocks
+                .iter()
+                .any(|b| overlapping.contains(&(b.vpc_id.clone(), b.cidr)));
+        let names: Vec<String> = blocks
+            .iter()
+            .map(|b| format!("{} {} ({} {})", b.cidr, b.vpc_id, b.account, b.region))
+            .collect();
         let title = format!(
-            "{} {} ({} {}){}",
-            b.cidr,
-            b.vpc_id,
-            b.account,
-            b.region,
+            "{}{}",
+            names.join("; "),
             if overlaps {
                 ": overlaps another block"
             } else {
@@ -223,17 +231,27 @@ fn supernet(
             }
         );
         let stroke = if overlaps { "#d50000" } else { "#212121" };
+        let vpcs: Vec<&str> = blocks.iter().map(|b| b.vpc_id.as_str()).collect();
+        let accounts: Vec<&str> = blocks.iter().map(|b| b.account.as_str()).collect();
         shape(
             out,
             rect,
-            colour(&b.account),
+            colour(&blocks[0].account),
             stroke,
             false,
             &title,
-            &[b.cidr.to_string(), b.vpc_id.clone(), b.account.clone()],
+            &[inside.to_string(), vpcs.join(" + "), accounts.join(" + ")],
         );
-        if let Some(numbers) = marks.blocks.get(&key) {
-            keyed.push((rect, numbers.clone()));
+        let mut numbers: Vec<usize> = blocks
+            .iter()
+            .filter_map(|b| marks.blocks.get(&(b.vpc_id.clone(), b.cidr)))
+            .flatten()
+            .copied()
+            .collect();
+        numbers.sort_unstable();
+        numbers.dedup();
+        if !numbers.is_empty() {
+            keyed.push((rect, numbers));
         }
     }
     for c in &s.free_blocks {

@@ -247,6 +247,22 @@ pub fn dashboard(
             json!({"min": 0}),
         ));
     }
+    if !spec.supernets.is_empty() {
+        widgets.push(graph(
+            "Address plan",
+            "Maximum",
+            vec![
+                series("SupernetAllocation", "supernets allocated (%)"),
+                // Counts beside a percentage: on the right axis.
+                json!([ns, "OverlappingVpcs", "Pool", pool,
+                    {"label": "VPCs in connected overlaps", "yAxis": "right"}]),
+                json!([ns, "UnplannedVpcs", "Pool", pool,
+                    {"label": "VPCs outside the supernets", "yAxis": "right"}]),
+            ],
+            lines(&["SupernetAllocation", "OverlappingVpcs"]),
+            json!({"min": 0}),
+        ));
+    }
     widgets.push(json!({"type": "metric", "properties": {
         "title": "Days to exhaustion", "view": "singleValue", "region": region, "stat": "Minimum",
         "period": period, "metrics": [series("DaysToExhaustion", "days")]}}));

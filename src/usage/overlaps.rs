@@ -3,7 +3,7 @@
 //! One sort and a sweep: a block is compared only with the blocks still open where it starts,
 //! never every pair.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use serde::Serialize;
 
@@ -95,53 +95,99 @@ pub struct Links {
     pub peerings: BTreeMap<(String, String), String>,
 }
 
-impl Links {
-    /// What joins two VPCs, if anything: a gateway both attach to, else their peering.
-    fn between(&self, a: &str, b: &str) -> Option<String> {
-        let none = BTreeSet::new();
-        let (ga, gb) = (
-            self.gateways.get(a).unwrap_or(&none),
-            self.gateways.get(b).unwrap_or(&none),
-        );
-        if let Some(tgw) = ga.intersection(gb).next() {
-            return Some(tgw.clone());
+/// Connected pairs a plan lists; every one is counted, and its VPCs are in `OverlappingVpcs`.
+pub const CONNECTED_LISTED: usize = 1_000;
+/// Isolated pairs a plan lists (every one is counted): 1,000 accounts whose default VPCs all
+/// hold 172.31.0.0/16 in 4 regions would otherwise list 8 million.
+pub const ISOLATED_LISTED: usize = 200;
+
+/// Every overlapping pair with at least one VPC block in it, counted; the first
+/// [`CONNECTED_LISTED`] connected and [`ISOLATED_LISTED`] isolated ones listed, connected
+/// first.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Found {
+    pub listed: Vec<Overlap>,
+    pub connected_pairs: u64,
+    pub isolated_pairs: u64,
+    /// The VPCs in at least one connected pair: `OverlappingVpcs`.
+    pub connected_vpcs: BTreeSet<String>,
+}
+
+/// The links by index, so the sweep's check of a pair allocates nothing.
+struct Index<'a> {
+    /// Per space: its VPC's index, when it is a VPC's.
+    vpc: Vec<Option<usize>>,
+    /// Per VPC index: the gateways it attaches to, sorted.
+    gateways: Vec<Vec<&'a str>>,
+    peerings: HashMap<(usize, usize), &'a str>,
+}
+
+impl<'a> Index<'a> {
+    fn new(spaces: &[Space], links: &'a Links) -> Self {
+        let mut ids: HashMap<&str, usize> = HashMap::new();
+        let vpc: Vec<Option<usize>> = spaces
+            .iter()
+            .map(|s| {
+                s.vpc().map(|id| {
+                    let n = ids.len();
+                    *ids.entry(id).or_insert(n)
+                })
+            })
+            .collect();
+        let mut gateways = vec![Vec::new(); ids.len()];
+        for (id, &i) in &ids {
+            if let Some(g) = links.gateways.get(*id) {
+                gateways[i] = g.iter().map(String::as_str).collect();
+            }
         }
-        let key = if a <= b { (a, b) } else { (b, a) };
-        self.peerings
-            .get(&(key.0.to_string(), key.1.to_string()))
-            .cloned()
+        let peerings = links
+            .peerings
+            .iter()
+            .filter_map(|((a, b), pcx)| {
+                let (a, b) = (*ids.get(a.as_str())?, *ids.get(b.as_str())?);
+                Some(((a.min(b), a.max(b)), pcx.as_str()))
+            })
+            .collect();
+        Index {
+            vpc,
+            gateways,
+            peerings,
+        }
     }
 
-    /// Whether a VPC reaches a route: it attaches to the route's gateway.
-    fn reaches(&self, vpc: &str, tgw: &str) -> bool {
-        self.gateways.get(vpc).is_some_and(|g| g.contains(tgw))
-    }
-
-    fn join(&self, a: &Space, b: &Space) -> Option<String> {
-        match (a, b) {
-            (Space::Vpc(x), Space::Vpc(y)) => self.between(&x.vpc_id, &y.vpc_id),
-            (
-                Space::Vpc(v),
-                Space::Route {
+    /// What joins spaces `i` and `j`, if anything: a gateway both VPCs attach to, else
+    /// their peering; for a VPC and a route, the route's gateway when the VPC attaches to it.
+    fn join(&self, spaces: &[Space], i: usize, j: usize) -> Option<&'a str> {
+        match (self.vpc[i], self.vpc[j]) {
+            (Some(a), Some(b)) => {
+                let (ga, gb) = (&self.gateways[a], &self.gateways[b]);
+                ga.iter()
+                    .find(|g| gb.binary_search(g).is_ok())
+                    .copied()
+                    .or_else(|| self.peerings.get(&(a.min(b), a.max(b))).copied())
+            }
+            (Some(v), None) | (None, Some(v)) => {
+                let route = if self.vpc[i].is_none() { i } else { j };
+                let Space::Route {
                     transit_gateway_id, ..
-                },
-            )
-            | (
-                Space::Route {
-                    transit_gateway_id, ..
-                },
-                Space::Vpc(v),
-            ) => self
-                .reaches(&v.vpc_id, transit_gateway_id)
-                .then(|| transit_gateway_id.clone()),
-            _ => None,
+                } = &spaces[route]
+                else {
+                    return None;
+                };
+                let g = &self.gateways[v];
+                g.binary_search(&transit_gateway_id.as_str())
+                    .ok()
+                    .map(|k| g[k])
+            }
+            (None, None) => None,
         }
     }
 }
 
 /// Every overlapping pair with at least one VPC block in it (two blocks of one VPC never
-/// pair; nor do two ranges that are not VPCs), connected ones first.
-pub fn overlaps(spaces: &[Space], links: &Links) -> Vec<Overlap> {
+/// pair; nor do two ranges that are not VPCs): see [`Found`].
+pub fn overlaps(spaces: &[Space], links: &Links) -> Found {
+    let index = Index::new(spaces, links);
     let mut order: Vec<(Range, usize)> = spaces
         .iter()
         .enumerate()
@@ -149,46 +195,51 @@ pub fn overlaps(spaces: &[Space], links: &Links) -> Vec<Overlap> {
         .collect();
     order.sort_unstable();
     let mut open: Vec<(u64, usize)> = Vec::new();
-    let mut out = Vec::new();
+    let mut found = Found::default();
+    let (mut connected, mut isolated) = (Vec::new(), Vec::new());
     for ((lo, hi), i) in order {
         open.retain(|(end, _)| *end > lo);
         for &(_, j) in &open {
-            let (a, b) = (&spaces[j], &spaces[i]);
-            let vpcs = (a.vpc(), b.vpc());
-            let pairs = match vpcs {
+            let pairs = match (index.vpc[j], index.vpc[i]) {
                 (None, None) => false,
                 (Some(x), Some(y)) => x != y,
                 _ => true,
             };
-            if pairs {
-                let via = links.join(a, b);
+            if !pairs {
+                continue;
+            }
+            let via = index.join(spaces, j, i);
+            let (list, kept) = if via.is_some() {
+                found.connected_pairs += 1;
+                for s in [&spaces[i], &spaces[j]] {
+                    if let Some(v) = s.vpc() {
+                        found.connected_vpcs.insert(v.to_string());
+                    }
+                }
+                (&mut connected, CONNECTED_LISTED)
+            } else {
+                found.isolated_pairs += 1;
+                (&mut isolated, ISOLATED_LISTED)
+            };
+            if list.len() < kept {
+                let (a, b) = (&spaces[j], &spaces[i]);
                 let (a, b) = if a <= b { (a, b) } else { (b, a) };
-                out.push(Overlap {
+                list.push(Overlap {
                     a: a.clone(),
                     b: b.clone(),
                     connected: via.is_some(),
-                    via,
+                    via: via.map(str::to_string),
                 });
             }
         }
         open.push((hi, i));
     }
-    out.sort_by(|x, y| {
-        y.connected
-            .cmp(&x.connected)
-            .then_with(|| (&x.a, &x.b).cmp(&(&y.a, &y.b)))
-    });
-    out
-}
-
-/// The VPCs in at least one connected overlapping pair: `OverlappingVpcs`.
-pub fn connected_vpcs(overlaps: &[Overlap]) -> BTreeSet<&str> {
-    overlaps
-        .iter()
-        .filter(|o| o.connected)
-        .flat_map(|o| [o.a.vpc(), o.b.vpc()])
-        .flatten()
-        .collect()
+    for list in [&mut connected, &mut isolated] {
+        list.sort_by(|x, y| (&x.a, &x.b).cmp(&(&y.a, &y.b)));
+    }
+    connected.append(&mut isolated);
+    found.listed = connected;
+    found
 }
 
 #[cfg(test)]
@@ -221,13 +272,29 @@ mod tests {
             .insert(("vpc-c".into(), "vpc-d".into()), "pcx-1".into());
         let found = overlaps(&spaces, &links);
         let pairs: Vec<(String, String, Option<String>)> = found
+            .listed
             .iter()
             .map(|o| (o.a.label(), o.b.label(), o.via.clone()))
             .collect();
-        assert_eq!(found.len(), 2, "{pairs:?}");
-        assert!(found[0].connected && found[0].via.as_deref() == Some("pcx-1"));
-        assert!(!found[1].connected);
-        assert_eq!(connected_vpcs(&found), BTreeSet::from(["vpc-c", "vpc-d"]));
+        assert_eq!(found.listed.len(), 2, "{pairs:?}");
+        assert!(found.listed[0].connected && found.listed[0].via.as_deref() == Some("pcx-1"));
+        assert!(!found.listed[1].connected);
+        assert_eq!((found.connected_pairs, found.isolated_pairs), (1, 1));
+        assert_eq!(
+            found.connected_vpcs,
+            BTreeSet::from(["vpc-c".to_string(), "vpc-d".to_string()])
+        );
+    }
+
+    #[test]
+    fn a_thousand_default_vpcs_are_counted_not_listed() {
+        let spaces: Vec<Space> = (0..1000)
+            .map(|i| vpc(&format!("vpc-{i}"), "172.31.0.0/16"))
+            .collect();
+        let found = overlaps(&spaces, &Links::default());
+        assert_eq!(found.isolated_pairs, 1000 * 999 / 2);
+        assert_eq!(found.listed.len(), ISOLATED_LISTED);
+        assert!(found.connected_vpcs.is_empty());
     }
 
     proptest! {
@@ -240,17 +307,20 @@ mod tests {
                 vpc(&format!("vpc-{v}"), &Ipv4Cidr::new(base, *p).unwrap().to_string())
             }).collect();
             let found = overlaps(&spaces, &Links::default());
-            let mut every = 0;
+            let mut every = Vec::new();
             for i in 0..spaces.len() {
                 for j in i + 1..spaces.len() {
                     if spaces[i].vpc() != spaces[j].vpc() && spaces[i].cidr().overlaps(&spaces[j].cidr()) {
-                        every += 1;
                         let (a, b) = if spaces[i] <= spaces[j] { (&spaces[i], &spaces[j]) } else { (&spaces[j], &spaces[i]) };
-                        prop_assert!(found.iter().any(|o| &o.a == a && &o.b == b));
+                        every.push((a.clone(), b.clone()));
                     }
                 }
             }
-            prop_assert_eq!(found.len(), every);
+            prop_assert_eq!(found.isolated_pairs as usize, every.len());
+            prop_assert_eq!(found.listed.len(), every.len().min(ISOLATED_LISTED));
+            for o in &found.listed {
+                prop_assert!(every.contains(&(o.a.clone(), o.b.clone())));
+            }
         }
     }
 }

@@ -86,12 +86,16 @@ impl Network {
     /// Space in use beyond the scanned VPCs: routes (less those that only carry a scanned
     /// VPC's own block to it, which the VPC stands for already) and avoided prefix lists.
     pub fn beyond_vpcs(&self) -> Vec<Space> {
+        let blocks: std::collections::HashMap<&str, &[Ipv4Cidr]> = self
+            .vpcs
+            .iter()
+            .map(|v| (v.vpc_id.as_str(), v.cidrs.as_slice()))
+            .collect();
         let own = |r: &TgwRoute| {
-            r.vpc_id.as_ref().is_some_and(|id| {
-                self.vpcs
-                    .iter()
-                    .any(|v| &v.vpc_id == id && v.cidrs.contains(&r.cidr))
-            })
+            r.vpc_id
+                .as_deref()
+                .and_then(|id| blocks.get(id))
+                .is_some_and(|cidrs| cidrs.contains(&r.cidr))
         };
         let mut out: Vec<Space> = self
             .routes
@@ -161,8 +165,12 @@ pub struct AddressPlan {
     /// Scanned VPCs with a CIDR block in no supernet (IPAM's "noncompliant"): `UnplannedVpcs`.
     pub unplanned: Vec<VpcBlock>,
     pub unplanned_vpcs: u64,
-    /// Every overlapping pair with a VPC in it, connected ones first.
+    /// Overlapping pairs with a VPC in it, connected ones first: every one up to
+    /// [`overlaps::CONNECTED_LISTED`] connected and [`overlaps::ISOLATED_LISTED`] isolated.
     pub overlaps: Vec<Overlap>,
+    /// Every connected pair, and every isolated one, listed or not.
+    pub connected_overlaps: u64,
+    pub isolated_overlaps: u64,
     /// VPCs in at least one connected overlapping pair: `OverlappingVpcs`.
     pub overlapping_vpcs: u64,
     /// The routes and prefix-list ranges counted as in use.
@@ -225,7 +233,7 @@ pub fn plan(supernets: &[Ipv4Cidr], network: &Network) -> AddressPlan {
         .collect();
     let mut spaces: Vec<Space> = blocks.into_iter().map(Space::Vpc).collect();
     spaces.extend(beyond.iter().cloned());
-    let overlaps = overlaps::overlaps(&spaces, &network.links());
+    let found = overlaps::overlaps(&spaces, &network.links());
     let size: u64 = supernets.iter().map(|s| s.size).sum();
     let allocated: u64 = supernets.iter().map(|s| s.allocated).sum();
     AddressPlan {
@@ -239,8 +247,10 @@ pub fn plan(supernets: &[Ipv4Cidr], network: &Network) -> AddressPlan {
             .collect::<BTreeSet<_>>()
             .len() as u64,
         unplanned,
-        overlapping_vpcs: overlaps::connected_vpcs(&overlaps).len() as u64,
-        overlaps,
+        overlapping_vpcs: found.connected_vpcs.len() as u64,
+        connected_overlaps: found.connected_pairs,
+        isolated_overlaps: found.isolated_pairs,
+        overlaps: found.listed,
         in_use: beyond,
         supernets,
     }
@@ -330,25 +340,42 @@ impl AddressPlan {
                 b.cidr, b.account, b.region, b.vpc_id
             ));
         }
-        out.extend(overlap_lines(&self.overlaps));
+        out.extend(overlap_lines(
+            &self.overlaps,
+            self.connected_overlaps,
+            self.isolated_overlaps,
+        ));
         out
     }
 }
 
-/// Overlaps as text: connected ones (they cannot route) before isolated ones.
-pub fn overlap_lines(overlaps: &[Overlap]) -> Vec<String> {
+/// Overlaps as text: connected ones (they cannot route) before isolated ones, each heading
+/// with the count of every pair (the list may be the first of them).
+pub fn overlap_lines(
+    overlaps: &[Overlap],
+    connected_pairs: u64,
+    isolated_pairs: u64,
+) -> Vec<String> {
     let mut out = Vec::new();
     let connected = overlaps.iter().filter(|o| o.connected).count();
+    let shown = |listed: usize, all: u64| {
+        if listed as u64 == all {
+            String::new()
+        } else {
+            format!(", the first {listed} listed")
+        }
+    };
     if connected > 0 {
         out.push(format!(
-            "Connected overlaps ({connected}: these blocks cannot route to each other):"
+            "Connected overlaps ({connected_pairs}{}: these blocks cannot route to each other):",
+            shown(connected, connected_pairs)
         ));
     }
     for (i, o) in overlaps.iter().enumerate() {
         if i == connected {
             out.push(format!(
-                "Isolated overlaps ({}: they collide if ever connected):",
-                overlaps.len() - connected
+                "Isolated overlaps ({isolated_pairs}{}: they collide if ever connected):",
+                shown(overlaps.len() - connected, isolated_pairs)
             ));
         }
         let via = o
