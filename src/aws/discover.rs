@@ -13,11 +13,11 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use aws_config::SdkConfig;
 use aws_sdk_ec2::types::Filter;
-use futures::stream::{self, StreamExt};
+use futures::stream::StreamExt;
 
 use super::{Aws, enis, network, nodes, sdk_error};
 use crate::Error;
-use crate::spec::{ALL_REGIONS, Accounting, Selection};
+use crate::spec::{Accounting, Selection};
 use crate::usage::clusters::Cluster;
 use crate::usage::supernet::Network;
 use crate::usage::{Ipv4Cidr, ScanError, Snapshot, SubnetInfo, VpcInfo};
@@ -50,14 +50,6 @@ pub fn concurrency_from_env() -> usize {
 /// Called as each account-region finishes: (done, total, failed so far).
 pub type Progress<'a> = &'a (dyn Fn(usize, usize, usize) + Send + Sync);
 
-/// One account-region to scan, with the configuration that acts there (or why none could
-/// be had: the account's AssumeRole failed, which fails each of its regions).
-struct Scope {
-    account: String,
-    region: String,
-    config: Result<SdkConfig, Error>,
-}
-
 impl Aws {
     /// Scans every account-region of the selection. Never fails as a whole: failures are
     /// in [`Snapshot::errors`]. `holders`: describe every ENI of the pool's subnets (see
@@ -72,11 +64,16 @@ impl Aws {
         progress: Progress<'_>,
     ) -> Snapshot {
         let scopes = self.scopes(sel).await;
-        let total = scopes.len();
-        let (done, failed) = (AtomicUsize::new(0), AtomicUsize::new(0));
-        let results: Vec<_> = stream::iter(scopes)
+        // The total grows as accounts are expanded: progress says what is known so far.
+        let (done, failed, total) = (
+            AtomicUsize::new(0),
+            AtomicUsize::new(0),
+            AtomicUsize::new(0),
+        );
+        let results: Vec<_> = scopes
             .map(|scope| {
-                let (done, failed) = (&done, &failed);
+                total.fetch_add(1, Ordering::SeqCst);
+                let (done, failed, total) = (&done, &failed, &total);
                 async move {
                     let result = match scope.config {
                         Ok(config) => {
@@ -96,7 +93,8 @@ impl Aws {
                     };
                     let failures = failed.fetch_add(usize::from(result.is_err()), Ordering::SeqCst)
                         + usize::from(result.is_err());
-                    progress(done.fetch_add(1, Ordering::SeqCst) + 1, total, failures);
+                    let now = done.fetch_add(1, Ordering::SeqCst) + 1;
+                    progress(now, total.load(Ordering::SeqCst), failures);
                     (scope.account, scope.region, result)
                 }
             })
@@ -106,7 +104,7 @@ impl Aws {
 
         let mut snapshot = Snapshot {
             prefix_accounting: accounting != Accounting::Addresses,
-            scanned: total,
+            scanned: results.len(),
             ..Snapshot::default()
         };
         let mut views = Vec::new();
@@ -174,177 +172,15 @@ impl Aws {
         if !avoid.is_empty() && !regions.is_empty() {
             match network::prefix_lists(&self.config, regions, avoid).await {
                 Ok(lists) => network.prefix_lists = lists,
-                Err(e) => snapshot
-                    .errors
-                    .push(ScanError::new("own".into(), regions.join(","), &e)),
+                Err(e) => {
+                    // The provider's own account reads them: name it.
+                    let own = self.own_account().await.unwrap_or_else(|_| "own".into());
+                    let error = ScanError::new(own, regions.join(","), &e);
+                    snapshot.errors.push(error);
+                }
             }
         }
         network
-    }
-
-    pub fn region(&self) -> String {
-        self.config
-            .region()
-            .map_or_else(|| "us-east-1".to_string(), ToString::to_string)
-    }
-
-    /// The account-regions of a selection, and what could not be expanded as scopes that
-    /// fail (an organization that cannot be listed, an account whose role cannot be assumed
-    /// or whose regions cannot be read), so each shows as a scan error. Without `Accounts`
-    /// and `OrganizationalUnits`: the provider's own credentials. Otherwise the listed
-    /// accounts and the ACTIVE ones beneath the OUs, less `ExcludeAccounts`: the provider's
-    /// own with its own credentials (no member role needed there: it is often the
-    /// management account, where StackSets do not deploy), each other through one
-    /// AssumeRole shared by all its regions; with `Regions: [ALL]`, the regions each account
-    /// has enabled. Accounts are expanded [`Aws::concurrency`] at a time.
-    async fn scopes(&self, sel: &Selection) -> Vec<Scope> {
-        if sel.accounts.is_empty() && sel.organizational_units.is_empty() {
-            return self
-                .in_regions(sel, "own".into(), Ok(self.config.clone()))
-                .await;
-        }
-        let mut scopes = Vec::new();
-        let mut accounts: BTreeSet<String> = sel.accounts.iter().cloned().collect();
-        if !sel.organizational_units.is_empty() {
-            let lister = match &sel.organization_role_arn {
-                Some(arn) => self.assume(arn).await,
-                None => Ok(self.config.clone()),
-            };
-            let found = match lister {
-                Ok(config) => {
-                    self.organization_accounts(&config, &sel.organizational_units)
-                        .await
-                }
-                Err(e) => Err(e),
-            };
-            match found {
-                Ok(found) => accounts.extend(found),
-                Err(e) => scopes.push(Scope {
-                    account: ORGANIZATION.into(),
-                    region: "global".into(),
-                    config: Err(e),
-                }),
-            }
-        }
-        accounts.retain(|a| !sel.exclude_accounts.contains(a));
-        let own = match self.own_account().await {
-            Ok(own) => Some(own),
-            Err(e) => {
-                tracing::warn!(error = %e, "own account unknown: every listed account is assumed");
-                None
-            }
-        };
-        let role = sel.role_name.as_deref().unwrap_or(&self.member_role);
-        let partition = partition(&self.region());
-        let per_account: Vec<Vec<Scope>> = stream::iter(accounts)
-            .map(|account: String| {
-                let own = own.clone();
-                async move {
-                    let config = if Some(&account) == own.as_ref() {
-                        Ok(self.config.clone())
-                    } else {
-                        self.assume(&format!("arn:{partition}:iam::{account}:role/{role}"))
-                            .await
-                    };
-                    self.in_regions(sel, account, config).await
-                }
-            })
-            .buffer_unordered(self.concurrency)
-            .collect()
-            .await;
-        scopes.extend(per_account.into_iter().flatten());
-        scopes
-    }
-
-    /// One account's scopes: the selection's regions, or with `Regions: [ALL]` the ones it
-    /// has enabled. When the account cannot be reached, one failing scope stands for them.
-    async fn in_regions(
-        &self,
-        sel: &Selection,
-        account: String,
-        config: Result<SdkConfig, Error>,
-    ) -> Vec<Scope> {
-        let regions = match (&config, sel.all_regions()) {
-            (Ok(c), true) => match self.enabled_regions(c).await {
-                Ok(r) => r,
-                Err(e) => {
-                    return vec![Scope {
-                        account,
-                        region: ALL_REGIONS.into(),
-                        config: Err(e),
-                    }];
-                }
-            },
-            (Err(_), true) => vec![ALL_REGIONS.to_string()],
-            (_, false) => self.regions(sel),
-        };
-        regions
-            .into_iter()
-            .map(|region| Scope {
-                account: account.clone(),
-                region,
-                config: config.clone(),
-            })
-            .collect()
-    }
-
-    /// The selection's regions: the provider's own when it names none.
-    fn regions(&self, sel: &Selection) -> Vec<String> {
-        let named: Vec<String> = sel.named_regions().cloned().collect();
-        if named.is_empty() {
-            vec![self.region()]
-        } else {
-            named
-        }
-    }
-
-    /// The account the provider's credentials belong to: one GetCallerIdentity per process.
-    pub async fn own_account(&self) -> Result<String, Error> {
-        self.own_account
-            .get_or_try_init(|| async {
-                let sts = aws_sdk_sts::Client::new(&self.config);
-                let who = sts
-                    .get_caller_identity()
-                    .send()
-                    .await
-                    .map_err(|e| sdk_error("sts:GetCallerIdentity", e))?;
-                who.account()
-                    .map(str::to_string)
-                    .ok_or_else(|| Error::aws("sts:GetCallerIdentity", "no account in the answer"))
-            })
-            .await
-            .cloned()
-    }
-
-    /// Configuration acting through `role_arn`: one AssumeRole, whose refusal reads as AWS's
-    /// own code.
-    async fn assume(&self, role_arn: &str) -> Result<SdkConfig, Error> {
-        let sts = aws_sdk_sts::Client::new(&self.config);
-        let out = sts
-            .assume_role()
-            .role_arn(role_arn)
-            .role_session_name("cidrwatch")
-            .send()
-            .await
-            .map_err(|e| sdk_error("sts:AssumeRole", e))?;
-        let c = out
-            .credentials()
-            .ok_or_else(|| Error::aws("sts:AssumeRole", "no credentials in the answer"))?;
-        let expiry = std::time::SystemTime::try_from(*c.expiration()).ok();
-        let credentials = aws_sdk_ec2::config::Credentials::new(
-            c.access_key_id(),
-            c.secret_access_key(),
-            Some(c.session_token().to_string()),
-            expiry,
-            "cidrwatch-assume-role",
-        );
-        Ok(self
-            .config
-            .to_builder()
-            .credentials_provider(aws_sdk_ec2::config::SharedCredentialsProvider::new(
-                credentials,
-            ))
-            .build())
     }
 }
 
@@ -364,7 +200,8 @@ impl Aws {
     pub async fn vpc_space(&self, sel: &Selection, vpc_id: &str) -> Result<VpcSpace, Error> {
         let mut seen = Vec::new();
         let mut found = None;
-        for scope in self.scopes(sel).await {
+        let scopes: Vec<_> = self.scopes(sel).await.collect().await;
+        for scope in scopes {
             let ec2 = ec2_in(&scope.config?, &scope.region);
             for v in vpcs(&ec2, &scope.region, None).await? {
                 seen.extend(v.cidrs.iter().copied());
@@ -495,16 +332,6 @@ pub(crate) fn ec2_in(config: &SdkConfig, region: &str) -> aws_sdk_ec2::Client {
             .region(aws_config::Region::new(region.to_string()))
             .build(),
     )
-}
-
-fn partition(region: &str) -> &'static str {
-    if region.starts_with("cn-") {
-        "aws-cn"
-    } else if region.starts_with("us-gov-") {
-        "aws-us-gov"
-    } else {
-        "aws"
-    }
 }
 
 pub(super) fn filter(name: &str, values: &[String]) -> Filter {

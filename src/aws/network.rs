@@ -82,15 +82,19 @@ async fn routes(ec2: &aws_sdk_ec2::Client) -> Result<Vec<TgwRoute>, Error> {
     let mut tables = Vec::new();
     let mut items = ec2
         .describe_transit_gateway_route_tables()
+        .filters(values("state", &["available"]))
         .max_results(PAGE)
         .into_paginator()
         .items()
         .send();
     while let Some(t) = items.next().await {
         let t = t.map_err(|e| sdk_error("ec2:DescribeTransitGatewayRouteTables", e))?;
-        if let (Some(table), Some(tgw)) =
-            (t.transit_gateway_route_table_id(), t.transit_gateway_id())
-        {
+        let available = t.state().is_none_or(|s| s.as_str() == "available");
+        if let (true, Some(table), Some(tgw)) = (
+            available,
+            t.transit_gateway_route_table_id(),
+            t.transit_gateway_id(),
+        ) {
             tables.push((table.to_string(), tgw.to_string()));
         }
     }
@@ -111,36 +115,39 @@ async fn routes(ec2: &aws_sdk_ec2::Client) -> Result<Vec<TgwRoute>, Error> {
                 "more than {ROUTES_MAX} routes: the first {ROUTES_MAX} count"
             );
         }
-        for r in found.routes() {
-            let active = r.state().is_none_or(|s| s.as_str() == "active");
-            let Some(cidr) = r
-                .destination_cidr_block()
-                .and_then(|c| c.parse::<Ipv4Cidr>().ok())
-            else {
-                continue;
-            };
-            if !active {
-                continue;
-            }
-            let attachment = r.transit_gateway_attachments().first();
-            let target = attachment
-                .and_then(|a| a.resource_type())
-                .map_or("unknown", |t| t.as_str())
-                .to_string();
-            let vpc_id = attachment
-                .filter(|a| a.resource_type().is_some_and(|t| t.as_str() == "vpc"))
-                .and_then(|a| a.resource_id())
-                .map(str::to_string);
-            out.push(TgwRoute {
-                transit_gateway_id: tgw.clone(),
-                route_table_id: table.clone(),
-                cidr,
-                target,
-                vpc_id,
-            });
-        }
+        out.extend(
+            found
+                .routes()
+                .iter()
+                .filter_map(|r| tgw_route(r, &tgw, &table)),
+        );
     }
     Ok(out)
+}
+
+/// An active route to an IPv4 CIDR (not a prefix list) as the plan's record of it.
+fn tgw_route(
+    r: &aws_sdk_ec2::types::TransitGatewayRoute,
+    tgw: &str,
+    table: &str,
+) -> Option<TgwRoute> {
+    let active = r.state().is_none_or(|s| s.as_str() == "active");
+    let cidr = r
+        .destination_cidr_block()
+        .and_then(|c| c.parse::<Ipv4Cidr>().ok())
+        .filter(|_| active)?;
+    let attachment = r.transit_gateway_attachments().first();
+    let kind = attachment.and_then(|a| a.resource_type());
+    Some(TgwRoute {
+        transit_gateway_id: tgw.to_string(),
+        route_table_id: table.to_string(),
+        cidr,
+        target: kind.map_or("unknown", |t| t.as_str()).to_string(),
+        vpc_id: attachment
+            .filter(|_| kind.is_some_and(|t| t.as_str() == "vpc"))
+            .and_then(|a| a.resource_id())
+            .map(str::to_string),
+    })
 }
 
 /// The ranges of the prefix lists `ids`, read with `config` in each of `regions` (a list is

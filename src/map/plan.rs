@@ -3,7 +3,7 @@
 //! the drawing where the thing is; then each supernet to scale, its VPC blocks coloured by
 //! account, its free blocks outlined, overlapping blocks marked, with the same as a table.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
 
 use super::{esc, plural, shape};
@@ -121,8 +121,9 @@ pub(super) fn supernets(out: &mut String, report: &Report, marks: &Marks) {
         .collect();
     accounts.sort_unstable();
     accounts.dedup();
+    let order: BTreeMap<&str, usize> = accounts.iter().enumerate().map(|(i, a)| (*a, i)).collect();
     let colour = |account: &str| {
-        let i = accounts.iter().position(|a| *a == account).unwrap_or(0);
+        let i = order.get(account).copied().unwrap_or(0);
         ACCOUNT_FILLS[i % ACCOUNT_FILLS.len()]
     };
     out.push_str("<p class=\"legend\">VPC blocks by account: ");
@@ -139,7 +140,7 @@ pub(super) fn supernets(out: &mut String, report: &Report, marks: &Marks) {
          route or avoided range)</span><span><i class=\"sw\" style=\"background:#fff;\
          border:3px solid #d50000\"></i>overlapping another block</span></p>",
     );
-    let overlapping: Vec<(String, Ipv4Cidr)> = plan
+    let overlapping: BTreeSet<(String, Ipv4Cidr)> = plan
         .overlaps
         .iter()
         .flat_map(|o| [&o.a, &o.b])
@@ -157,7 +158,7 @@ fn supernet(
     out: &mut String,
     s: &Supernet,
     colour: &dyn Fn(&str) -> &'static str,
-    overlapping: &[(String, Ipv4Cidr)],
+    overlapping: &BTreeSet<(String, Ipv4Cidr)>,
     marks: &Marks,
 ) {
     let heading = format!(
@@ -277,7 +278,7 @@ fn supernet(
 }
 
 /// The supernet's drawing as a table: its VPC blocks and free blocks, by address.
-fn table(out: &mut String, s: &Supernet, overlapping: &[(String, Ipv4Cidr)]) {
+fn table(out: &mut String, s: &Supernet, overlapping: &BTreeSet<(String, Ipv4Cidr)>) {
     out.push_str(
         "<details><summary>As a table</summary><table><thead><tr><th>CIDR</th><th>what</th>\
          <th>account</th><th>region</th><th>addresses</th></tr></thead><tbody>",

@@ -251,7 +251,7 @@ mod tests {
             ..Default::default()
         };
         subnet.available = 100;
-        let report = pool::compute(
+        let mut report = pool::compute(
             "p",
             &Snapshot {
                 subnets: vec![subnet],
@@ -264,6 +264,11 @@ mod tests {
                 ..Snapshot::default()
             },
         );
+        // The address plan's figures cover every scanned VPC: withheld too.
+        report.plan = Some(crate::usage::supernet::plan(
+            &["10.0.0.0/8".parse().unwrap()],
+            &Default::default(),
+        ));
         let data = datums(
             &report,
             Series {

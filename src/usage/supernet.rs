@@ -288,10 +288,12 @@ impl AddressPlan {
         }
     }
 
-    /// The plan as text lines: the totals, each supernet with its largest free blocks,
-    /// unplanned VPCs, then overlaps (connected first). `blocks`: list each supernet's VPC
-    /// blocks too (the report does; a notification keeps to the totals).
-    pub fn lines(&self, blocks: bool) -> Vec<String> {
+    /// The plan as text lines: the totals, each supernet with its largest free blocks, the
+    /// overlaps (connected first), then the unplanned VPCs. `whole`: every supernet's VPC
+    /// blocks and every listed entry (the report); else at most [`BRIEF`] of each list, with
+    /// how many more (a notification).
+    pub fn lines(&self, whole: bool) -> Vec<String> {
+        let cap = if whole { usize::MAX } else { BRIEF };
         let plural = |n: u64, one: &str| format!("{n} {one}{}", if n == 1 { "" } else { "s" });
         let mut out = vec![format!(
             "Address plan: {} of {} supernet addresses in VPCs ({:.1}%), {} free; {} outside \
@@ -304,29 +306,25 @@ impl AddressPlan {
             plural(self.overlapping_vpcs, "VPC"),
         )];
         for s in &self.supernets {
+            let vpcs = s
+                .vpc_blocks
+                .iter()
+                .map(|b| &b.vpc_id)
+                .collect::<BTreeSet<_>>();
             out.push(format!(
                 "  {}: {:.1}% in {}, {} free; largest free: {}",
                 s.cidr,
                 s.allocation,
-                plural(
-                    s.vpc_blocks
-                        .iter()
-                        .map(|b| &b.vpc_id)
-                        .collect::<BTreeSet<_>>()
-                        .len() as u64,
-                    "VPC"
-                ),
+                plural(vpcs.len() as u64, "VPC"),
                 s.free,
                 join(&s.free_blocks, "none")
             ));
-            if blocks {
+            if whole {
                 for b in &s.vpc_blocks {
+                    let cidr = b.cidr.to_string();
                     out.push(format!(
-                        "    {:<18} {} {} {}",
-                        b.cidr.to_string(),
-                        b.account,
-                        b.region,
-                        b.vpc_id
+                        "    {cidr:<18} {} {} {}",
+                        b.account, b.region, b.vpc_id
                     ));
                 }
                 for x in &s.in_use {
@@ -334,58 +332,57 @@ impl AddressPlan {
                 }
             }
         }
-        for b in &self.unplanned {
+        let (connected, isolated): (Vec<&Overlap>, Vec<&Overlap>) =
+            self.overlaps.iter().partition(|o| o.connected);
+        let pairs = [
+            (
+                &connected[..],
+                self.connected_overlaps,
+                "Connected overlaps",
+                "these blocks cannot route to each other",
+            ),
+            (
+                &isolated[..],
+                self.isolated_overlaps,
+                "Isolated overlaps",
+                "they collide if ever connected",
+            ),
+        ];
+        for (list, all, heading, why) in pairs {
+            if list.is_empty() {
+                continue;
+            }
+            let shown = list.len().min(cap);
+            let first = if shown as u64 == all {
+                String::new()
+            } else {
+                format!(", the first {shown} listed")
+            };
+            out.push(format!("{heading} ({all}{first}: {why}):"));
+            for o in &list[..shown] {
+                let via = o
+                    .via
+                    .as_ref()
+                    .map_or_else(String::new, |v| format!(" through {v}"));
+                out.push(format!("  {} × {}{via}", o.a.label(), o.b.label()));
+            }
+        }
+        for b in self.unplanned.iter().take(cap) {
             out.push(format!(
                 "  unplanned: {} {} {} {}",
                 b.cidr, b.account, b.region, b.vpc_id
             ));
         }
-        out.extend(overlap_lines(
-            &self.overlaps,
-            self.connected_overlaps,
-            self.isolated_overlaps,
-        ));
+        let more = self.unplanned.len().saturating_sub(cap);
+        if more > 0 {
+            out.push(format!("  … and {more} more unplanned VPC blocks"));
+        }
         out
     }
 }
 
-/// Overlaps as text: connected ones (they cannot route) before isolated ones, each heading
-/// with the count of every pair (the list may be the first of them).
-pub fn overlap_lines(
-    overlaps: &[Overlap],
-    connected_pairs: u64,
-    isolated_pairs: u64,
-) -> Vec<String> {
-    let mut out = Vec::new();
-    let connected = overlaps.iter().filter(|o| o.connected).count();
-    let shown = |listed: usize, all: u64| {
-        if listed as u64 == all {
-            String::new()
-        } else {
-            format!(", the first {listed} listed")
-        }
-    };
-    if connected > 0 {
-        out.push(format!(
-            "Connected overlaps ({connected_pairs}{}: these blocks cannot route to each other):",
-            shown(connected, connected_pairs)
-        ));
-    }
-    for (i, o) in overlaps.iter().enumerate() {
-        if i == connected {
-            out.push(format!(
-                "Isolated overlaps ({isolated_pairs}{}: they collide if ever connected):",
-                shown(overlaps.len() - connected, isolated_pairs)
-            ));
-        }
-        let via = o
-            .via
-            .as_ref()
-            .map_or_else(String::new, |v| format!(" through {v}"));
-        out.push(format!("  {} × {}{via}", o.a.label(), o.b.label()));
-    }
-    out
-}
+/// Entries of each list a notification's plan names.
+pub const BRIEF: usize = 10;
 
 fn join(list: &[Ipv4Cidr], none: &str) -> String {
     if list.is_empty() {

@@ -1,0 +1,200 @@
+//! The account-regions a selection scans: the provider's own, listed accounts and the ACTIVE
+//! ones beneath its OUs (less exclusions), each other account through one AssumeRole, and
+//! with `Regions: [ALL]` the regions each account has enabled. What cannot be expanded
+//! becomes a scope that fails, so it shows as a scan error like any other.
+
+use std::collections::BTreeSet;
+
+use aws_config::SdkConfig;
+use futures::stream::{self, BoxStream, StreamExt};
+
+use super::discover::ORGANIZATION;
+use super::{Aws, sdk_error};
+use crate::Error;
+use crate::spec::{ALL_REGIONS, Selection};
+
+/// One account-region to scan, with the configuration that acts there (or why none could
+/// be had: the account's AssumeRole failed, which fails each of its regions).
+pub(super) struct Scope {
+    pub(super) account: String,
+    pub(super) region: String,
+    pub(super) config: Result<SdkConfig, Error>,
+}
+
+impl Aws {
+    pub fn region(&self) -> String {
+        self.config
+            .region()
+            .map_or_else(|| "us-east-1".to_string(), ToString::to_string)
+    }
+
+    /// The account-regions of a selection, as a stream, and what could not be expanded as
+    /// scopes that fail (an organization that cannot be listed, an account whose role cannot
+    /// be assumed or whose regions cannot be read), so each shows as a scan error. Without
+    /// `Accounts` and `OrganizationalUnits`: the provider's own credentials. Otherwise the
+    /// listed accounts and the ACTIVE ones beneath the OUs, less `ExcludeAccounts`: the
+    /// provider's own with its own credentials (no member role needed there: it is often the
+    /// management account, where StackSets do not deploy), each other through one
+    /// AssumeRole shared by all its regions; with `Regions: [ALL]`, the regions each account
+    /// has enabled. Accounts are expanded [`Aws::concurrency`] at a time as the stream is
+    /// read, so an account's regions are scanned while later accounts are still being
+    /// assumed: the AssumeRoles of 1,000 accounts are no phase of their own.
+    pub(super) async fn scopes<'a>(&'a self, sel: &'a Selection) -> BoxStream<'a, Scope> {
+        if sel.accounts.is_empty() && sel.organizational_units.is_empty() {
+            let own = self
+                .in_regions(sel, "own".into(), Ok(self.config.clone()))
+                .await;
+            return stream::iter(own).boxed();
+        }
+        let mut failed = Vec::new();
+        let mut accounts: BTreeSet<String> = sel.accounts.iter().cloned().collect();
+        if !sel.organizational_units.is_empty() {
+            match self.beneath_ous(sel).await {
+                Ok(found) => accounts.extend(found),
+                Err(e) => failed.push(Scope {
+                    account: ORGANIZATION.into(),
+                    region: "global".into(),
+                    config: Err(e),
+                }),
+            }
+        }
+        accounts.retain(|a| !sel.exclude_accounts.contains(a));
+        let own = match self.own_account().await {
+            Ok(own) => Some(own),
+            Err(e) => {
+                tracing::warn!(error = %e, "own account unknown: every listed account is assumed");
+                None
+            }
+        };
+        let role = sel.role_name.as_deref().unwrap_or(&self.member_role);
+        let partition = partition(&self.region());
+        let expanded = stream::iter(accounts)
+            .map(move |account: String| {
+                let own = own.clone();
+                async move {
+                    let config = if Some(&account) == own.as_ref() {
+                        Ok(self.config.clone())
+                    } else {
+                        self.assume(&format!("arn:{partition}:iam::{account}:role/{role}"))
+                            .await
+                    };
+                    stream::iter(self.in_regions(sel, account, config).await)
+                }
+            })
+            .buffer_unordered(self.concurrency)
+            .flatten();
+        stream::iter(failed).chain(expanded).boxed()
+    }
+
+    /// The ACTIVE accounts beneath the selection's OUs, listed with the provider's
+    /// credentials or through `OrganizationRoleArn`.
+    async fn beneath_ous(&self, sel: &Selection) -> Result<BTreeSet<String>, Error> {
+        let config = match &sel.organization_role_arn {
+            Some(arn) => self.assume(arn).await?,
+            None => self.config.clone(),
+        };
+        self.organization_accounts(&config, &sel.organizational_units)
+            .await
+    }
+
+    /// One account's scopes: the selection's regions, or with `Regions: [ALL]` the ones it
+    /// has enabled. When the account cannot be reached, one failing scope stands for them.
+    async fn in_regions(
+        &self,
+        sel: &Selection,
+        account: String,
+        config: Result<SdkConfig, Error>,
+    ) -> Vec<Scope> {
+        let regions = match (&config, sel.all_regions()) {
+            (Ok(c), true) => match self.enabled_regions(c).await {
+                Ok(r) => r,
+                Err(e) => {
+                    return vec![Scope {
+                        account,
+                        region: ALL_REGIONS.into(),
+                        config: Err(e),
+                    }];
+                }
+            },
+            (Err(_), true) => vec![ALL_REGIONS.to_string()],
+            (_, false) => self.regions(sel),
+        };
+        regions
+            .into_iter()
+            .map(|region| Scope {
+                account: account.clone(),
+                region,
+                config: config.clone(),
+            })
+            .collect()
+    }
+
+    /// The selection's regions: the provider's own when it names none.
+    pub(super) fn regions(&self, sel: &Selection) -> Vec<String> {
+        let named: Vec<String> = sel.named_regions().cloned().collect();
+        if named.is_empty() {
+            vec![self.region()]
+        } else {
+            named
+        }
+    }
+
+    /// The account the provider's credentials belong to: one GetCallerIdentity per process.
+    pub async fn own_account(&self) -> Result<String, Error> {
+        self.own_account
+            .get_or_try_init(|| async {
+                let sts = aws_sdk_sts::Client::new(&self.config);
+                let who = sts
+                    .get_caller_identity()
+                    .send()
+                    .await
+                    .map_err(|e| sdk_error("sts:GetCallerIdentity", e))?;
+                who.account()
+                    .map(str::to_string)
+                    .ok_or_else(|| Error::aws("sts:GetCallerIdentity", "no account in the answer"))
+            })
+            .await
+            .cloned()
+    }
+
+    /// Configuration acting through `role_arn`: one AssumeRole, whose refusal reads as AWS's
+    /// own code.
+    async fn assume(&self, role_arn: &str) -> Result<SdkConfig, Error> {
+        let sts = aws_sdk_sts::Client::new(&self.config);
+        let out = sts
+            .assume_role()
+            .role_arn(role_arn)
+            .role_session_name("cidrwatch")
+            .send()
+            .await
+            .map_err(|e| sdk_error("sts:AssumeRole", e))?;
+        let c = out
+            .credentials()
+            .ok_or_else(|| Error::aws("sts:AssumeRole", "no credentials in the answer"))?;
+        let expiry = std::time::SystemTime::try_from(*c.expiration()).ok();
+        let credentials = aws_sdk_ec2::config::Credentials::new(
+            c.access_key_id(),
+            c.secret_access_key(),
+            Some(c.session_token().to_string()),
+            expiry,
+            "cidrwatch-assume-role",
+        );
+        Ok(self
+            .config
+            .to_builder()
+            .credentials_provider(aws_sdk_ec2::config::SharedCredentialsProvider::new(
+                credentials,
+            ))
+            .build())
+    }
+}
+
+fn partition(region: &str) -> &'static str {
+    if region.starts_with("cn-") {
+        "aws-cn"
+    } else if region.starts_with("us-gov-") {
+        "aws-us-gov"
+    } else {
+        "aws"
+    }
+}
