@@ -103,7 +103,8 @@ lambda-smoke: package $(TEST_TOOLS)
 
 ## What a tick costs on moto estates of 1,000 and 10,000 subnets (one with detached ENIs, one
 ## with prefix accounting, an organization of 200 accounts x 2 regions at 100 ms a request, two
-## EKS clusters, and an address plan with a transit gateway, peerings and routes): requests per operation against the floor in docs/design.md, CPU and peak RSS of the tick's
+## EKS clusters, an address plan with a transit gateway, peerings and routes, and 1,000 accounts
+## x 4 regions at 100 ms a request on the fast local AWS, tests/support/fast_aws.py): requests per operation against the floor in docs/design.md, CPU and peak RSS of the tick's
 ## process and of a bare DescribeSubnets loop, cold start through a local Runtime API, the
 ## zip's size. Writes target/bench/results.json. Then the pure core under criterion.
 ## ESTATES="1k" picks estates by name.

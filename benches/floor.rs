@@ -11,6 +11,8 @@
 
 #[path = "floor/eks.rs"]
 mod eks;
+#[path = "floor/fast_org.rs"]
+mod fast_org;
 #[path = "floor/plan.rs"]
 mod plan;
 #[path = "../tests/support/mod.rs"]
@@ -582,6 +584,11 @@ async fn bench() {
     }
     if wanted.is_empty() || wanted.iter().any(|w| w == "eks") {
         let (result, right) = eks::bench_eks(&bin, &out_dir).await;
+        all_right &= right;
+        estates.push(result);
+    }
+    if wanted.is_empty() || wanted.iter().any(|w| w == "fast-org") {
+        let (result, right) = fast_org::bench_fast_org(&bin, &out_dir).await;
         all_right &= right;
         estates.push(result);
     }

@@ -11,6 +11,7 @@ pub mod nodes;
 pub mod notify;
 pub mod org;
 pub mod schedule;
+mod scopes;
 pub mod stream;
 
 use std::time::Duration;
@@ -82,12 +83,35 @@ pub fn timeouts() -> TimeoutConfig {
 }
 
 /// The SDK configuration from the standard chain (`AWS_ENDPOINT_URL`, region, credentials),
-/// with our timeouts.
+/// with our timeouts and one HTTP client ([`http_client`]).
 pub async fn load_config() -> SdkConfig {
     aws_config::defaults(aws_config::BehaviorVersion::latest())
         .timeout_config(timeouts())
+        .http_client(http_client())
         .load()
         .await
+}
+
+/// One HTTP client, and so one connection pool (connections are per host), for every SDK
+/// client built from the configuration: a tick builds an EC2 client per account-region and
+/// an STS client per account. Without it each SDK client makes a default HTTP client of its
+/// own, and a 1,000-account tick opened a connection (on AWS, a TLS handshake) per client.
+/// The same client the SDK makes by default: rustls with aws-lc, the proxy from the
+/// environment.
+pub fn http_client() -> aws_sdk_sts::config::SharedHttpClient {
+    use aws_smithy_http_client::proxy::ProxyConfig;
+    use aws_smithy_http_client::{Builder, ConnectorBuilder, tls};
+    Builder::new().build_with_connector_fn(|settings, components| {
+        let mut b = ConnectorBuilder::default().tls_provider(tls::Provider::Rustls(
+            tls::rustls_provider::CryptoMode::AwsLc,
+        ));
+        b.set_connector_settings(settings.cloned());
+        if let Some(c) = components {
+            b.set_sleep_impl(c.sleep_impl());
+        }
+        b.set_proxy_config(Some(ProxyConfig::from_env()));
+        b.build()
+    })
 }
 
 /// Whether an error says the resource is not there: for deletes, where gone is done. Some

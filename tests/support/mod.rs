@@ -7,6 +7,8 @@
 //! - `fixtures`: the fixture events, the provider preamble most tests start with, topic
 //!   subscribers;
 //! - `estate`: known estates built in moto, with their usage computed independently;
+//! - `fast`: the fast local AWS for scale runs (`fast_aws.py`), no moto behind it;
+//! - `network`: the address-plan world (gateways, peerings, routes, a prefix list) in moto;
 //! - `org`: organizations, OUs and member accounts in moto;
 //! - `space`: address space by brute force, from the definitions.
 //!
@@ -15,9 +17,11 @@
 
 pub mod bed;
 pub mod estate;
+pub mod fast;
 pub mod fixtures;
 pub mod generate;
 pub mod loopback;
+pub mod network;
 pub mod org;
 pub mod space;
 

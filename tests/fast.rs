@@ -1,0 +1,175 @@
+//! The fast local AWS for scale runs (`tests/support/fast_aws.py`) against moto: the same
+//! small estate gives the same report through both, and a tick through the fast one opens a
+//! handful of connections for hundreds of requests (one connection pool for the whole tick:
+//! on AWS each new connection is a TLS handshake).
+
+mod support;
+
+use std::collections::BTreeMap;
+
+use serde_json::{Value, json};
+use support::estate::{self, Builder, Estate};
+use support::fast::{Fast, Size};
+use support::org::Organization;
+use support::*;
+
+const REGIONS: &[&str] = &["us-east-1", "eu-west-1"];
+
+async fn report(env: Vec<(&'static str, String)>, root: &str) -> Value {
+    let mut args = vec!["report", "--json", "--quiet", "--ou", root];
+    for r in REGIONS {
+        args.extend(["--region", r]);
+    }
+    args.extend(["--tag", "kubernetes.io/cluster/prod=shared"]);
+    let out = tokio::process::Command::new(env!("CARGO_BIN_EXE_cidrwatch"))
+        .env_clear()
+        .envs(env)
+        .args(&args)
+        .output()
+        .await
+        .expect("run cidrwatch");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).expect("the report's JSON")
+}
+
+/// What must agree: the totals, and each subnet's region, CIDR and figures (ids and
+/// accounts are each AWS's own; moto's ENIs are detached, the fast fake has none).
+fn figures(r: &Value) -> (Value, Vec<(String, String, u64, u64)>) {
+    let t = &r["totals"];
+    let totals = json!([
+        t["usable"],
+        t["used"],
+        t["free"],
+        t["utilization"],
+        t["subnet_count"],
+        t["vpc_allocation"],
+        t["max_subnet_utilization"],
+        r["scanned"],
+        r["errors"]
+    ]);
+    let mut subnets: Vec<(String, String, u64, u64)> = r["subnets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| {
+            (
+                s["region"].as_str().unwrap().to_string(),
+                s["cidr"].as_str().unwrap().to_string(),
+                s["used"].as_u64().unwrap(),
+                s["free"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    subnets.sort();
+    (totals, subnets)
+}
+
+#[tokio::test]
+async fn the_same_small_estate_gives_the_same_report_through_the_fast_fake_as_through_moto() {
+    let fast = Fast::start(&Size {
+        accounts: 3,
+        regions: REGIONS,
+        subnets: 3,
+        ous: 2,
+        latency_seconds: 0.0,
+    });
+    let generated = fast.estate().await;
+    let through_fast = report(fast.binary_env(), "r-fake").await;
+
+    // The same organization in moto (whose root holds its management account, the bed's
+    // own, as the fake's does): one member account for each of the fake's, the same
+    // VPCs and subnets, and each subnet's used addresses held by ENIs.
+    let bed = Bed::start();
+    let sdk = bed.sdk().await;
+    let org = Organization::create(&sdk).await;
+    let mut members: Vec<&String> = generated["accounts"]
+        .as_object()
+        .unwrap()
+        .keys()
+        .filter(|a| *a != estate::OWN)
+        .collect();
+    members.sort();
+    let mut account = BTreeMap::new();
+    for (i, id) in members.iter().enumerate() {
+        account.insert(id.to_string(), org.account(&format!("m{i}"), None).await);
+    }
+    for n in generated["networks"].as_array().unwrap() {
+        let id = &account[n["account"].as_str().unwrap()];
+        let region = n["region"].as_str().unwrap();
+        let mut built = Estate::default();
+        let as_member = estate::assumed(&sdk, id).await;
+        let mut b = Builder::new(&as_member, id, region, &mut built);
+        let vpc = b.vpc(&[n["cidr"].as_str().unwrap()]).await;
+        for s in n["subnets"].as_array().unwrap() {
+            let subnet = b
+                .subnet_in(&vpc, s["cidr"].as_str().unwrap(), true, s["az"].as_str())
+                .await;
+            let used = 251 - s["available"].as_u64().unwrap() as usize;
+            b.fill(&subnet, used).await;
+        }
+    }
+    let through_moto = report(bed.binary_env(), &org.root).await;
+
+    let (fast_totals, fast_subnets) = figures(&through_fast);
+    assert_eq!(fast_subnets.len(), 3 * 2 * 3);
+    assert_eq!(figures(&through_moto), (fast_totals, fast_subnets));
+}
+
+#[tokio::test]
+async fn one_connection_pool_serves_the_whole_tick() {
+    const ACCOUNTS: usize = 40;
+    const CONCURRENCY: usize = 8;
+    let fast = Fast::start(&Size {
+        accounts: ACCOUNTS,
+        regions: REGIONS,
+        subnets: 2,
+        ous: 4,
+        latency_seconds: 0.02,
+    });
+    let monitor = json!({"PoolName": "fast", "Select": {"OrganizationalUnits": ["r-fake"],
+        "Regions": REGIONS, "Tags": {estate::TAG_KEY: estate::TAG_VALUE}}});
+    let event = json!({"cidrwatch": "tick", "v": 1, "id": "cidrwatch-fast-00000000",
+        "monitor": monitor});
+    let dir = std::env::temp_dir().join(format!("cidrwatch-fast-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("tick.json");
+    std::fs::write(&file, event.to_string()).unwrap();
+    fast.reset().await;
+    let out = tokio::process::Command::new(env!("CARGO_BIN_EXE_cidrwatch"))
+        .env_clear()
+        .envs(fast.binary_env())
+        .env("SCAN_CONCURRENCY", CONCURRENCY.to_string())
+        .arg("invoke")
+        .arg(&file)
+        .output()
+        .await
+        .expect("run cidrwatch");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report: Value = serde_json::from_slice(&out.stdout).expect("the tick's report");
+    assert_eq!(
+        report["totals"]["subnet_count"],
+        ACCOUNTS * REGIONS.len() * 2
+    );
+    let counts = fast.counts().await;
+    let requests: u64 = counts.values().sum();
+    // The management account too, with its own credentials (no AssumeRole).
+    let account_regions = ((ACCOUNTS + 1) * REGIONS.len()) as u64;
+    assert_eq!(counts.get("sts:AssumeRole"), Some(&(ACCOUNTS as u64)));
+    assert_eq!(counts.get("ec2:DescribeSubnets"), Some(&account_regions));
+    // Clients are built per account and region; connections are per host and reused.
+    let connections = fast.connections().await;
+    assert!(
+        connections <= 4 * CONCURRENCY as u64,
+        "{connections} connections for {requests} requests: {counts:?}"
+    );
+    let peak = fast.peak_in_flight().await;
+    assert!(peak >= 2, "account-regions scanned at once: {peak}");
+}

@@ -1,0 +1,118 @@
+//! The fast local AWS for scale runs (`fast_aws.py`): started per test or bench with a
+//! generated organization, and what it counts read back.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+
+use serde_json::Value;
+
+use super::bed::root;
+use super::{GROUP, SCHEDULER_ROLE_ARN};
+
+/// The generated organization's size and the latency added to every request.
+pub struct Size {
+    pub accounts: usize,
+    pub regions: &'static [&'static str],
+    pub subnets: usize,
+    pub ous: usize,
+    pub latency_seconds: f64,
+}
+
+pub struct Fast {
+    child: Child,
+    pub endpoint: String,
+}
+
+impl Fast {
+    pub fn start(size: &Size) -> Fast {
+        let python = root().join(".venv/bin/python");
+        assert!(python.exists(), "run `make test`, which installs the venv");
+        let mut child = Command::new(python)
+            .arg(root().join("tests/support/fast_aws.py"))
+            .args(["--accounts", &size.accounts.to_string()])
+            .args(["--regions", &size.regions.join(",")])
+            .args(["--subnets", &size.subnets.to_string()])
+            .args(["--ous", &size.ous.to_string()])
+            .args(["--latency", &size.latency_seconds.to_string()])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("start the fast fake");
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().expect("stdout"))
+            .read_line(&mut line)
+            .expect("READY");
+        let port: u16 = line
+            .strip_prefix("READY ")
+            .and_then(|p| p.trim().parse().ok())
+            .unwrap_or_else(|| panic!("the fast fake did not start: {line:?}"));
+        Fast {
+            child,
+            endpoint: format!("http://127.0.0.1:{port}"),
+        }
+    }
+
+    async fn get(&self, what: &str) -> Value {
+        let text = reqwest::get(format!("{}/__fake/{what}", self.endpoint))
+            .await
+            .expect(what)
+            .text()
+            .await
+            .expect(what);
+        serde_json::from_str(&text).expect("JSON")
+    }
+
+    /// Requests per "<service>:<Operation>".
+    pub async fn counts(&self) -> std::collections::BTreeMap<String, u64> {
+        serde_json::from_value(self.get("counts").await).expect("counts")
+    }
+
+    /// The most requests in flight at once since the last reset.
+    pub async fn peak_in_flight(&self) -> u64 {
+        self.get("in-flight").await["peak"].as_u64().unwrap_or(0)
+    }
+
+    /// Connections opened since the last reset: on AWS, each a TLS handshake.
+    pub async fn connections(&self) -> u64 {
+        self.get("connections").await["opened"]
+            .as_u64()
+            .unwrap_or(0)
+    }
+
+    /// The generated organization: `ous`, `accounts` (id → parent), `networks`.
+    pub async fn estate(&self) -> Value {
+        self.get("estate").await
+    }
+
+    pub async fn reset(&self) {
+        reqwest::Client::new()
+            .post(format!("{}/__fake/reset", self.endpoint))
+            .send()
+            .await
+            .expect("reset");
+    }
+
+    /// The binary's environment against this fake.
+    pub fn binary_env(&self) -> Vec<(&'static str, String)> {
+        vec![
+            ("PATH", std::env::var("PATH").unwrap_or_default()),
+            ("AWS_ENDPOINT_URL", self.endpoint.clone()),
+            ("AWS_REGION", "us-east-1".into()),
+            ("AWS_ACCESS_KEY_ID", "testing".into()),
+            ("AWS_SECRET_ACCESS_KEY", "testing".into()),
+            ("AWS_EC2_METADATA_DISABLED", "true".into()),
+            ("SCHEDULER_ROLE_ARN", SCHEDULER_ROLE_ARN.into()),
+            ("SCHEDULE_GROUP", GROUP.into()),
+            ("RUST_LOG", "warn".into()),
+        ]
+    }
+}
+
+impl Drop for Fast {
+    fn drop(&mut self) {
+        drop(self.child.stdin.take());
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}

@@ -1,0 +1,301 @@
+"""A fast local AWS for scale runs: exactly the calls a tick makes, from a generated
+organization of any size, with a fixed latency added to every request at any concurrency.
+
+moto answers about one request at a time and spends ~1 ms of Python on each of its larger
+answers, so a 1,000-account tick through it measures moto. This serves, from memory and on
+one asyncio loop (HTTP/1.1 with keep-alive, as AWS's endpoints speak it to the SDK):
+
+- STS `AssumeRole` (the key it hands out names the account it acts in) and
+  `GetCallerIdentity`;
+- Organizations `ListChildren` and `ListAccountsForParent`, 20 a page as Organizations pages;
+- EC2 `DescribeRegions`, `DescribeSubnets` (the `vpc-id` filter), `DescribeVpcs` and
+  `DescribeNetworkInterfaces` (no ENIs: every estate here is addresses only), paged by
+  MaxResults/NextToken as EC2 pages;
+- CloudWatch `GetMetricData` (no history) and `PutMetricData`, in RPCv2 CBOR.
+
+Each request waits `--latency` seconds before its answer, whatever else is in flight: AWS
+answers requests in parallel. It counts requests per "<signing service>:<Operation>",
+requests in flight (the most at once since the last reset) and connections opened (each a
+TLS handshake on AWS): GET /__fake/counts, /__fake/in-flight, /__fake/connections; POST
+/__fake/reset clears them; GET /__fake/estate is the generated organization as JSON, so a
+test can build the same estate in moto and compare reports.
+
+The organization: the caller's account 123456789012 manages root r-fake (and sits beneath
+it, with no VPC); `--ous` OUs beneath it, the second half nested under the first; `--accounts` member accounts dealt round-robin
+beneath the OUs; in each member account and each of `--regions`, one VPC 10.<n>.0.0/16 with
+`--subnets` /24 subnets tagged kubernetes.io/cluster/prod=shared, their free counts spread
+deterministically. Nothing here reaches beyond 127.0.0.1.
+
+Usage: python fast_aws.py [--accounts N] [--regions a,b] [--subnets S] [--ous K]
+         [--latency SECONDS]  ->  prints "READY <port>" and serves until stdin closes.
+"""
+
+import argparse
+import asyncio
+import json
+import re
+import sys
+import threading
+import time
+from urllib.parse import parse_qs
+
+import cbor2
+
+MANAGEMENT = "123456789012"
+ROOT = "r-fake"
+TAG = ("kubernetes.io/cluster/prod", "shared")
+PAGE_ORG = 20
+EC2_NS = "http://ec2.amazonaws.com/doc/2016-11-15/"
+CREDENTIAL = re.compile(r"Credential=([^/]+)/[0-9]+/([^/]+)/([^/]+)/")
+ROLE_ACCOUNT = re.compile(r"arn:aws[a-z-]*:iam::([0-9]{12}):role/")
+AZ_IDS = {"us-east-1": "use1", "us-west-2": "usw2", "eu-west-1": "euw1", "ap-southeast-2": "apse2"}
+
+
+def estate(accounts: int, regions: list[str], subnets: int, ous: int) -> dict:
+    """The generated organization: OUs, accounts beneath them, and their networks."""
+    ou_ids = [f"ou-fake-{i:08d}" for i in range(ous)]
+    half = max(1, ous // 2)
+    ou_parent = {ou: (ROOT if i < half else ou_ids[i - half]) for i, ou in enumerate(ou_ids)}
+    members = [f"{200000000000 + i}" for i in range(accounts)]
+    account_parent = {a: ou_ids[i % ous] if ous else ROOT for i, a in enumerate(members)}
+    # The management account is the organization's too, beneath its root (its own network
+    # is left out: a scan of it finds nothing).
+    account_parent[MANAGEMENT] = ROOT
+    networks = {}
+    for i, account in enumerate(members):
+        for r, region in enumerate(regions):
+            n = (i * len(regions) + r)
+            base = f"10.{n % 250}"
+            vpc = f"vpc-{n:017x}"
+            az = AZ_IDS.get(region, region.replace("-", "")[:6])
+            networks[(account, region)] = {
+                "vpc": vpc,
+                "cidr": f"{base}.0.0/16",
+                "subnets": [
+                    {
+                        "id": f"subnet-{n * 64 + k:017x}",
+                        "cidr": f"{base}.{k}.0/24",
+                        "az": f"{region}{'abc'[k % 3]}",
+                        "az_id": f"{az}-az{k % 3 + 1}",
+                        # Free addresses spread over 0..250 of the 251 a /24 has.
+                        "available": (n * 37 + k * 101) % 251,
+                    }
+                    for k in range(subnets)
+                ],
+            }
+    return {
+        "ous": ou_parent,
+        "accounts": account_parent,
+        "regions": regions,
+        "networks": networks,
+    }
+
+
+class Fake:
+    def __init__(self, args):
+        self.latency = args.latency
+        self.estate = estate(args.accounts, args.regions.split(","), args.subnets, args.ous)
+        self.counts: dict[str, int] = {}
+        self.in_flight = 0
+        self.peak = 0
+        self.connections = 0
+
+    def reset(self) -> None:
+        self.counts.clear()
+        self.peak = self.in_flight
+        self.connections = 0
+
+    # --- answers -------------------------------------------------------------------------
+
+    def answer(self, method: str, path: str, headers: dict, body: bytes) -> tuple[int, dict, bytes]:
+        if path.startswith("/__fake/"):
+            return self.control(method, path)
+        cred = CREDENTIAL.search(headers.get("authorization", ""))
+        key, region, service = cred.groups() if cred else ("testing", "us-east-1", "?")
+        account = key[4:] if key.startswith("FAKE") else MANAGEMENT
+        if path.startswith("/service/GraniteServiceVersion20100801/operation/"):
+            op = path.rsplit("/", 1)[1]
+            self.count(f"{service}:{op}")
+            payload = {"MetricDataResults": [], "Messages": []} if op == "GetMetricData" else {}
+            return 200, {"smithy-protocol": "rpc-v2-cbor", "Content-Type": "application/cbor"}, cbor2.dumps(payload)
+        target = headers.get("x-amz-target", "")
+        if target:
+            op = target.rsplit(".", 1)[1]
+            self.count(f"{service}:{op}")
+            return self.organizations(op, json.loads(body or b"{}"))
+        form = {k: v[0] for k, v in parse_qs(body.decode(), keep_blank_values=True).items()}
+        op = form.get("Action", "?")
+        self.count(f"{service}:{op}")
+        if service == "sts":
+            return self.sts(op, form, account)
+        return self.ec2(op, form, account, region)
+
+    def count(self, op: str) -> None:
+        self.counts[op] = self.counts.get(op, 0) + 1
+
+    def control(self, method: str, path: str) -> tuple[int, dict, bytes]:
+        what = path.removeprefix("/__fake/")
+        if method == "POST" and what == "reset":
+            self.reset()
+            value = {}
+        elif what == "counts":
+            value = self.counts
+        elif what == "in-flight":
+            value = {"now": self.in_flight, "peak": self.peak}
+        elif what == "connections":
+            value = {"opened": self.connections}
+        elif what == "estate":
+            e = self.estate
+            value = {**e, "networks": [{"account": a, "region": r, **n} for (a, r), n in e["networks"].items()]}
+        else:
+            return 404, {}, b"{}"
+        return 200, {"Content-Type": "application/json"}, json.dumps(value).encode()
+
+    def sts(self, op: str, form: dict, account: str) -> tuple[int, dict, bytes]:
+        ns = "https://sts.amazonaws.com/doc/2011-06-15/"
+        if op == "AssumeRole":
+            target = ROLE_ACCOUNT.search(form.get("RoleArn", ""))
+            acct = target.group(1) if target else account
+            expires = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() + 3600))
+            inner = (f"<AssumeRoleResult><Credentials><AccessKeyId>FAKE{acct}</AccessKeyId>"
+                     f"<SecretAccessKey>fake</SecretAccessKey><SessionToken>fake</SessionToken>"
+                     f"<Expiration>{expires}</Expiration></Credentials><AssumedRoleUser>"
+                     f"<AssumedRoleId>AROAFAKE:cidrwatch</AssumedRoleId><Arn>{form.get('RoleArn', '')}"
+                     f"</Arn></AssumedRoleUser></AssumeRoleResult>")
+        elif op == "GetCallerIdentity":
+            inner = (f"<GetCallerIdentityResult><Account>{account}</Account>"
+                     f"<Arn>arn:aws:iam::{account}:root</Arn><UserId>fake</UserId></GetCallerIdentityResult>")
+        else:
+            return self.unknown(op)
+        xml = f'<{op}Response xmlns="{ns}">{inner}<ResponseMetadata><RequestId>fake</RequestId></ResponseMetadata></{op}Response>'
+        return 200, {"Content-Type": "text/xml"}, xml.encode()
+
+    def organizations(self, op: str, params: dict) -> tuple[int, dict, bytes]:
+        parent = params.get("ParentId", "")
+        if op == "ListChildren":
+            items = [{"Id": ou, "Type": "ORGANIZATIONAL_UNIT"} for ou, p in self.estate["ous"].items() if p == parent]
+            key = "Children"
+        elif op == "ListAccountsForParent":
+            items = [{"Id": a, "Arn": f"arn:aws:organizations::{MANAGEMENT}:account/o-fake/{a}",
+                      "Email": f"{a}@example.com", "Name": a, "Status": "ACTIVE", "State": "ACTIVE"}
+                     for a, p in self.estate["accounts"].items() if p == parent]
+            key = "Accounts"
+        else:
+            return self.unknown(op)
+        at = int(params.get("NextToken") or 0)
+        size = min(int(params.get("MaxResults") or PAGE_ORG), PAGE_ORG)
+        out = {key: items[at:at + size]}
+        if at + size < len(items):
+            out["NextToken"] = str(at + size)
+        return 200, {"Content-Type": "application/x-amz-json-1.1"}, json.dumps(out).encode()
+
+    def ec2(self, op: str, form: dict, account: str, region: str) -> tuple[int, dict, bytes]:
+        net = self.estate["networks"].get((account, region))
+        if op == "DescribeRegions":
+            items = [f"<item><regionName>{r}</regionName><regionEndpoint>ec2.{r}.amazonaws.com</regionEndpoint>"
+                     f"<optInStatus>opt-in-not-required</optInStatus></item>" for r in self.estate["regions"]]
+            return self.ec2_xml(op, "regionInfo", items, None)
+        if op == "DescribeSubnets":
+            wanted = {v for k, v in form.items() if k.startswith("Filter.") and ".Value." in k}
+            by_vpc = any(v == "vpc-id" for k, v in form.items() if k.endswith(".Name"))
+            subnets = [] if net is None or (by_vpc and net["vpc"] not in wanted) else net["subnets"]
+            items = [
+                f"<item><subnetId>{s['id']}</subnetId><state>available</state><ownerId>{account}</ownerId>"
+                f"<vpcId>{net['vpc']}</vpcId><cidrBlock>{s['cidr']}</cidrBlock>"
+                f"<availableIpAddressCount>{s['available']}</availableIpAddressCount>"
+                f"<availabilityZone>{s['az']}</availabilityZone><availabilityZoneId>{s['az_id']}</availabilityZoneId>"
+                f"<tagSet><item><key>{TAG[0]}</key><value>{TAG[1]}</value></item></tagSet></item>"
+                for s in subnets
+            ]
+            return self.paged(op, "subnetSet", items, form)
+        if op == "DescribeVpcs":
+            items = [] if net is None else [
+                f"<item><vpcId>{net['vpc']}</vpcId><ownerId>{account}</ownerId><state>available</state>"
+                f"<cidrBlock>{net['cidr']}</cidrBlock><cidrBlockAssociationSet><item>"
+                f"<associationId>vpc-cidr-assoc-{net['vpc'][4:]}</associationId><cidrBlock>{net['cidr']}</cidrBlock>"
+                f"<cidrBlockState><state>associated</state></cidrBlockState></item></cidrBlockAssociationSet></item>"
+            ]
+            return self.paged(op, "vpcSet", items, form)
+        if op == "DescribeNetworkInterfaces":
+            return self.paged(op, "networkInterfaceSet", [], form)
+        return self.unknown(op)
+
+    def paged(self, op: str, tag: str, items: list[str], form: dict) -> tuple[int, dict, bytes]:
+        at = int((form.get("NextToken") or "0").removeprefix("fake-"))
+        size = int(form.get("MaxResults") or 1000)
+        token = f"fake-{at + size}" if at + size < len(items) else None
+        return self.ec2_xml(op, tag, items[at:at + size], token)
+
+    @staticmethod
+    def ec2_xml(op: str, tag: str, items: list[str], token: str | None) -> tuple[int, dict, bytes]:
+        next_token = f"<nextToken>{token}</nextToken>" if token else ""
+        xml = (f'<{op}Response xmlns="{EC2_NS}"><requestId>fake</requestId><{tag}>{"".join(items)}'
+               f"</{tag}>{next_token}</{op}Response>")
+        return 200, {"Content-Type": "text/xml;charset=UTF-8"}, xml.encode()
+
+    @staticmethod
+    def unknown(op: str) -> tuple[int, dict, bytes]:
+        xml = (f"<Response><Errors><Error><Code>InvalidAction</Code><Message>the fast fake does not "
+               f"serve {op}</Message></Error></Errors><RequestID>fake</RequestID></Response>")
+        return 400, {"Content-Type": "text/xml"}, xml.encode()
+
+    # --- HTTP/1.1 ------------------------------------------------------------------------
+
+    async def serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self.connections += 1
+        try:
+            while True:
+                line = await reader.readline()
+                if not line:
+                    return
+                method, target, _ = line.decode("latin-1").split(" ", 2)
+                headers = {}
+                while (h := await reader.readline()) not in (b"\r\n", b"\n", b""):
+                    k, _, v = h.decode("latin-1").partition(":")
+                    headers[k.strip().lower()] = v.strip()
+                body = await reader.readexactly(int(headers.get("content-length") or 0))
+                control = target.startswith("/__fake/")
+                if not control:
+                    self.in_flight += 1
+                    self.peak = max(self.peak, self.in_flight)
+                    await asyncio.sleep(self.latency)
+                try:
+                    status, out_headers, payload = self.answer(method, target.split("?")[0], headers, body)
+                finally:
+                    if not control:
+                        self.in_flight -= 1
+                head = f"HTTP/1.1 {status} {'OK' if status == 200 else 'Error'}\r\n"
+                for k, v in {**out_headers, "Content-Length": str(len(payload)),
+                             "x-amzn-requestid": "fake"}.items():
+                    head += f"{k}: {v}\r\n"
+                writer.write(head.encode() + b"\r\n" + payload)
+                await writer.drain()
+                if headers.get("connection", "").lower() == "close":
+                    return
+        except (ConnectionError, asyncio.IncompleteReadError, ValueError):
+            return
+        finally:
+            writer.close()
+
+
+async def main() -> None:
+    p = argparse.ArgumentParser()
+    p.add_argument("--accounts", type=int, default=3)
+    p.add_argument("--regions", default="us-east-1,eu-west-1")
+    p.add_argument("--subnets", type=int, default=3)
+    p.add_argument("--ous", type=int, default=4)
+    p.add_argument("--latency", type=float, default=0.0)
+    fake = Fake(p.parse_args())
+    server = await asyncio.start_server(fake.serve, "127.0.0.1", 0, backlog=1024)
+    port = server.sockets[0].getsockname()[1]
+    print(f"READY {port}", flush=True)
+    loop = asyncio.get_running_loop()
+    done = asyncio.Event()
+    # Serves until stdin closes: the test (or bench) that started it is gone.
+    threading.Thread(target=lambda: (sys.stdin.read(), loop.call_soon_threadsafe(done.set)), daemon=True).start()
+    async with server:
+        await done.wait()
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
