@@ -138,13 +138,7 @@ pub fn placement(a: &NewVpc, network: &supernet::Network, region: Option<&str>) 
     if region.is_none() {
         out.push_str("(each block is free in every scanned region: pick the region)\n");
     }
-    if fits.len() < a.count {
-        out.push_str(&format!(
-            "only {} of the {} asked for fit\n",
-            fits.len(),
-            a.count
-        ));
-    }
+    out.push_str(&super::suggest::shortfall(fits.len(), a.count));
     out
 }
 

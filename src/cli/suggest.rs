@@ -148,12 +148,15 @@ pub fn suggestion(a: &Suggest, space: &crate::aws::discover::VpcSpace) -> String
             v.vpc_id, v.region
         ));
     }
-    if fits.len() < a.count {
-        out.push_str(&format!(
-            "only {} of the {} asked for fit\n",
-            fits.len(),
-            a.count
-        ));
-    }
+    out.push_str(&shortfall(fits.len(), a.count));
     out
+}
+
+/// "only 2 of the 3 asked for fit", when fewer fit than were asked for.
+pub(super) fn shortfall(fit: usize, asked: usize) -> String {
+    if fit < asked {
+        format!("only {fit} of the {asked} asked for fit\n")
+    } else {
+        String::new()
+    }
 }

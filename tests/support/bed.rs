@@ -117,17 +117,7 @@ impl Bed {
 
     /// The binary's environment on this bed: only the local endpoint, never a real account.
     pub fn binary_env(&self) -> Vec<(&'static str, String)> {
-        vec![
-            ("PATH", std::env::var("PATH").unwrap_or_default()),
-            ("AWS_ENDPOINT_URL", self.endpoint.clone()),
-            ("AWS_REGION", "us-east-1".into()),
-            ("AWS_ACCESS_KEY_ID", "testing".into()),
-            ("AWS_SECRET_ACCESS_KEY", "testing".into()),
-            ("AWS_EC2_METADATA_DISABLED", "true".into()),
-            ("SCHEDULER_ROLE_ARN", SCHEDULER_ROLE_ARN.into()),
-            ("SCHEDULE_GROUP", GROUP.into()),
-            ("RUST_LOG", "info".into()),
-        ]
+        binary_env_at(&self.endpoint)
     }
 
     /// Runs the cidrwatch binary with `args` on this bed (built by `cargo test`).
@@ -382,4 +372,20 @@ async fn sdk_signed(endpoint: &str, key: &str) -> SdkConfig {
         .timeout_config(cidrwatch::aws::timeouts())
         .load()
         .await
+}
+
+/// The binary's environment against the local AWS at `endpoint`: nothing else, never a real
+/// account.
+pub fn binary_env_at(endpoint: &str) -> Vec<(&'static str, String)> {
+    vec![
+        ("PATH", std::env::var("PATH").unwrap_or_default()),
+        ("AWS_ENDPOINT_URL", endpoint.to_string()),
+        ("AWS_REGION", "us-east-1".into()),
+        ("AWS_ACCESS_KEY_ID", "testing".into()),
+        ("AWS_SECRET_ACCESS_KEY", "testing".into()),
+        ("AWS_EC2_METADATA_DISABLED", "true".into()),
+        ("SCHEDULER_ROLE_ARN", SCHEDULER_ROLE_ARN.into()),
+        ("SCHEDULE_GROUP", GROUP.into()),
+        ("RUST_LOG", "info".into()),
+    ]
 }

@@ -7,7 +7,6 @@ use std::process::{Child, Command, Stdio};
 use serde_json::Value;
 
 use super::bed::root;
-use super::{GROUP, SCHEDULER_ROLE_ARN};
 
 /// The generated organization's size and the latency added to every request.
 pub struct Size {
@@ -95,17 +94,7 @@ impl Fast {
 
     /// The binary's environment against this fake.
     pub fn binary_env(&self) -> Vec<(&'static str, String)> {
-        vec![
-            ("PATH", std::env::var("PATH").unwrap_or_default()),
-            ("AWS_ENDPOINT_URL", self.endpoint.clone()),
-            ("AWS_REGION", "us-east-1".into()),
-            ("AWS_ACCESS_KEY_ID", "testing".into()),
-            ("AWS_SECRET_ACCESS_KEY", "testing".into()),
-            ("AWS_EC2_METADATA_DISABLED", "true".into()),
-            ("SCHEDULER_ROLE_ARN", SCHEDULER_ROLE_ARN.into()),
-            ("SCHEDULE_GROUP", GROUP.into()),
-            ("RUST_LOG", "warn".into()),
-        ]
+        super::bed::binary_env_at(&self.endpoint)
     }
 }
 
