@@ -457,15 +457,26 @@ fn table(out: &mut String, v: &Vpc) {
             ));
         }
     }
-    for c in &v.room.unallocated {
-        rows.push((
-            *c,
-            format!(
-                "<td>unallocated</td><td></td><td></td><td class=\"n\">{}</td>",
-                c.size()
-            ),
-        ));
-    }
+    rows.extend(
+        v.room
+            .unallocated
+            .iter()
+            .map(|c| free_row(*c, "unallocated")),
+    );
+    rows_by_address(out, rows);
+}
+
+/// A free block's row: what it is, and its addresses.
+pub(crate) fn free_row(c: Ipv4Cidr, what: &str) -> (Ipv4Cidr, String) {
+    let cells = format!(
+        "<td>{what}</td><td></td><td></td><td class=\"n\">{}</td>",
+        c.size()
+    );
+    (c, cells)
+}
+
+/// A drawing's table rows, by address, and the table closed.
+pub(crate) fn rows_by_address(out: &mut String, mut rows: Vec<(Ipv4Cidr, String)>) {
     rows.sort_by_key(|(c, _)| (c.base(), c.prefix()));
     for (c, cells) in rows {
         let _ = write!(out, "<tr><td>{c}</td>{cells}</tr>");

@@ -6,7 +6,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
 
-use super::{esc, plural, shape};
+use super::{esc, free_row, plural, rows_by_address, shape};
 use crate::usage::Ipv4Cidr;
 use crate::usage::layout::{self, Rect};
 use crate::usage::overlaps::{Space, VpcBlock};
@@ -298,18 +298,6 @@ fn table(out: &mut String, s: &Supernet, overlapping: &BTreeSet<(String, Ipv4Cid
             ),
         ));
     }
-    for c in &s.free_blocks {
-        rows.push((
-            *c,
-            format!(
-                "<td>free</td><td></td><td></td><td class=\"n\">{}</td>",
-                c.size()
-            ),
-        ));
-    }
-    rows.sort_by_key(|(c, _)| (c.base(), c.prefix()));
-    for (c, cells) in rows {
-        let _ = write!(out, "<tr><td>{c}</td>{cells}</tr>");
-    }
-    out.push_str("</tbody></table></details>");
+    rows.extend(s.free_blocks.iter().map(|c| free_row(*c, "free")));
+    rows_by_address(out, rows);
 }
