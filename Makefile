@@ -92,7 +92,7 @@ screenshot: demo
 
 ## The Lambda zip (provided.al2023, x86_64), built with cargo-lambda and zig.
 package: $(PACKAGE_TOOLS)
-	$(VENV_PATH) cargo lambda build --release --x86-64 --output-format zip
+	$(VENV_PATH) CARGO_PROFILE_RELEASE_STRIP=true cargo lambda build --release --x86-64 --output-format zip
 	@ls -l $(ZIP) | awk '{printf "package: %s (%.1f MiB)\n", $$NF, $$5/1048576}'
 
 ## The released binary, started as a Lambda against a local Runtime API, serves a Create.
@@ -105,11 +105,11 @@ lambda-smoke: package $(TEST_TOOLS)
 ## with prefix accounting, an organization of 200 accounts x 2 regions at 100 ms a request, two
 ## EKS clusters, an address plan with a transit gateway, peerings and routes, and 1,000 accounts
 ## x 4 regions at 100 ms a request on the fast local AWS, tests/support/fast_aws.py): requests per operation against the floor in docs/design.md, CPU and peak RSS of the tick's
-## process and of a bare DescribeSubnets loop, cold start through a local Runtime API, the
+## process and of a bare DescribeSubnets loop (and for fast-org, of the same requests made with the SDK alone), cold start through a local Runtime API, the
 ## zip's size. Writes target/bench/results.json. Then the pure core under criterion.
 ## ESTATES="1k" picks estates by name.
 bench: $(TEST_TOOLS)
-	cargo build --release --bin cidrwatch --example bare_subnets
+	cargo build --release --bin cidrwatch --example bare_subnets --example bare_org
 	cargo bench --bench floor -- $(ESTATES)
 	cargo bench --bench core
 

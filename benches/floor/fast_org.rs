@@ -4,7 +4,10 @@
 //! requests by operation against the floor, wall, peak in flight, connections opened, our
 //! CPU and CPU per request, peak RSS, and the wall at 256 MB of Lambda (which gives CPU in
 //! proportion to memory: one vCPU at 1,769 MB), each beside the target issue 22 sets. Only
-//! the requests are judged: a time is printed, never failed on.
+//! the requests are judged: a time is printed, never failed on. Then the bare SDK leg
+//! (`examples/bare_org.rs`: the same AssumeRoles and describes, answers dropped), whose CPU
+//! per request is the floor the tick's is held against (target: within 1.5×), and when
+//! each operation was first and last answered (the fake's timeline).
 
 use super::support::fast::{Fast, Size};
 use super::*;
@@ -38,6 +41,41 @@ fn org_pages(estate: &Value, of: &str) -> u64 {
         .sum()
 }
 
+/// The bare SDK leg (`examples/bare_org.rs`) against the same estate: its CPU per request,
+/// its peak RSS and the requests it made.
+async fn bare_leg(fast: &Fast, estate: &Value) -> (Measured, u64) {
+    let members: Vec<String> = estate["accounts"]
+        .as_object()
+        .unwrap()
+        .keys()
+        .filter(|a| a.as_str() != "123456789012")
+        .cloned()
+        .collect();
+    fast.reset().await;
+    let mut cmd = Command::new(built("target/release/examples/bare_org"));
+    cmd.env_clear()
+        .envs(fast.binary_env())
+        .env("SCAN_CONCURRENCY", CONCURRENCY.to_string())
+        .arg(cidrwatch::aws::discover::DEFAULT_ROLE_NAME)
+        .arg(REGIONS.join(","))
+        .args(&members);
+    let bare = tokio::task::spawn_blocking(move || measure(cmd))
+        .await
+        .unwrap();
+    assert!(bare.success, "the bare leg failed: {}", bare.stderr);
+    let seen: u64 = String::from_utf8_lossy(&bare.stdout)
+        .trim()
+        .parse()
+        .unwrap();
+    assert_eq!(
+        seen,
+        (ACCOUNTS * REGIONS.len() * SUBNETS) as u64,
+        "bare leg's subnets"
+    );
+    let requests = fast.counts().await.values().sum();
+    (bare, requests)
+}
+
 pub async fn bench_fast_org(bin: &Path, out_dir: &Path) -> (Value, bool) {
     eprintln!(
         "estate fast-org: {ACCOUNTS} accounts x {} regions on the fast local AWS…",
@@ -69,7 +107,9 @@ pub async fn bench_fast_org(bin: &Path, out_dir: &Path) -> (Value, bool) {
         .unwrap();
     let counts = fast.counts().await;
     let (peak, connections) = (fast.peak_in_flight().await, fast.connections().await);
+    let timeline = fast.timeline().await;
     assert!(tick.success, "the tick failed: {}", tick.stderr);
+    let (bare, bare_requests) = bare_leg(&fast, &estate).await;
     let report: Value = serde_json::from_slice(&tick.stdout).expect("the tick's report");
 
     let members = ACCOUNTS as u64;
@@ -102,6 +142,8 @@ pub async fn bench_fast_org(bin: &Path, out_dir: &Path) -> (Value, bool) {
         && report["totals"]["subnet_count"] == json!(account_regions * SUBNETS as u64);
     let wall = tick.wall.as_secs_f64();
     let per_request_ms = tick.cpu() * 1000.0 / requests.max(1) as f64;
+    let bare_ms = bare.cpu() * 1000.0 / bare_requests.max(1) as f64;
+    let ratio = per_request_ms / bare_ms;
     let at_256 = wall.max(tick.cpu() * FULL_VCPU_MB / DEFAULT_MB);
     let rss_mb = tick.max_rss_kib as f64 * 1024.0 / 1e6;
     let target = |ok: bool| if ok { "met" } else { "NOT met" };
@@ -120,6 +162,18 @@ pub async fn bench_fast_org(bin: &Path, out_dir: &Path) -> (Value, bool) {
         println!("  {op:<40} {:>6} {:>6}", n(&counts), n(&floor));
     }
     println!("  at the floor: {}", if right { "yes" } else { "NO" });
+    println!("  when each operation was answered, in seconds from the tick's start:");
+    let mut spans: Vec<(&String, &Value)> = timeline.as_object().unwrap().iter().collect();
+    spans.sort_by(|a, b| {
+        a.1["first"]
+            .as_f64()
+            .partial_cmp(&b.1["first"].as_f64())
+            .unwrap()
+    });
+    for (op, span) in spans {
+        let at = |k: &str| span[k].as_f64().unwrap_or(0.0);
+        println!("    {op:<40} {:>6.2} … {:>6.2}", at("first"), at("last"));
+    }
     println!(
         "  wall {wall:.1} s (target 22: {}); at most {peak} in flight; {connections} connections \
          opened (target {}: {})",
@@ -136,8 +190,18 @@ pub async fn bench_fast_org(bin: &Path, out_dir: &Path) -> (Value, bool) {
         target(rss_mb <= 96.0),
         target(at_256 < 30.0)
     );
+    println!(
+        "  bare SDK leg (assume, describe, drop): {:.2} s CPU for {bare_requests} requests, \
+         {bare_ms:.3} ms a request, peak RSS {:.0} MB; tick/bare CPU a request {ratio:.2}x \
+         (target 1.5: {})",
+        bare.cpu(),
+        bare.max_rss_kib as f64 * 1024.0 / 1e6,
+        target(ratio <= 1.5)
+    );
     let result = json!({"name": "fast-org", "requests": counts, "floor": floor,
-        "tick": tick.json(), "peak_in_flight": peak, "connections": connections,
-        "cpu_ms_per_request": per_request_ms, "wall_at_256_mb": at_256, "right": right});
+        "tick": tick.json(), "peak_in_flight": peak, "connections": connections, "timeline": timeline,
+        "cpu_ms_per_request": per_request_ms, "wall_at_256_mb": at_256, "right": right,
+        "bare": bare.json(), "bare_requests": bare_requests, "bare_cpu_ms_per_request": bare_ms,
+        "tick_over_bare_cpu_per_request": ratio});
     (result, right)
 }

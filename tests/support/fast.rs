@@ -79,6 +79,11 @@ impl Fast {
             .unwrap_or(0)
     }
 
+    /// Each operation's first and last answer, in seconds since the last reset.
+    pub async fn timeline(&self) -> Value {
+        self.get("timeline").await
+    }
+
     /// The generated organization: `ous`, `accounts` (id → parent), `networks`.
     pub async fn estate(&self) -> Value {
         self.get("estate").await

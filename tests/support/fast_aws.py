@@ -16,7 +16,8 @@ one asyncio loop (HTTP/1.1 with keep-alive, as AWS's endpoints speak it to the S
 Each request waits `--latency` seconds before its answer, whatever else is in flight: AWS
 answers requests in parallel. It counts requests per "<signing service>:<Operation>",
 requests in flight (the most at once since the last reset) and connections opened (each a
-TLS handshake on AWS): GET /__fake/counts, /__fake/in-flight, /__fake/connections; POST
+TLS handshake on AWS): GET /__fake/counts, /__fake/in-flight, /__fake/connections,
+/__fake/timeline (each operation's first and last answer, in seconds since the reset); POST
 /__fake/reset clears them; GET /__fake/estate is the generated organization as JSON, so a
 test can build the same estate in moto and compare reports.
 
@@ -99,11 +100,15 @@ class Fake:
         self.in_flight = 0
         self.peak = 0
         self.connections = 0
+        self.t0 = time.monotonic()
+        self.spans: dict[str, list[float]] = {}
 
     def reset(self) -> None:
         self.counts.clear()
         self.peak = self.in_flight
         self.connections = 0
+        self.t0 = time.monotonic()
+        self.spans.clear()
 
     # --- answers -------------------------------------------------------------------------
 
@@ -132,6 +137,11 @@ class Fake:
 
     def count(self, op: str) -> None:
         self.counts[op] = self.counts.get(op, 0) + 1
+        # When each operation was first and last answered, in seconds since the reset: where
+        # a tick's wall goes (the walk, the scans, the metrics).
+        now = time.monotonic() - self.t0
+        span = self.spans.setdefault(op, [now, now])
+        span[1] = now
 
     def control(self, method: str, path: str) -> tuple[int, dict, bytes]:
         what = path.removeprefix("/__fake/")
@@ -144,6 +154,8 @@ class Fake:
             value = {"now": self.in_flight, "peak": self.peak}
         elif what == "connections":
             value = {"opened": self.connections}
+        elif what == "timeline":
+            value = {op: {"first": round(a, 3), "last": round(b, 3)} for op, (a, b) in self.spans.items()}
         elif what == "estate":
             e = self.estate
             value = {**e, "networks": [{"account": a, "region": r, **n} for (a, r), n in e["networks"].items()]}
