@@ -121,3 +121,38 @@ fn a_pool_larger_than_six_megabytes_of_report_keeps_its_totals_and_the_fullest_s
     }
     assert!(omitted.detached > 0 && omitted.subnets > 0);
 }
+
+#[test]
+fn a_report_of_exactly_the_budget_is_whole_and_one_byte_less_is_bounded() {
+    // The budget is judged on bytes counted as they are written: they must be the bytes the
+    // report's JSON text has.
+    let subnets: Vec<SubnetInfo> = (0..3u32)
+        .map(|i| SubnetInfo {
+            account: "123456789012".into(),
+            region: "us-east-1".into(),
+            vpc_id: "vpc-0000000000000000a".into(),
+            subnet_id: format!("subnet-{i:017x}"),
+            availability_zone_id: "use1-az1".into(),
+            cidr: Some(Ipv4Cidr::new(0x0A00_0000 + i * 256, 24).unwrap()),
+            available: u64::from(i * 40),
+            ..SubnetInfo::default()
+        })
+        .collect();
+    let report = pool::compute(
+        "edge",
+        &Snapshot {
+            subnets,
+            scanned: 1,
+            ..Snapshot::default()
+        },
+    );
+    let bytes = serde_json::to_string(&report).unwrap().len();
+    let (whole, omitted) = report.bounded_json(bytes);
+    assert!(!omitted.any());
+    assert_eq!(whole, serde_json::to_value(&report).unwrap());
+    let (_, omitted) = report.bounded_json(bytes - 1);
+    assert!(
+        omitted.any(),
+        "one byte short of the whole report must bound it"
+    );
+}
