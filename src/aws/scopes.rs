@@ -48,18 +48,27 @@ impl Aws {
         }
         let mut failed = Vec::new();
         let mut accounts: BTreeSet<String> = sel.accounts.iter().cloned().collect();
-        if !sel.organizational_units.is_empty() {
-            match self.beneath_ous(sel).await {
-                Ok(found) => accounts.extend(found),
-                Err(e) => failed.push(Scope {
-                    account: ORGANIZATION.into(),
-                    region: "global".into(),
-                    config: Err(e),
-                }),
-            }
+        // Who we are is asked while the organization is walked, not after it.
+        let (beneath, own) = futures::join!(
+            async {
+                match sel.organizational_units.is_empty() {
+                    true => None,
+                    false => Some(self.beneath_ous(sel).await),
+                }
+            },
+            self.own_account()
+        );
+        match beneath {
+            Some(Ok(found)) => accounts.extend(found),
+            Some(Err(e)) => failed.push(Scope {
+                account: ORGANIZATION.into(),
+                region: "global".into(),
+                config: Err(e),
+            }),
+            None => {}
         }
         accounts.retain(|a| !sel.exclude_accounts.contains(a));
-        let own = match self.own_account().await {
+        let own = match own {
             Ok(own) => Some(own),
             Err(e) => {
                 tracing::warn!(error = %e, "own account unknown: every listed account is assumed");
