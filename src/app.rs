@@ -4,6 +4,7 @@
 use std::sync::Arc;
 
 use aws_config::SdkConfig;
+use serde_json::value::RawValue;
 use serde_json::{Value, json};
 use tokio::time::Instant;
 
@@ -14,6 +15,7 @@ use crate::plan;
 use crate::provider::{self, Provider, Settings};
 use crate::spec::DEFAULT_NAMESPACE;
 use crate::tick;
+use crate::usage::bounded::json_text;
 use crate::{Error, alarm, widget};
 
 /// What the environment gives one invocation: who this function is and when it must be done.
@@ -47,33 +49,18 @@ impl App {
         App::new(&crate::aws::load_config().await, Settings::from_env())
     }
 
-    /// Handles one event. For CloudFormation, `Ok` means every request was answered, so the
-    /// caller must not run it again; `Err` means an answer could not be delivered.
-    pub async fn handle(&self, payload: Value, inv: &Invocation) -> Result<Value, Error> {
-        match event::classify(payload)? {
-            Event::CloudFormation(requests) => {
-                let mut answered = Vec::new();
-                let mut undelivered = None;
-                for parsed in requests {
-                    match self.answer(parsed, inv).await {
-                        Ok(a) => answered.push(json!({
-                            "Status": a.status,
-                            "PhysicalResourceId": a.physical_resource_id,
-                            "Reason": a.reason,
-                            "HttpStatus": a.http_status,
-                        })),
-                        Err(e) => {
-                            tracing::error!(error = %e, "could not answer CloudFormation");
-                            undelivered = Some(e);
-                        }
-                    }
-                }
-                match undelivered {
-                    Some(e) => Err(e),
-                    None => Ok(json!({ "answered": answered })),
-                }
-            }
-            Event::Tick(t) => tick::run(&self.provider.aws, &t).await,
+    /// Handles one event and gives its answer as JSON text, as the function returns it. For
+    /// CloudFormation, `Ok` means every request was answered, so the caller must not run it
+    /// again; `Err` means an answer could not be delivered.
+    pub async fn handle_text(
+        &self,
+        payload: Value,
+        inv: &Invocation,
+    ) -> Result<Box<RawValue>, Error> {
+        let answer = match event::classify(payload)? {
+            // A tick's report goes to text without a tree of values (10,000 subnets).
+            Event::Tick(t) => return tick::run(&self.provider.aws, &t).await,
+            Event::CloudFormation(requests) => self.cloudformation(requests, inv).await,
             Event::Alarm(a) => alarm::run(&self.provider.aws, &self.provider.settings, &a).await,
             Event::Describe => Ok(widget::describe()),
             Event::Widget(w) => {
@@ -85,6 +72,41 @@ impl App {
                 )
                 .await
             }
+        };
+        answer.map(|v| json_text(&v))
+    }
+
+    /// [`App::handle_text`]'s answer read back as a JSON value, for callers that read it.
+    pub async fn handle(&self, payload: Value, inv: &Invocation) -> Result<Value, Error> {
+        let text = self.handle_text(payload, inv).await?;
+        Ok(serde_json::from_str(text.get()).unwrap_or_default())
+    }
+
+    /// Answers each CloudFormation request; `Err` when an answer could not be delivered.
+    async fn cloudformation(
+        &self,
+        requests: Vec<Parsed>,
+        inv: &Invocation,
+    ) -> Result<Value, Error> {
+        let mut answered = Vec::new();
+        let mut undelivered = None;
+        for parsed in requests {
+            match self.answer(parsed, inv).await {
+                Ok(a) => answered.push(json!({
+                    "Status": a.status,
+                    "PhysicalResourceId": a.physical_resource_id,
+                    "Reason": a.reason,
+                    "HttpStatus": a.http_status,
+                })),
+                Err(e) => {
+                    tracing::error!(error = %e, "could not answer CloudFormation");
+                    undelivered = Some(e);
+                }
+            }
+        }
+        match undelivered {
+            Some(e) => Err(e),
+            None => Ok(json!({ "answered": answered })),
         }
     }
 

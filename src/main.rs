@@ -49,7 +49,7 @@ async fn lambda() -> ExitCode {
             function_arn: Some(event.context.invoked_function_arn.clone()),
             deadline: deadline(event.context.deadline),
         };
-        app.handle(event.payload, &inv).await
+        app.handle_text(event.payload, &inv).await
     });
     match lambda_runtime::run(handler).await {
         Ok(()) => ExitCode::SUCCESS,

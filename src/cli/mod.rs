@@ -17,11 +17,12 @@ mod suggest;
 pub use report::table;
 pub use suggest::suggestion;
 
-use std::io::Read;
+use std::io::{IsTerminal, Read};
 use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::{Args, CommandFactory, Parser, Subcommand};
+use serde_json::value::RawValue;
 use serde_json::{Map, Value, json};
 use tokio::time::Instant;
 
@@ -279,7 +280,14 @@ pub async fn main(args: Vec<String>) -> ExitCode {
         Command::Validate(a) => validate(&a.file),
         Command::Invoke(a) => match invoke(&a.event).await {
             Ok(result) => {
-                println!("{result:#}");
+                // A person reads it indented; a pipe gets the function's answer as it is.
+                match std::io::stdout().is_terminal() {
+                    true => println!(
+                        "{:#}",
+                        serde_json::from_str::<Value>(result.get()).unwrap_or_default()
+                    ),
+                    false => println!("{}", result.get()),
+                }
                 ExitCode::SUCCESS
             }
             Err(e) => {
@@ -340,7 +348,7 @@ fn validate(path: &str) -> ExitCode {
     }
 }
 
-async fn invoke(path: &str) -> Result<Value, Error> {
+async fn invoke(path: &str) -> Result<Box<RawValue>, Error> {
     let payload: Value = serde_json::from_str(&read(path)?).map_err(|e| Error::Input {
         path: path.to_string(),
         message: format!("not JSON: {e}"),
@@ -353,7 +361,7 @@ async fn invoke(path: &str) -> Result<Value, Error> {
         function_arn: std::env::var("FUNCTION_ARN").ok().filter(|s| !s.is_empty()),
         deadline: Instant::now() + Duration::from_secs(seconds),
     };
-    App::from_env().await?.handle(payload, &inv).await
+    App::from_env().await?.handle_text(payload, &inv).await
 }
 
 fn read(path: &str) -> Result<String, Error> {

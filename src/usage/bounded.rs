@@ -1,6 +1,7 @@
 //! A report within a byte budget (pure): Lambda answers at most 6 MB, SNS takes 256 KB.
 
 use serde::Serialize;
+use serde_json::value::RawValue;
 
 use super::pool::{Report, VpcRoom};
 use super::supernet::AddressPlan;
@@ -41,6 +42,11 @@ impl Omitted {
 }
 
 impl Report {
+    /// The report's bytes as compact JSON, counted as they are written.
+    pub fn json_bytes(&self) -> usize {
+        json_bytes(self)
+    }
+
     /// The report as JSON within `budget` bytes, and what was left out. Whole when it fits.
     /// Otherwise the totals, the per-AZ table, the clusters and the address plan's summary
     /// ([`AddressPlan::summary`]) always stay, then as far as the budget goes:
@@ -51,7 +57,7 @@ impl Report {
         // Measured by counting bytes as they are written: the whole report as a JSON value
         // (12,000 subnets: ~45 MB of tree) only to learn that it does not fit was most of a
         // 1,000-account tick's peak RSS.
-        if json_bytes(self) <= budget {
+        if self.json_bytes() <= budget {
             return (
                 serde_json::to_value(self).unwrap_or_default(),
                 Omitted::default(),
@@ -149,6 +155,13 @@ impl Report {
         kept.vpcs = vpcs;
         (serde_json::to_value(&kept).unwrap_or_default(), omitted)
     }
+}
+
+/// `item` as compact JSON text: what an answer carries, without the tree of values that
+/// `serde_json::to_value` builds (for a report of 10,000 subnets, several times its text).
+/// Our types serialize with string keys only, so this does not fail; were it to, `null`.
+pub fn json_text<T: Serialize + ?Sized>(item: &T) -> Box<RawValue> {
+    serde_json::value::to_raw_value(item).unwrap_or_default()
 }
 
 /// A report entry's bytes in a JSON list, with its comma.
