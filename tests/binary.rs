@@ -108,8 +108,11 @@ async fn invoke_handles_one_event_like_the_lambda_and_keeps_the_secret() {
     )
     .unwrap();
 
+    // At debug the HTTP clients would print request URIs: RUST_LOG is read (the SDK's debug
+    // lines show), and reqwest and hyper still stay at warn.
     let out = command(&bed)
         .env("FUNCTION_ARN", FUNCTION_ARN)
+        .env("RUST_LOG", "debug")
         .arg("invoke")
         .arg(&create)
         .output()
@@ -128,6 +131,10 @@ async fn invoke_handles_one_event_like_the_lambda_and_keeps_the_secret() {
     assert!(
         stderr.contains("retrying"),
         "the retry is visible: {stderr}"
+    );
+    assert!(
+        stderr.contains("DEBUG"),
+        "RUST_LOG=debug was read: {stderr}"
     );
     assert!(
         !stderr.contains(SECRET_QUERY),
