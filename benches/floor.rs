@@ -13,6 +13,8 @@
 mod eks;
 #[path = "floor/fast_org.rs"]
 mod fast_org;
+#[path = "floor/measure.rs"]
+mod measure;
 #[path = "floor/plan.rs"]
 mod plan;
 #[path = "../tests/support/mod.rs"]
@@ -23,6 +25,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
+use measure::{LAUNCH, Measured, launch, measure, median};
 use serde_json::{Value, json};
 use support::org::Organization;
 use support::{Bed, Loopback, RUNTIME, estate, fixture, lambda_env, runtime_api};
@@ -122,106 +125,6 @@ impl Estate {
     }
 }
 
-/// What the kernel says a finished child process used.
-struct Measured {
-    user: f64,
-    sys: f64,
-    max_rss_kib: u64,
-    wall: Duration,
-    success: bool,
-    stdout: Vec<u8>,
-    stderr: String,
-}
-
-impl Measured {
-    fn cpu(&self) -> f64 {
-        self.user + self.sys
-    }
-
-    fn json(&self) -> Value {
-        json!({
-            "user_seconds": self.user,
-            "sys_seconds": self.sys,
-            "cpu_seconds": self.cpu(),
-            "peak_rss_kib": self.max_rss_kib,
-            "wall_seconds": self.wall.as_secs_f64(),
-        })
-    }
-}
-
-/// The first argument that makes this binary the launcher (see [`launch`]).
-const LAUNCH: &str = "--launch-measured";
-
-/// Runs `cmd` to the end through the launcher and reads back the rusage it recorded.
-fn measure(cmd: Command) -> Measured {
-    let usage_file = tempfile("rusage");
-    let mut launcher = Command::new(std::env::current_exe().expect("own path"));
-    launcher
-        .arg(LAUNCH)
-        .arg(&usage_file)
-        .arg(cmd.get_program())
-        .args(cmd.get_args())
-        .env_clear()
-        .envs(cmd.get_envs().filter_map(|(k, v)| Some((k, v?))))
-        .stdin(Stdio::null());
-    let started = Instant::now();
-    let out = launcher.output().expect("run the launcher");
-    let wall = started.elapsed();
-    let usage: Value = serde_json::from_slice(&std::fs::read(&usage_file).expect("rusage file"))
-        .expect("rusage JSON");
-    std::fs::remove_file(&usage_file).ok();
-    Measured {
-        user: usage["user"].as_f64().unwrap(),
-        sys: usage["sys"].as_f64().unwrap(),
-        max_rss_kib: usage["max_rss_kib"].as_u64().unwrap(),
-        wall,
-        success: out.status.success(),
-        stdout: out.stdout,
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    }
-}
-
-/// The launcher: `LAUNCH FILE PROGRAM ARGS…` runs the program as its own child (stdio
-/// inherited), writes that child's rusage from wait4 to FILE as JSON, and exits as it did.
-///
-/// Why a launcher: on Linux a process's peak RSS starts at its parent's, since exec folds the
-/// replaced memory map's high-water mark into it. Spawned from the bench, whose heap holds the
-/// last report it parsed, a 16 MiB process measured 39 MiB; spawned from this small process,
-/// whose memory is the floor, it measures its own.
-fn launch(args: &[String]) -> ! {
-    let [file, program, rest @ ..] = args else {
-        eprintln!("usage: {LAUNCH} FILE PROGRAM [ARGS…]");
-        std::process::exit(2);
-    };
-    let child = Command::new(program).args(rest).spawn().expect("spawn");
-    let mut status = 0;
-    // SAFETY: zeroed rusage is a valid value of a plain C struct; wait4 fills it.
-    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
-    // SAFETY: the pid is our own unwaited child; both pointers are to live locals. wait4
-    // reaps it, so no zombie is left although `child` is never waited through std.
-    let pid = unsafe { libc::wait4(child.id() as libc::pid_t, &mut status, 0, &mut usage) };
-    assert_eq!(pid, child.id() as libc::pid_t, "wait4");
-    let seconds = |t: libc::timeval| t.tv_sec as f64 + t.tv_usec as f64 / 1e6;
-    let record = json!({
-        "user": seconds(usage.ru_utime),
-        "sys": seconds(usage.ru_stime),
-        "max_rss_kib": usage.ru_maxrss,
-    });
-    std::fs::write(file, record.to_string()).expect("write rusage");
-    let code = if libc::WIFEXITED(status) {
-        libc::WEXITSTATUS(status)
-    } else {
-        1
-    };
-    std::process::exit(code)
-}
-
-fn tempfile(what: &str) -> PathBuf {
-    static N: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
-    let n = N.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-    std::env::temp_dir().join(format!("cidrwatch-bench-{}-{what}-{n}", std::process::id()))
-}
-
 fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
@@ -243,12 +146,34 @@ fn command(program: &Path, bed: &Bed) -> Command {
 }
 
 /// `cidrwatch invoke EVENT` on the bed, measured.
+/// With `PERF_RECORD=1` the tick runs under `perf record --call-graph dwarf` (release builds
+/// keep no frame pointers), writing `EVENT.perf.data` beside the event for `perf report` or
+/// inferno; its CPU and RSS figures then include perf's own.
 async fn invoke_measured(bin: &Path, bed: &Bed, event_file: &Path) -> Measured {
     let mut cmd = command(bin, bed);
+    if std::env::var_os("PERF_RECORD").is_some() {
+        let data = event_file.with_extension("perf.data");
+        cmd = command(Path::new("perf"), bed);
+        cmd.env("PATH", std::env::var_os("PATH").unwrap_or_default())
+            .args(["record", "-F", "2999", "--call-graph", "dwarf", "-o"])
+            .arg(&data)
+            .arg("--")
+            .arg(bin);
+    }
     cmd.arg("invoke").arg(event_file);
     tokio::task::spawn_blocking(move || measure(cmd))
         .await
         .unwrap()
+}
+
+/// How many times each single-account estate's tick and bare loop run (`BENCH_RUNS`, default
+/// 3); their medians are printed, with the range.
+fn runs() -> usize {
+    std::env::var("BENCH_RUNS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(3)
+        .max(1)
 }
 
 fn mib(kib: u64) -> f64 {
@@ -279,25 +204,36 @@ async fn bench_estate(e: &Estate, bin: &Path, bare: &Path, out_dir: &Path) -> (V
     let event_file = out_dir.join(format!("{}-tick.json", e.name));
     std::fs::write(&event_file, event.to_string()).unwrap();
 
+    // Requests are counted over the first tick; every tick makes the same ones.
     bed.reset_counts().await;
-    let tick = invoke_measured(bin, &bed, &event_file).await;
+    let mut ticks = vec![invoke_measured(bin, &bed, &event_file).await];
     let counts = bed.counts().await;
-    assert!(tick.success, "the tick failed: {}", tick.stderr);
-    let report: Value = serde_json::from_slice(&tick.stdout).expect("the tick's report");
+    for _ in 1..runs() {
+        ticks.push(invoke_measured(bin, &bed, &event_file).await);
+    }
+    for t in &ticks {
+        assert!(t.success, "the tick failed: {}", t.stderr);
+    }
+    let report: Value = serde_json::from_slice(&ticks[0].stdout).expect("the tick's report");
     let counted = report["totals"]["subnet_count"].as_u64();
+    let (tick, tick_range) = median(ticks);
 
     bed.reset_counts().await;
-    let mut cmd = command(bare, &bed);
-    cmd.args(["bench", e.name]);
-    let loop_ = tokio::task::spawn_blocking(move || measure(cmd))
-        .await
-        .unwrap();
-    assert!(loop_.success, "the bare loop failed: {}", loop_.stderr);
-    let bare_seen: u64 = String::from_utf8_lossy(&loop_.stdout)
+    let mut loops = Vec::new();
+    for _ in 0..runs() {
+        let mut cmd = command(bare, &bed);
+        cmd.args(["bench", e.name]);
+        let run = tokio::task::spawn_blocking(move || measure(cmd));
+        let run = run.await.unwrap();
+        assert!(run.success, "the bare loop failed: {}", run.stderr);
+        loops.push(run);
+    }
+    let bare_seen: u64 = String::from_utf8_lossy(&loops[0].stdout)
         .trim()
         .parse()
         .unwrap();
-    let bare_counts = bed.counts().await;
+    let bare_pages = bed.counts().await.get("ec2:DescribeSubnets").copied();
+    let (loop_, loop_range) = median(loops);
 
     let floor = e.floor(in_region);
     let ops: Vec<&String> = floor
@@ -341,20 +277,25 @@ async fn bench_estate(e: &Estate, bin: &Path, bare: &Path, out_dir: &Path) -> (V
         if at_floor { "yes" } else { "NO" }
     );
     println!(
-        "  tick process: {:.2} s CPU (user {:.2} + sys {:.2}), peak RSS {:.1} MiB, wall {:.2} s; report counts {} subnets, {} detached addresses",
+        "  tick process, median of {} runs: {:.2} s CPU (user {:.2} + sys {:.2}; runs {:.2}–{:.2} s), peak RSS {:.1} MiB, wall {:.2} s; report counts {} subnets, {} detached addresses",
+        runs(),
         tick.cpu(),
         tick.user,
         tick.sys,
+        tick_range.0,
+        tick_range.1,
         mib(tick.max_rss_kib),
         tick.wall.as_secs_f64(),
         counted.unwrap_or(0),
         detached.unwrap_or(0),
     );
     println!(
-        "  bare DescribeSubnets loop: {:.2} s CPU, peak RSS {:.1} MiB ({} pages, {} subnets); tick/bare CPU {:.1}x",
+        "  bare DescribeSubnets loop, median: {:.2} s CPU (runs {:.2}–{:.2} s), peak RSS {:.1} MiB ({} pages a run, {} subnets); tick/bare CPU {:.1}x",
         loop_.cpu(),
+        loop_range.0,
+        loop_range.1,
         mib(loop_.max_rss_kib),
-        bare_counts.get("ec2:DescribeSubnets").copied().unwrap_or(0),
+        bare_pages.unwrap_or(0) / runs() as u64,
         bare_seen,
         ratio
     );
@@ -369,8 +310,11 @@ async fn bench_estate(e: &Estate, bin: &Path, bare: &Path, out_dir: &Path) -> (V
         "floor": floor,
         "at_floor": at_floor,
         "report_subnet_count": counted,
+        "runs": runs(),
         "tick": tick.json(),
+        "tick_cpu_range_seconds": [tick_range.0, tick_range.1],
         "bare_describe_subnets": loop_.json(),
+        "bare_cpu_range_seconds": [loop_range.0, loop_range.1],
         "tick_over_bare_cpu": ratio,
     });
     (result, at_floor && counts_right)
