@@ -10,7 +10,6 @@ use crate::aws::Aws;
 use crate::aws::discover::Progress;
 use crate::event::Tick;
 use crate::spec::{self, MonitorSpec};
-use crate::usage::bounded::json_text;
 use crate::usage::metrics::{self, Datum};
 use crate::usage::pool::{self, Report};
 use crate::usage::supernet;
@@ -110,15 +109,11 @@ pub async fn run(aws: &Aws, tick: &Tick) -> Result<Box<RawValue>, Error> {
     let spec = spec::parse_tick(&tick.monitor)?;
     let report = scan(aws, &spec, false, &|_, _, _| {}).await;
     publish(aws, &spec, &report).await?;
-    // A whole report goes straight to text: as a tree of values it was the largest thing a
-    // single-account tick of 10,000 subnets held.
-    if report.json_bytes() <= RESULT_BYTES_MAX {
-        return Ok(json_text(&report));
-    }
-    let (mut result, omitted) = report.bounded_json(RESULT_BYTES_MAX);
+    // Straight to text, whole or bounded: as a tree of values the report was the largest
+    // thing a tick of 10,000 subnets held.
+    let (result, omitted) = report.bounded_text(RESULT_BYTES_MAX);
     if omitted.any() {
         tracing::warn!(?omitted, "the tick's result keeps the fullest subnets only");
-        omitted.write(&mut result);
     }
-    Ok(json_text(&result))
+    Ok(result)
 }

@@ -1,5 +1,7 @@
 //! A report within a byte budget (pure): Lambda answers at most 6 MB, SNS takes 256 KB.
 
+use std::borrow::Cow;
+
 use serde::Serialize;
 use serde_json::value::RawValue;
 
@@ -54,14 +56,36 @@ impl Report {
     /// [`DETACHED_KEPT`] detached ENIs), the VPCs of the subnets kept, the other errors, the
     /// IPv6-only subnets, the other VPCs. Each entry is measured once: linear in the report.
     pub fn bounded_json(&self, budget: usize) -> (serde_json::Value, Omitted) {
+        let (kept, omitted) = self.bounded(budget);
+        (serde_json::to_value(&*kept).unwrap_or_default(), omitted)
+    }
+
+    /// [`Report::bounded_json`] as JSON text, with `subnets_omitted`, … (see
+    /// [`Omitted::write`]) when anything was left out: what a tick answers, written without a
+    /// tree of values (a 1,000-account tick's bounded report as one was ~22 MB of its peak).
+    pub fn bounded_text(&self, budget: usize) -> (Box<RawValue>, Omitted) {
+        let (kept, omitted) = self.bounded(budget);
+        let text = match omitted.any() {
+            false => json_text(&*kept),
+            true => json_text(&WithOmitted {
+                report: &kept,
+                subnets_omitted: omitted.subnets,
+                vpcs_omitted: omitted.vpcs,
+                detached_omitted: omitted.detached,
+                errors_omitted: omitted.errors,
+                ipv6_only_omitted: omitted.ipv6_only,
+            }),
+        };
+        (text, omitted)
+    }
+
+    /// The report itself when it fits `budget`, else the part [`Report::bounded_json`] keeps.
+    fn bounded(&self, budget: usize) -> (Cow<'_, Report>, Omitted) {
         // Measured by counting bytes as they are written: the whole report as a JSON value
         // (12,000 subnets: ~45 MB of tree) only to learn that it does not fit was most of a
         // 1,000-account tick's peak RSS.
         if self.json_bytes() <= budget {
-            return (
-                serde_json::to_value(self).unwrap_or_default(),
-                Omitted::default(),
-            );
+            return (Cow::Borrowed(self), Omitted::default());
         }
         // The lists start empty: cloning them whole only to drop most is what a large
         // report cannot afford.
@@ -153,8 +177,20 @@ impl Report {
         omitted.errors = self.errors.len() - kept.errors.len();
         omitted.ipv6_only = self.ipv6_only.len() - kept.ipv6_only.len();
         kept.vpcs = vpcs;
-        (serde_json::to_value(&kept).unwrap_or_default(), omitted)
+        (Cow::Owned(kept), omitted)
     }
+}
+
+/// A bounded report's JSON with the counts of what it left out beside its own fields.
+#[derive(Serialize)]
+struct WithOmitted<'a> {
+    #[serde(flatten)]
+    report: &'a Report,
+    subnets_omitted: usize,
+    vpcs_omitted: usize,
+    detached_omitted: usize,
+    errors_omitted: usize,
+    ipv6_only_omitted: usize,
 }
 
 /// `item` as compact JSON text: what an answer carries, without the tree of values that
