@@ -14,13 +14,18 @@ pub const ERRORS_KEPT: usize = 10;
 /// them all.
 pub const DETACHED_KEPT: usize = 5;
 
-/// What a bounded report left out.
+/// What a bounded report left out; serialized as the report's `subnets_omitted`, … fields.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Serialize)]
 pub struct Omitted {
+    #[serde(rename = "subnets_omitted")]
     pub subnets: usize,
+    #[serde(rename = "vpcs_omitted")]
     pub vpcs: usize,
+    #[serde(rename = "detached_omitted")]
     pub detached: usize,
+    #[serde(rename = "errors_omitted")]
     pub errors: usize,
+    #[serde(rename = "ipv6_only_omitted")]
     pub ipv6_only: usize,
 }
 
@@ -31,24 +36,15 @@ impl Omitted {
 
     /// As `subnets_omitted`, `vpcs_omitted`, … fields of the report's JSON.
     pub fn write(&self, v: &mut serde_json::Value) {
-        for (k, n) in [
-            ("subnets_omitted", self.subnets),
-            ("vpcs_omitted", self.vpcs),
-            ("detached_omitted", self.detached),
-            ("errors_omitted", self.errors),
-            ("ipv6_only_omitted", self.ipv6_only),
-        ] {
-            v[k] = serde_json::json!(n);
+        if let Ok(serde_json::Value::Object(counts)) = serde_json::to_value(self) {
+            for (k, n) in counts {
+                v[k] = n;
+            }
         }
     }
 }
 
 impl Report {
-    /// The report's bytes as compact JSON, counted as they are written.
-    pub fn json_bytes(&self) -> usize {
-        json_bytes(self)
-    }
-
     /// The report as JSON within `budget` bytes, and what was left out. Whole when it fits.
     /// Otherwise the totals, the per-AZ table, the clusters and the address plan's summary
     /// ([`AddressPlan::summary`]) always stay, then as far as the budget goes:
@@ -69,11 +65,7 @@ impl Report {
             false => json_text(&*kept),
             true => json_text(&WithOmitted {
                 report: &kept,
-                subnets_omitted: omitted.subnets,
-                vpcs_omitted: omitted.vpcs,
-                detached_omitted: omitted.detached,
-                errors_omitted: omitted.errors,
-                ipv6_only_omitted: omitted.ipv6_only,
+                omitted,
             }),
         };
         (text, omitted)
@@ -84,7 +76,7 @@ impl Report {
         // Measured by counting bytes as they are written: the whole report as a JSON value
         // (12,000 subnets: ~45 MB of tree) only to learn that it does not fit was most of a
         // 1,000-account tick's peak RSS.
-        if self.json_bytes() <= budget {
+        if json_bytes(self) <= budget {
             return (Cow::Borrowed(self), Omitted::default());
         }
         // The lists start empty: cloning them whole only to drop most is what a large
@@ -186,11 +178,8 @@ impl Report {
 struct WithOmitted<'a> {
     #[serde(flatten)]
     report: &'a Report,
-    subnets_omitted: usize,
-    vpcs_omitted: usize,
-    detached_omitted: usize,
-    errors_omitted: usize,
-    ipv6_only_omitted: usize,
+    #[serde(flatten)]
+    omitted: Omitted,
 }
 
 /// `item` as compact JSON text: what an answer carries, without the tree of values that
