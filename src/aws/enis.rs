@@ -53,32 +53,25 @@ pub(super) async fn interfaces(
         .map(|id| (id.clone(), Occupancy::default()))
         .collect();
     let mut enis = Vec::new();
-    let mut items = ec2
+    // A page at a time, as the subnets are read (the paginator's items() pays a channel
+    // hand-off per ENI).
+    let mut pages = ec2
         .describe_network_interfaces()
         .set_filters(Some(filters).filter(|f| !f.is_empty()))
         .max_results(PAGE)
         .into_paginator()
-        .items()
         .send();
-    while let Some(eni) = items.next().await {
-        let eni = eni.map_err(|e| sdk_error("ec2:DescribeNetworkInterfaces", e))?;
-        let Some(occ) = eni.subnet_id().and_then(|id| by_subnet.get_mut(id)) else {
-            continue;
-        };
-        if prefixes {
-            occ.addresses.extend(
-                eni.private_ip_addresses()
-                    .iter()
-                    .filter_map(|p| p.private_ip_address()?.parse::<Ipv4Addr>().ok())
-                    .map(u32::from),
-            );
-            occ.ranges.extend(
-                eni.ipv4_prefixes()
-                    .iter()
-                    .filter_map(|p| p.ipv4_prefix()?.parse::<Ipv4Cidr>().ok()),
-            );
+    while let Some(page) = pages.next().await {
+        let page = page.map_err(|e| sdk_error("ec2:DescribeNetworkInterfaces", e))?;
+        for eni in page.network_interfaces() {
+            let Some(occ) = eni.subnet_id().and_then(|id| by_subnet.get_mut(id)) else {
+                continue;
+            };
+            if prefixes {
+                occupy(occ, eni);
+            }
+            enis.push(read_eni(eni));
         }
-        enis.push(read_eni(&eni));
     }
     if accounting == Accounting::PrefixesAndReservations {
         let found: Vec<Result<(String, Vec<Ipv4Cidr>), Error>> = stream::iter(ids)
@@ -102,6 +95,21 @@ pub(super) async fn interfaces(
         s.holders = every.then_some(h.by);
     }
     Ok(enis)
+}
+
+/// The addresses and /28 prefixes an ENI holds in its subnet.
+fn occupy(occ: &mut Occupancy, eni: &aws_sdk_ec2::types::NetworkInterface) {
+    occ.addresses.extend(
+        eni.private_ip_addresses()
+            .iter()
+            .filter_map(|p| p.private_ip_address()?.parse::<Ipv4Addr>().ok())
+            .map(u32::from),
+    );
+    occ.ranges.extend(
+        eni.ipv4_prefixes()
+            .iter()
+            .filter_map(|p| p.ipv4_prefix()?.parse::<Ipv4Cidr>().ok()),
+    );
 }
 
 /// What holder classification needs of an ENI.
