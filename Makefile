@@ -98,11 +98,13 @@ package: $(PACKAGE_TOOLS)
 	$(VENV_PATH) CARGO_PROFILE_RELEASE_STRIP=true cargo lambda build --release --x86-64 --no-default-features --features aws --output-format zip
 	@ls -l $(ZIP) | awk '{printf "package: %s (%.1f MiB)\n", $$NF, $$5/1048576}'
 
-## The released binary, started as a Lambda against a local Runtime API, serves a Create.
+## The released binary, started as a Lambda against a local Runtime API, serves a Create, and
+## answers CloudFormation over TLS (rustls on ring) only to a certificate its roots trust.
 lambda-smoke: package $(TEST_TOOLS)
 	unzip -o -q $(ZIP) -d target/lambda/cidrwatch/unzipped
 	CIDRWATCH_BIN=$(CURDIR)/target/lambda/cidrwatch/unzipped/bootstrap \
-		cargo test --test binary the_binary_serves_a_create_as_a_lambda
+		cargo test --test binary -- the_binary_serves_a_create_as_a_lambda \
+		the_answer_goes_over_tls_to_a_certificate_the_roots_trust
 
 ## What a tick costs on moto estates of 1,000 and 10,000 subnets (one with detached ENIs, one
 ## with prefix accounting, an organization of 200 accounts x 2 regions at 100 ms a request, two

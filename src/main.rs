@@ -13,17 +13,18 @@ use tracing_subscriber::fmt;
 use tracing_subscriber::prelude::*;
 
 // One thread: a tick waits on AWS far longer than it computes (the 1,000-account tick spends
-// about 3.5 s of CPU in 15 s of wall), and the Lambda at its default 256 MB has a seventh of
+// about 2.6 s of CPU in 15 s of wall), and the Lambda at its default 256 MB has a seventh of
 // one vCPU. Worker threads would only add the cross-thread wakes of every response (hyper's
 // connection tasks run apart from the requests awaiting them).
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> ExitCode {
-    // HTTP client internals stay at warn whatever RUST_LOG asks: at debug they print request
-    // URIs, and a CloudFormation ResponseURL's query string is a credential. RUST_LOG is read
+    // HTTP client internals stay at warn whatever RUST_LOG asks: at debug they may print
+    // request URIs (the connector does when a proxy authenticates), and a CloudFormation
+    // ResponseURL's query string is a credential. RUST_LOG is read
     // as `target=level` directives (`info,cidrwatch=debug`): EnvFilter's span and field
     // matching linked a regex engine (1.4 MB of the stripped binary) no one asks of it.
     let wanted = std::env::var("RUST_LOG").unwrap_or_else(|_| "info".to_string());
-    let filter: Targets = format!("{wanted},reqwest=warn,hyper=warn,hyper_util=warn")
+    let filter: Targets = format!("{wanted},aws_smithy_http_client=warn,hyper=warn,hyper_util=warn")
         .parse()
         .unwrap_or_else(|_| Targets::new().with_default(tracing::Level::INFO));
     // Layers on the bare registry: fmt's own builder would filter at INFO beneath RUST_LOG.

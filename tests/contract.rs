@@ -257,7 +257,12 @@ async fn a_response_endpoint_failing_twice_then_accepting_gets_the_answer() {
 async fn a_4xx_from_the_response_endpoint_is_not_retried_and_is_an_error() {
     let bed = Bed::start();
     let app = bed.app().await;
-    let cfn = Loopback::responder(vec![403]).await;
+    // As S3 refuses a presigned PUT whose signature does not match: its body quotes the
+    // canonical request, the query string among it.
+    let cfn = Loopback::start(|_, req| {
+        Reply::Json(403, Vec::new(), json!({ "CanonicalRequest": format!("PUT\n{}", req.target) }))
+    })
+    .await;
     let err = app
         .handle(
             request("delete", &cfn.response_url(), Some("not-ours"), None),
@@ -268,6 +273,7 @@ async fn a_4xx_from_the_response_endpoint_is_not_retried_and_is_an_error() {
         .to_string();
     assert_eq!(cfn.requests().len(), 1);
     assert!(err.contains("HTTP 403"), "{err}");
+    assert!(err.contains("CanonicalRequest"), "S3's text is kept: {err}");
     assert!(
         !err.contains(SECRET_QUERY),
         "the presigned query never appears: {err}"

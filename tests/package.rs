@@ -39,3 +39,19 @@ fn the_lambda_build_unwinds_on_panic() {
         "the package is built by cargo lambda, the reason for the setting: {package:?}"
     );
 }
+
+/// One TLS stack, rustls on ring: an SDK crate asked for `default-https-client` (or any crate
+/// for rustls' default provider) would bring aws-lc back — 2.4 MB of C code and tables in the
+/// binary, and a CMake build — and Cargo.lock would list it.
+#[test]
+fn no_crate_links_aws_lc() {
+    let root = env!("CARGO_MANIFEST_DIR");
+    let lock = std::fs::read_to_string(format!("{root}/Cargo.lock")).unwrap();
+    let linked: Vec<&str> = lock
+        .lines()
+        .filter_map(|l| l.strip_prefix("name = "))
+        .filter(|n| n.trim_matches('"').starts_with("aws-lc"))
+        .collect();
+    assert_eq!(linked, Vec::<&str>::new(), "aws-lc is in Cargo.lock");
+    assert!(lock.contains("name = \"ring\""), "rustls' provider is ring");
+}

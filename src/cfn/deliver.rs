@@ -1,10 +1,20 @@
 //! Delivers a response to the `ResponseURL`: a PUT with an empty `Content-Type` (the
 //! presigned URL was signed without one) and an exact `Content-Length`, retried with backoff
 //! on connection errors and 5xx, its status checked.
+//!
+//! Sent with the SDK's own HTTP connector (hyper, rustls with ring), not a second HTTP client
+//! crate: one TLS stack in the binary, and no second set of root certificates read at start.
 
 use std::time::Duration;
 
-use reqwest::header::CONTENT_TYPE;
+use aws_smithy_async::rt::sleep::TokioSleep;
+use aws_smithy_http_client::{Connector, tls};
+use aws_smithy_runtime_api::client::http::{
+    HttpConnector, HttpConnectorSettings, SharedHttpConnector,
+};
+use aws_smithy_runtime_api::client::orchestrator::{HttpRequest, HttpResponse};
+use aws_smithy_types::body::SdkBody;
+use aws_smithy_types::byte_stream::ByteStream;
 use tokio::time::Instant;
 
 use super::request::url_for_logs;
@@ -12,7 +22,7 @@ use crate::Error;
 
 #[derive(Clone, Debug)]
 pub struct Delivery {
-    client: reqwest::Client,
+    connector: SharedHttpConnector,
     /// Tries in all, at least 4.
     pub attempts: u32,
     /// Pause after the first failure; doubled after each further one.
@@ -21,15 +31,44 @@ pub struct Delivery {
 
 impl Delivery {
     pub fn new() -> Result<Self, Error> {
-        let client = reqwest::Client::builder()
+        let settings = HttpConnectorSettings::builder()
             .connect_timeout(Duration::from_secs(5))
-            .build()
-            .map_err(|e| Error::Config(format!("HTTP client: {e}")))?;
+            .build();
+        let connector = Connector::builder()
+            .connector_settings(settings)
+            .sleep_impl(TokioSleep::new())
+            .tls_provider(tls::Provider::Rustls(
+                tls::rustls_provider::CryptoMode::Ring,
+            ))
+            .build();
         Ok(Delivery {
-            client,
+            connector: SharedHttpConnector::new(connector),
             attempts: 5,
             first_backoff: Duration::from_millis(250),
         })
+    }
+
+    /// One PUT of `body` to `url`, answered within `limit`; a failure to get an answer reads
+    /// as its kind and innermost cause, never with the URL.
+    async fn send(&self, url: &str, body: &[u8], limit: Duration) -> Result<HttpResponse, String> {
+        let mut req = HttpRequest::new(SdkBody::from(body.to_vec()));
+        req.set_method("PUT").map_err(|e| e.to_string())?;
+        req.set_uri(url)
+            .map_err(|_| "the ResponseURL is not a URL".to_string())?;
+        req.headers_mut().insert("content-type", "");
+        req.headers_mut()
+            .insert("content-length", body.len().to_string());
+        match tokio::time::timeout(limit, self.connector.call(req)).await {
+            Err(_) => Err(format!("timeout: no answer within {} s", limit.as_secs())),
+            Ok(Ok(resp)) => Ok(resp),
+            Ok(Err(e)) => {
+                let mut cause: &dyn std::error::Error = &e;
+                while let Some(inner) = cause.source() {
+                    cause = inner;
+                }
+                Err(format!("{e}: {cause}"))
+            }
+        }
     }
 
     /// PUTs `body` to `url`, trying until it is accepted, a 4xx says it never will be, the
@@ -48,12 +87,7 @@ impl Delivery {
                 break;
             }
             let sent = self
-                .client
-                .put(url)
-                .header(CONTENT_TYPE, "")
-                .body(body.clone())
-                .timeout(remaining.min(Duration::from_secs(20)))
-                .send()
+                .send(url, &body, remaining.min(Duration::from_secs(20)))
                 .await;
             match sent {
                 Ok(resp) if resp.status().is_success() => return Ok(resp.status().as_u16()),
@@ -63,12 +97,17 @@ impl Delivery {
                 Ok(resp) => {
                     // A 4xx will not change on retry: the URL has expired or was altered.
                     let status = resp.status().as_u16();
-                    let text = resp.text().await.unwrap_or_default();
-                    let text: String = text.chars().take(300).collect();
+                    let text = match ByteStream::new(resp.into_body()).collect().await {
+                        Ok(b) => String::from_utf8_lossy(&b.into_bytes()).into_owned(),
+                        Err(_) => String::new(),
+                    };
+                    // S3's SignatureDoesNotMatch quotes the canonical request, query and all.
+                    let text: String = scrub(&text, url).chars().take(300).collect();
                     return Err(fail(format!("HTTP {status}: {text}")));
                 }
-                // `without_url`: reqwest would otherwise print the presigned query string.
-                Err(e) => last = e.without_url().to_string(),
+                // The query is the presigned URL's credential: never in a log or a Reason,
+                // whatever a cause's text holds.
+                Err(e) => last = scrub(&e, url),
             }
             tracing::warn!(attempt, target = %target, error = %last, "CloudFormation response not accepted; retrying");
             if attempt < self.attempts {
@@ -78,5 +117,13 @@ impl Delivery {
             }
         }
         Err(fail(format!("{} tries: {last}", self.attempts)))
+    }
+}
+
+/// `message` without the URL's query string, should a cause ever quote it.
+fn scrub(message: &str, url: &str) -> String {
+    match url.split_once('?') {
+        Some((_, query)) if !query.is_empty() => message.replace(query, "…"),
+        _ => message.to_string(),
     }
 }

@@ -370,6 +370,7 @@ async fn sdk_signed(endpoint: &str, key: &str) -> SdkConfig {
             key, "testing", None, None, "tests",
         ))
         .timeout_config(cidrwatch::aws::timeouts())
+        .http_client(cidrwatch::aws::http_client())
         .load()
         .await
 }
