@@ -238,6 +238,12 @@ async fn a_tick_for_3000_subnets_in_300_vpcs_makes_the_floors_calls_and_no_more(
         ),
     ];
     assert_eq!(counts, floor.into_iter().collect(), "one tick's requests");
+    // Each PutMetricData here is past the SDK's 10 KB threshold for gzip: sent as it is.
+    assert_eq!(
+        bed.gzipped().await,
+        std::collections::BTreeMap::new(),
+        "nothing gzipped"
+    );
 }
 
 #[tokio::test]

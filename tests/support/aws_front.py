@@ -10,6 +10,8 @@ spoken since Dec 2025. This front listens on a loopback port and:
 - passes every other request through to moto unchanged;
 - counts requests per operation ("<signing service>:<Operation>"), readable at
   GET /__front/counts and cleared by POST /__front/reset, so tests can assert API-call counts;
+  GET /__front/gzipped counts the CloudWatch requests that came gzipped (Content-Encoding), as
+  AWS accepts them, so a test can say which we compress;
 - paginates EC2 Describe{Subnets,Vpcs,NetworkInterfaces} by MaxResults/NextToken as EC2 does
   (moto returns every item at once), so page counts are real;
 - stands in for CloudWatch metric streams, which moto lacks entirely (every call is a 500):
@@ -173,6 +175,7 @@ class Front:
         # True: the port is another emulator's, which needs none of moto's repairs.
         self.upstream = upstream
         self.counts: Counter = Counter()
+        self.gzipped: Counter = Counter()
         self.lock = threading.Lock()
         self.clients: dict = {}
         self.faults: list[dict] = []
@@ -284,9 +287,14 @@ def make_handler(front: Front):
                 with front.lock:
                     data = json.dumps(dict(front.counts)).encode()
                 return self._send(200, {"Content-Type": "application/json"}, data)
+            if path == "/__front/gzipped":
+                with front.lock:
+                    data = json.dumps(dict(front.gzipped)).encode()
+                return self._send(200, {"Content-Type": "application/json"}, data)
             if path == "/__front/reset":
                 with front.lock:
                     front.counts.clear()
+                    front.gzipped.clear()
                     front.peak = front.in_flight
                 return self._send(200, {"Content-Type": "application/json"}, b"{}")
             if path == "/__front/latency":
@@ -507,6 +515,8 @@ def make_handler(front: Front):
         def _cbor(self, op: str, body: bytes, access_key: str, region: str) -> None:
             if "gzip" in self.headers.get("Content-Encoding", ""):
                 body = gzip.decompress(body)
+                with front.lock:
+                    front.gzipped[f"monitoring:{op}"] += 1
             params = cbor2.loads(body) if body else {}
             client = front.cloudwatch(access_key, region, self.headers.get("X-Amz-Security-Token"))
             headers = {"smithy-protocol": "rpc-v2-cbor", "Content-Type": "application/cbor"}

@@ -143,15 +143,26 @@ impl Bed {
         serde_json::from_slice(&out.stdout).expect("cidrwatch's JSON")
     }
 
-    /// Requests the front has seen, per "<service>:<Operation>".
-    pub async fn counts(&self) -> BTreeMap<String, u64> {
-        let text = reqwest::get(format!("{}/__front/counts", self.endpoint))
+    /// What the front says at `GET /__front/{what}`, as JSON.
+    async fn front<T: serde::de::DeserializeOwned>(&self, what: &str) -> T {
+        let text = reqwest::get(format!("{}/__front/{what}", self.endpoint))
             .await
-            .expect("counts")
+            .unwrap_or_else(|e| panic!("front {what}: {e}"))
             .text()
             .await
-            .expect("counts body");
-        serde_json::from_str(&text).expect("counts json")
+            .unwrap_or_else(|e| panic!("front {what} body: {e}"));
+        serde_json::from_str(&text).unwrap_or_else(|e| panic!("front {what} json: {e}"))
+    }
+
+    /// Requests the front has seen, per "<service>:<Operation>".
+    pub async fn counts(&self) -> BTreeMap<String, u64> {
+        self.front("counts").await
+    }
+
+    /// CloudWatch requests that came gzipped, per "monitoring:<Operation>" (since the last
+    /// reset).
+    pub async fn gzipped(&self) -> BTreeMap<String, u64> {
+        self.front("gzipped").await
     }
 
     /// Metric alarms whose names start with `prefix`, read back from moto.
@@ -289,13 +300,7 @@ impl Bed {
 
     /// The most AWS requests the front was answering at once since the last reset.
     pub async fn peak_in_flight(&self) -> u64 {
-        let text = reqwest::get(format!("{}/__front/in-flight", self.endpoint))
-            .await
-            .expect("in-flight")
-            .text()
-            .await
-            .expect("in-flight body");
-        let v: Value = serde_json::from_str(&text).expect("in-flight json");
+        let v: Value = self.front("in-flight").await;
         v["peak"].as_u64().expect("peak")
     }
 
