@@ -392,18 +392,25 @@ pub async fn scan_region(
     let mut carved: HashMap<String, Vec<Ipv4Cidr>> = HashMap::new();
     each_subnet(ec2, subnet_filters(sel), |s| {
         let cidr = s.cidr_block().and_then(|c| c.parse::<Ipv4Cidr>().ok());
-        let tags: BTreeMap<&str, &str> = s
-            .tags()
-            .iter()
-            .filter_map(|t| Some((t.key()?, t.value()?)))
-            .collect();
         let (Some(vpc_id), Some(subnet_id)) = (s.vpc_id(), s.subnet_id()) else {
             return;
         };
         if let Some(c) = cidr {
-            carved.entry(vpc_id.to_string()).or_default().push(c);
+            // Per subnet, so no key is allocated for a VPC already seen.
+            match carved.get_mut(vpc_id) {
+                Some(cidrs) => cidrs.push(c),
+                None => {
+                    carved.insert(vpc_id.to_string(), vec![c]);
+                }
+            }
         }
-        if !sel.matches(vpc_id, subnet_id, &tags, cidr) {
+        let tag = |key: &str| {
+            s.tags()
+                .iter()
+                .find(|t| t.key() == Some(key))
+                .and_then(|t| t.value())
+        };
+        if !sel.matches(vpc_id, subnet_id, tag, cidr) {
             return;
         }
         subnets.push(SubnetInfo {

@@ -180,19 +180,20 @@ impl Selection {
 
     /// Whether a subnet belongs to the pool: AND across keys, OR within a list. Discovery
     /// filters on EC2's side where it can and re-checks here; `Cidrs` is only checked here.
-    pub fn matches(
+    /// `tag` gives the subnet's value of a tag key (looked up, not collected into a map: this
+    /// runs for every subnet of every region read).
+    pub fn matches<'a>(
         &self,
         vpc_id: &str,
         subnet_id: &str,
-        tags: &BTreeMap<&str, &str>,
+        tag: impl Fn(&str) -> Option<&'a str>,
         cidr: Option<Ipv4Cidr>,
     ) -> bool {
         let any = |list: &[String], v: &str| list.is_empty() || list.iter().any(|x| x == v);
         any(&self.vpc_ids, vpc_id)
             && any(&self.subnet_ids, subnet_id)
             && self.tags.iter().all(|(k, values)| {
-                tags.get(k.as_str())
-                    .is_some_and(|v| values.iter().any(|x| x == v))
+                tag(k).is_some_and(|v| values.iter().any(|x| x == v))
             })
             && (self.cidrs.is_empty()
                 || cidr.is_some_and(|c| self.cidrs.iter().any(|outer| outer.contains(&c))))
