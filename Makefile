@@ -90,10 +90,9 @@ screenshot: demo
 		--screenshot=docs/map.png file://$(CURDIR)/target/demo/map.html
 	@echo "wrote docs/map.png"
 
-## The Lambda zip (provided.al2023, x86_64), built with cargo-lambda and zig: stripped, with
-## cargo-lambda's thin LTO and one codegen unit (a build of its own target, so `make bench`'s
-## release build keeps its speed; Cargo.toml says why panics still unwind), without the CLI's
-## profile sign-in (the `profiles` feature).
+## The Lambda zip (provided.al2023, x86_64), built with cargo-lambda and zig from the release
+## profile (size-optimized, thin LTO, one codegen unit, unwinding: Cargo.toml says why), in a
+## target of its own, stripped, without the CLI's profile sign-in (the `profiles` feature).
 package: $(PACKAGE_TOOLS)
 	$(VENV_PATH) CARGO_PROFILE_RELEASE_STRIP=true cargo lambda build --release --x86-64 --no-default-features --features aws --output-format zip
 	@ls -l $(ZIP) | awk '{printf "package: %s (%.1f MiB)\n", $$NF, $$5/1048576}'
