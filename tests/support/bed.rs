@@ -144,7 +144,7 @@ impl Bed {
     }
 
     /// What the front says at `GET /__front/{what}`, as JSON.
-    async fn front<T: serde::de::DeserializeOwned>(&self, what: &str) -> T {
+    async fn front_json<T: serde::de::DeserializeOwned>(&self, what: &str) -> T {
         let text = reqwest::get(format!("{}/__front/{what}", self.endpoint))
             .await
             .unwrap_or_else(|e| panic!("front {what}: {e}"))
@@ -156,13 +156,13 @@ impl Bed {
 
     /// Requests the front has seen, per "<service>:<Operation>".
     pub async fn counts(&self) -> BTreeMap<String, u64> {
-        self.front("counts").await
+        self.front_json("counts").await
     }
 
     /// CloudWatch requests that came gzipped, per "monitoring:<Operation>" (since the last
     /// reset).
     pub async fn gzipped(&self) -> BTreeMap<String, u64> {
-        self.front("gzipped").await
+        self.front_json("gzipped").await
     }
 
     /// Metric alarms whose names start with `prefix`, read back from moto.
@@ -300,7 +300,7 @@ impl Bed {
 
     /// The most AWS requests the front was answering at once since the last reset.
     pub async fn peak_in_flight(&self) -> u64 {
-        let v: Value = self.front("in-flight").await;
+        let v: Value = self.front_json("in-flight").await;
         v["peak"].as_u64().expect("peak")
     }
 

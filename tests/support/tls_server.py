@@ -3,8 +3,9 @@ ResponseURL: the one HTTPS peer a test can give the binary (moto and the front s
 HTTP), so the shipped TLS stack (rustls on ring, the roots rustls-native-certs loads) completes
 a real handshake and checks a real certificate.
 
-Usage: tls_server.py DIR. Writes a self-signed certificate for localhost and 127.0.0.1 to
-DIR/cert.pem (a test trusts it through SSL_CERT_FILE, or leaves it untrusted), prints the port,
+Usage: tls_server.py DIR. Writes a root certificate to DIR/cert.pem (a test trusts it through
+SSL_CERT_FILE, or leaves it untrusted) and serves one for localhost and 127.0.0.1 that it
+signs; prints the port,
 then answers every PUT with 200, appending it to DIR/requests.jsonl, and counts the handshakes
 it refused in DIR/refused (a client that does not trust the certificate aborts its handshake).
 """
@@ -23,40 +24,54 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
 
-def self_signed(directory):
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "localhost")])
+def certificate(subject, issuer, public_key, signing_key, ca):
     now = datetime.datetime.now(datetime.timezone.utc)
-    cert = (
+    builder = (
         x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
+        .subject_name(subject)
+        .issuer_name(issuer)
+        .public_key(public_key)
         .serial_number(x509.random_serial_number())
         .not_valid_before(now - datetime.timedelta(minutes=5))
         .not_valid_after(now + datetime.timedelta(days=1))
-        .add_extension(
+        .add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True)
+    )
+    if not ca:
+        builder = builder.add_extension(
             x509.SubjectAlternativeName(
                 [x509.DNSName("localhost"), x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]
             ),
             critical=False,
         )
-        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-        .sign(key, hashes.SHA256())
+    return builder.sign(signing_key, hashes.SHA256())
+
+
+def pem(path, data):
+    with open(path, "wb") as f:
+        f.write(data)
+    return path
+
+
+def self_signed(directory):
+    """A root (DIR/cert.pem, what a client may trust) and the server's certificate it signs:
+    webpki, as the real S3 endpoint's chain, wants an end entity that is not itself a CA."""
+    root_key = ec.generate_private_key(ec.SECP256R1())
+    root_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "cidrwatch test root")])
+    root = certificate(root_name, root_name, root_key.public_key(), root_key, True)
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "localhost")])
+    leaf = certificate(name, root_name, key.public_key(), root_key, False)
+    pem(os.path.join(directory, "cert.pem"), root.public_bytes(serialization.Encoding.PEM))
+    chain = pem(os.path.join(directory, "chain.pem"), leaf.public_bytes(serialization.Encoding.PEM))
+    key_path = pem(
+        os.path.join(directory, "key.pem"),
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        ),
     )
-    cert_path = os.path.join(directory, "cert.pem")
-    key_path = os.path.join(directory, "key.pem")
-    with open(cert_path, "wb") as f:
-        f.write(cert.public_bytes(serialization.Encoding.PEM))
-    with open(key_path, "wb") as f:
-        f.write(
-            key.private_bytes(
-                serialization.Encoding.PEM,
-                serialization.PrivateFormat.PKCS8,
-                serialization.NoEncryption(),
-            )
-        )
-    return cert_path, key_path
+    return chain, key_path
 
 
 def main():
