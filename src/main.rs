@@ -24,9 +24,10 @@ async fn main() -> ExitCode {
     // as `target=level` directives (`info,cidrwatch=debug`): EnvFilter's span and field
     // matching linked a regex engine (1.4 MB of the stripped binary) no one asks of it.
     let wanted = std::env::var("RUST_LOG").unwrap_or_else(|_| "info".to_string());
-    let filter: Targets = format!("{wanted},aws_smithy_http_client=warn,hyper=warn,hyper_util=warn")
-        .parse()
-        .unwrap_or_else(|_| Targets::new().with_default(tracing::Level::INFO));
+    let filter: Targets =
+        format!("{wanted},aws_smithy_http_client=warn,hyper=warn,hyper_util=warn")
+            .parse()
+            .unwrap_or_else(|_| Targets::new().with_default(tracing::Level::INFO));
     // Layers on the bare registry: fmt's own builder would filter at INFO beneath RUST_LOG.
     let logs = tracing_subscriber::registry().with(filter);
     if std::env::var_os("AWS_LAMBDA_RUNTIME_API").is_some() {

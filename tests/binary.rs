@@ -286,7 +286,11 @@ async fn the_answer_goes_over_tls_to_a_certificate_the_roots_trust() {
     // fails, and its one line says why without the presigned query.
     let (told, logs) = https.serve(&bed, None).await;
     assert_eq!(https.requests().len(), 1, "nothing more was delivered");
-    assert_eq!(https.refused(), 5, "each of the five tries was refused:\n{logs}");
+    assert_eq!(
+        https.refused(),
+        5,
+        "each of the five tries was refused:\n{logs}"
+    );
     let error = told
         .iter()
         .find(|r| r.target == format!("{RUNTIME}/invocation/invoke-1/error"))
@@ -296,5 +300,8 @@ async fn the_answer_goes_over_tls_to_a_certificate_the_roots_trust() {
         error.contains("invalid peer certificate"),
         "the certificate is named as the cause: {error}"
     );
-    assert!(!error.contains(SECRET_QUERY) && !logs.contains(SECRET_QUERY), "{logs}");
+    assert!(
+        !error.contains(SECRET_QUERY) && !logs.contains(SECRET_QUERY),
+        "{logs}"
+    );
 }

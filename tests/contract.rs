@@ -260,7 +260,11 @@ async fn a_4xx_from_the_response_endpoint_is_not_retried_and_is_an_error() {
     // As S3 refuses a presigned PUT whose signature does not match: its body quotes the
     // canonical request, the query string among it.
     let cfn = Loopback::start(|_, req| {
-        Reply::Json(403, Vec::new(), json!({ "CanonicalRequest": format!("PUT\n{}", req.target) }))
+        Reply::Json(
+            403,
+            Vec::new(),
+            json!({ "CanonicalRequest": format!("PUT\n{}", req.target) }),
+        )
     })
     .await;
     let err = app

@@ -192,9 +192,10 @@ impl Selection {
         let any = |list: &[String], v: &str| list.is_empty() || list.iter().any(|x| x == v);
         any(&self.vpc_ids, vpc_id)
             && any(&self.subnet_ids, subnet_id)
-            && self.tags.iter().all(|(k, values)| {
-                tag(k).is_some_and(|v| values.iter().any(|x| x == v))
-            })
+            && self
+                .tags
+                .iter()
+                .all(|(k, values)| tag(k).is_some_and(|v| values.iter().any(|x| x == v)))
             && (self.cidrs.is_empty()
                 || cidr.is_some_and(|c| self.cidrs.iter().any(|outer| outer.contains(&c))))
     }
