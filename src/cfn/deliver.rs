@@ -97,9 +97,11 @@ impl Delivery {
                 Ok(resp) => {
                     // A 4xx will not change on retry: the URL has expired or was altered.
                     let status = resp.status().as_u16();
-                    let text = match ByteStream::new(resp.into_body()).collect().await {
-                        Ok(b) => String::from_utf8_lossy(&b.into_bytes()).into_owned(),
-                        Err(_) => String::new(),
+                    // Read within its own bound: a refusal must not hang the answer either.
+                    let read = ByteStream::new(resp.into_body()).collect();
+                    let text = match tokio::time::timeout(Duration::from_secs(5), read).await {
+                        Ok(Ok(b)) => String::from_utf8_lossy(&b.into_bytes()).into_owned(),
+                        _ => String::new(),
                     };
                     // S3's SignatureDoesNotMatch quotes the canonical request, query and all.
                     let text: String = scrub(&text, url).chars().take(300).collect();
