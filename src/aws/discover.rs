@@ -404,13 +404,7 @@ pub async fn scan_region(
                 }
             }
         }
-        let tag = |key: &str| {
-            s.tags()
-                .iter()
-                .find(|t| t.key() == Some(key))
-                .and_then(|t| t.value())
-        };
-        if !sel.matches(vpc_id, subnet_id, tag, cidr) {
+        if !sel.matches(vpc_id, subnet_id, |key| super::tag(s.tags(), key), cidr) {
             return;
         }
         subnets.push(SubnetInfo {

@@ -114,13 +114,7 @@ fn occupy(occ: &mut Occupancy, eni: &aws_sdk_ec2::types::NetworkInterface) {
 
 /// What holder classification needs of an ENI.
 fn read_eni(eni: &aws_sdk_ec2::types::NetworkInterface) -> holders::Eni {
-    let tag = |key: &str| {
-        eni.tag_set()
-            .iter()
-            .find(|t| t.key() == Some(key))
-            .and_then(|t| t.value())
-            .map(str::to_string)
-    };
+    let tag = |key: &str| super::tag(eni.tag_set(), key).map(str::to_string);
     let addresses = eni.private_ip_addresses();
     holders::Eni {
         id: eni.network_interface_id().unwrap_or_default().to_string(),

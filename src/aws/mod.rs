@@ -19,6 +19,8 @@ use std::time::Duration;
 use aws_config::SdkConfig;
 use aws_config::timeout::TimeoutConfig;
 use aws_sdk_cloudwatch::error::{ProvideErrorMetadata, SdkError};
+use aws_smithy_async::rt::sleep::SharedAsyncSleep;
+use aws_smithy_runtime_api::client::http::HttpConnectorSettings;
 
 use crate::Error;
 
@@ -109,24 +111,38 @@ pub async fn load_config() -> SdkConfig {
 /// client built from the configuration: a tick builds an EC2 client per account-region and
 /// an STS client per account. Without it each SDK client makes a default HTTP client of its
 /// own, and a 1,000-account tick opened a connection (on AWS, a TLS handshake) per client.
-/// The client the SDK makes by default but for its crypto: rustls on ring, not aws-lc
-/// (a binary smaller by about 2 MB; ring offers no post-quantum key exchange, which guards
-/// nothing a tick sends that outlives its hour-long session credentials), the proxy from the
-/// environment.
+/// Its connections are [`connector`]'s.
 pub fn http_client() -> aws_sdk_sts::config::SharedHttpClient {
-    use aws_smithy_http_client::proxy::ProxyConfig;
-    use aws_smithy_http_client::{Builder, ConnectorBuilder, tls};
-    Builder::new().build_with_connector_fn(|settings, components| {
-        let mut b = ConnectorBuilder::default().tls_provider(tls::Provider::Rustls(
-            tls::rustls_provider::CryptoMode::Ring,
-        ));
-        b.set_connector_settings(settings.cloned());
-        if let Some(c) = components {
-            b.set_sleep_impl(c.sleep_impl());
-        }
-        b.set_proxy_config(Some(ProxyConfig::from_env()));
-        b.build()
+    aws_smithy_http_client::Builder::new().build_with_connector_fn(|settings, components| {
+        connector(settings, components.and_then(|c| c.sleep_impl()))
     })
+}
+
+/// The connector every HTTP request of the process goes through, the SDK's and the
+/// CloudFormation answer's (`cfn::Delivery`): the one the SDK makes by default but for its
+/// crypto, rustls on ring rather than aws-lc (a binary smaller by about 2 MB; ring offers no
+/// post-quantum key exchange, which guards nothing a tick sends that outlives its hour-long
+/// session credentials), with `settings`' timeouts and the proxy from the environment.
+pub(crate) fn connector(
+    settings: Option<&HttpConnectorSettings>,
+    sleep: Option<SharedAsyncSleep>,
+) -> aws_smithy_http_client::Connector {
+    use aws_smithy_http_client::proxy::ProxyConfig;
+    use aws_smithy_http_client::{ConnectorBuilder, tls};
+    let mut b = ConnectorBuilder::default().tls_provider(tls::Provider::Rustls(
+        tls::rustls_provider::CryptoMode::Ring,
+    ));
+    b.set_connector_settings(settings.cloned());
+    b.set_sleep_impl(sleep);
+    b.set_proxy_config(Some(ProxyConfig::from_env()));
+    b.build()
+}
+
+/// A tag's value, by key, among an EC2 resource's tags.
+pub(crate) fn tag<'a>(tags: &'a [aws_sdk_ec2::types::Tag], key: &str) -> Option<&'a str> {
+    tags.iter()
+        .find(|t| t.key() == Some(key))
+        .and_then(|t| t.value())
 }
 
 /// Whether an error says the resource is not there: for deletes, where gone is done. Some

@@ -2,13 +2,13 @@
 //! presigned URL was signed without one) and an exact `Content-Length`, retried with backoff
 //! on connection errors and 5xx, its status checked.
 //!
-//! Sent with the SDK's own HTTP connector (hyper, rustls with ring), not a second HTTP client
-//! crate: one TLS stack in the binary, and no second set of root certificates read at start.
+//! Sent through the SDK's own connector as every request is (`aws::connector`: rustls on ring,
+//! the proxy from the environment), not a second HTTP client crate: one TLS stack in the
+//! binary, and no second set of root certificates read at start.
 
 use std::time::Duration;
 
-use aws_smithy_async::rt::sleep::TokioSleep;
-use aws_smithy_http_client::{Connector, tls};
+use aws_smithy_async::rt::sleep::{SharedAsyncSleep, TokioSleep};
 use aws_smithy_runtime_api::client::http::{
     HttpConnector, HttpConnectorSettings, SharedHttpConnector,
 };
@@ -34,13 +34,8 @@ impl Delivery {
         let settings = HttpConnectorSettings::builder()
             .connect_timeout(Duration::from_secs(5))
             .build();
-        let connector = Connector::builder()
-            .connector_settings(settings)
-            .sleep_impl(TokioSleep::new())
-            .tls_provider(tls::Provider::Rustls(
-                tls::rustls_provider::CryptoMode::Ring,
-            ))
-            .build();
+        let sleep = SharedAsyncSleep::new(TokioSleep::new());
+        let connector = crate::aws::connector(Some(&settings), Some(sleep));
         Ok(Delivery {
             connector: SharedHttpConnector::new(connector),
             attempts: 5,
