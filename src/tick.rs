@@ -38,14 +38,12 @@ pub async fn monitor_spec(
 pub async fn scan(aws: &Aws, spec: &MonitorSpec, holders: bool, progress: Progress<'_>) -> Report {
     let holders = holders || spec.cluster_metrics;
     let plan = (!spec.supernets.is_empty()).then_some(&spec.avoid_prefix_lists[..]);
-    let snapshot = aws
+    let mut snapshot = aws
         .discover(&spec.select, spec.accounting(), holders, plan, progress)
         .await;
-    let mut report = pool::compute(&spec.pool_name, &snapshot);
-    report.plan = snapshot
-        .network
-        .as_ref()
-        .map(|n| supernet::plan(&spec.supernets, n));
+    let network = snapshot.network.take();
+    let mut report = pool::of(&spec.pool_name, snapshot);
+    report.plan = network.as_ref().map(|n| supernet::plan(&spec.supernets, n));
     // A partial scan's totals would bend the trend: only a whole one gets an estimate.
     if report.errors.is_empty() && report.totals.subnet_count > 0 {
         report.totals.days_to_exhaustion = days_to_exhaustion(aws, spec, &report).await;
