@@ -249,7 +249,7 @@ pub fn compute(pool: &str, snapshot: &Snapshot) -> Report {
 }
 
 /// The report of `snapshot`, which it consumes: each subnet's strings move into the report
-/// rather than being copied (six a subnet, the tick's largest allocations after the SDK's).
+/// rather than being copied (six a subnet).
 pub fn of(pool: &str, snapshot: Snapshot) -> Report {
     let vpcs = vpc_rooms(&snapshot);
     let vpc_allocation = vpc_allocation(&snapshot);
