@@ -61,7 +61,8 @@ impl Report {
     /// tree of values (a 1,000-account tick's bounded report as one was ~22 MB of its peak).
     /// A report that may fit is written once, not counted first and written again: a
     /// 10,000-subnet report is ~3 MB of text, and counting it was a few percent of what the
-    /// tick spends beyond the SDK's own pages (perf). One whose subnets alone must pass the budget is cut without being written whole.
+    /// tick spends beyond the SDK's own pages (perf). One whose subnets alone must pass the
+    /// budget is cut without being written whole.
     pub fn bounded_text(&self, budget: usize) -> (Box<RawValue>, Omitted) {
         if self
             .subnets
