@@ -158,13 +158,17 @@ impl Lab {
     }
 }
 
-/// A VPC with one subnet in `region`; returns (vpc, subnet).
-async fn network(bed: &Bed, region: &str, vpc_cidr: &str, subnet_cidr: &str) -> (String, String) {
-    let sdk = bed.sdk().await;
-    let conf = aws_sdk_ec2::config::Builder::from(&sdk)
+/// An EC2 client for `region` of the bed.
+async fn ec2_in(bed: &Bed, region: &str) -> aws_sdk_ec2::Client {
+    let conf = aws_sdk_ec2::config::Builder::from(&bed.sdk().await)
         .region(aws_config::Region::new(region.to_string()))
         .build();
-    let ec2 = aws_sdk_ec2::Client::from_conf(conf);
+    aws_sdk_ec2::Client::from_conf(conf)
+}
+
+/// A VPC with one subnet in `region`; returns (vpc, subnet).
+async fn network(bed: &Bed, region: &str, vpc_cidr: &str, subnet_cidr: &str) -> (String, String) {
+    let ec2 = ec2_in(bed, region).await;
     let vpc = ec2
         .create_vpc()
         .cidr_block(vpc_cidr)
@@ -502,4 +506,33 @@ async fn localstack_departures_are_still_there() {
     };
     assert_eq!(state("departure-recent").await, "ALARM", "CloudWatch: OK");
     assert_eq!(state("departure-old").await, "OK", "CloudWatch: ALARM");
+    // 3. DescribeRegions lists other partitions' regions (EC2 lists its own partition's
+    //    only), and LocalStack answers them with us-east-1's resources: `Regions: [ALL]`
+    //    sees a us-east-1 subnet again from cn-north-1 (src/aws/once.rs counts it once).
+    let (vpc, subnet) = network(&bed, "us-east-1", "10.69.0.0/24", "10.69.0.0/26").await;
+    let east = ec2_in(&bed, "us-east-1").await;
+    let listed = east.describe_regions().send().await.unwrap();
+    let listed: Vec<_> = listed
+        .regions()
+        .iter()
+        .filter_map(|r| r.region_name())
+        .collect();
+    assert!(listed.contains(&"cn-north-1"), "EC2: aws regions only");
+    let china = ec2_in(&bed, "cn-north-1").await;
+    let seen = china
+        .describe_subnets()
+        .filters(Filter::builder().name("vpc-id").values(vpc).build())
+        .send()
+        .await
+        .unwrap();
+    let seen: Vec<_> = seen
+        .subnets()
+        .iter()
+        .filter_map(|s| s.subnet_id())
+        .collect();
+    assert_eq!(
+        seen,
+        [subnet.as_str()],
+        "EC2: none of us-east-1's in cn-north-1"
+    );
 }

@@ -15,6 +15,7 @@ use aws_config::SdkConfig;
 use aws_sdk_ec2::types::Filter;
 use futures::stream::StreamExt;
 
+use super::once::{once_each, vpcs_once};
 use super::{Aws, enis, network, nodes, sdk_error};
 use crate::Error;
 use crate::spec::{Accounting, Selection};
@@ -247,50 +248,6 @@ pub struct Found {
 
 /// The member role's name when `Select.RoleName` does not say.
 pub const DEFAULT_ROLE_NAME: &str = "cidrwatch-reader";
-
-/// Every subnet and VPC once, however many scanned accounts see it: a VPC shared through RAM
-/// is visible from its owner and from each participant. The owner's view wins (`OwnerId`
-/// says whose it is); a subnet seen only from participants is still counted, once. Sorted,
-/// so the order never depends on which scan finished first.
-fn once_each(views: Vec<(String, Found)>) -> (Vec<SubnetInfo>, Vec<VpcInfo>) {
-    let (mut subnets, mut vpcs) = (Vec::new(), Vec::new());
-    for (scanned_by, found) in views {
-        subnets.push((scanned_by.clone(), found.subnets));
-        vpcs.push((scanned_by, found.vpcs));
-    }
-    let subnets = once_by_owner(subnets, |s| (&s.account, &s.region, &s.subnet_id));
-    (subnets, vpcs_once(vpcs))
-}
-
-/// Each VPC once (see [`once_by_owner`]), in account, region, VPC order.
-fn vpcs_once(views: Vec<(String, Vec<VpcInfo>)>) -> Vec<VpcInfo> {
-    once_by_owner(views, |v| (&v.account, &v.region, &v.vpc_id))
-}
-
-/// Each item once, in `key` order (its owner's account, its region, its id), the owner's view
-/// winning over a participant's (the views are keyed by the account that scanned them). Every
-/// view of one item has the same key, since EC2's `OwnerId` names the owner whoever asks: one
-/// sort brings them together, owner first, and a dedup keeps that one. (A map keyed by a copy
-/// of each id, then a sort, was a tenth of a 10,000-subnet tick's own work.)
-fn once_by_owner<T>(
-    views: Vec<(String, Vec<T>)>,
-    key: fn(&T) -> (&String, &String, &String),
-) -> Vec<T> {
-    let mut all = Vec::with_capacity(views.iter().map(|(_, items)| items.len()).sum());
-    for (scanned_by, items) in views {
-        all.extend(
-            items
-                .into_iter()
-                .map(|item| (key(&item).0 != &scanned_by, item)),
-        );
-    }
-    // Stable: two participants' views of one item keep their order (they are alike).
-    all.sort_by(|(a_foreign, a), (b_foreign, b)| {
-        key(a).cmp(&key(b)).then(a_foreign.cmp(b_foreign))
-    });
-    all.dedup_by(|later, kept| key(&later.1) == key(&kept.1));
-    all.into_iter().map(|(_, item)| item).collect()
-}
 
 /// The found clusters with what cni-metrics-helper last published for them in that
 /// account-region. An unreadable figure is not a failed scan (the addresses were counted):

@@ -9,6 +9,7 @@ pub mod metrics;
 pub mod network;
 pub mod nodes;
 pub mod notify;
+mod once;
 pub mod org;
 pub mod schedule;
 mod scopes;

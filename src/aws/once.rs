@@ -1,0 +1,148 @@
+//! Every subnet and VPC once, however many scans saw it: a VPC shared through RAM is visible
+//! from its owner and from each participant.
+
+use super::discover::Found;
+use crate::usage::{SubnetInfo, VpcInfo};
+
+/// Each subnet and VPC once, the owner's view winning (`OwnerId` says whose it is); a subnet
+/// seen only from participants is still counted, once. In account, region, id order, so the
+/// order never depends on which scan finished first.
+pub(super) fn once_each(views: Vec<(String, Found)>) -> (Vec<SubnetInfo>, Vec<VpcInfo>) {
+    let (mut subnets, mut vpcs) = (Vec::new(), Vec::new());
+    for (scanned_by, found) in views {
+        subnets.push((scanned_by.clone(), found.subnets));
+        vpcs.push((scanned_by, found.vpcs));
+    }
+    let subnets = once_by_owner(subnets, |s| (&s.account, &s.subnet_id), |s| &s.region);
+    (subnets, vpcs_once(vpcs))
+}
+
+/// Each VPC once (see [`once_by_owner`]), in account, region, VPC order.
+pub(super) fn vpcs_once(views: Vec<(String, Vec<VpcInfo>)>) -> Vec<VpcInfo> {
+    once_by_owner(views, |v| (&v.account, &v.vpc_id), |v| &v.region)
+}
+
+/// Each item once by `name` (its owner's account and its id), then in account, region, id
+/// order. Every view of one item has the same name, since EC2's `OwnerId` names the owner
+/// whoever asks: one sort brings them together, the owner's view first (the views are keyed
+/// by the account that scanned them), and a dedup keeps it.
+///
+/// The region is not part of the name. EC2's ids do not repeat across regions, but an
+/// endpoint may answer a region it does not have with another's resources: LocalStack lists
+/// the China and GovCloud regions and answers them from us-east-1, so `Regions: [ALL]` saw
+/// one subnet five times (`localstack_departures_are_still_there`). Such an item counts once,
+/// under the first of its regions by name, whichever scan finished first.
+fn once_by_owner<T>(
+    views: Vec<(String, Vec<T>)>,
+    name: fn(&T) -> (&String, &String),
+    region: fn(&T) -> &String,
+) -> Vec<T> {
+    let mut all = Vec::with_capacity(views.iter().map(|(_, items)| items.len()).sum());
+    for (scanned_by, items) in views {
+        let foreign = |item: &T| name(item).0 != &scanned_by;
+        all.extend(items.into_iter().map(|item| (foreign(&item), item)));
+    }
+    all.sort_by(|(a_foreign, a), (b_foreign, b)| {
+        (name(a), a_foreign, region(a)).cmp(&(name(b), b_foreign, region(b)))
+    });
+    all.dedup_by(|later, kept| name(&later.1) == name(&kept.1));
+    let mut once: Vec<T> = all.into_iter().map(|(_, item)| item).collect();
+    once.sort_unstable_by(|a, b| {
+        let (a_account, a_id) = name(a);
+        let (b_account, b_id) = name(b);
+        (a_account, region(a), a_id).cmp(&(b_account, region(b), b_id))
+    });
+    once
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn subnet(account: &str, region: &str, id: &str, available: u64) -> SubnetInfo {
+        SubnetInfo {
+            account: account.into(),
+            region: region.into(),
+            subnet_id: id.into(),
+            available,
+            ..SubnetInfo::default()
+        }
+    }
+
+    fn found(subnets: Vec<SubnetInfo>) -> Found {
+        let vpcs = subnets
+            .iter()
+            .map(|s| VpcInfo {
+                account: s.account.clone(),
+                region: s.region.clone(),
+                vpc_id: format!("vpc-of-{}", s.subnet_id),
+                ..VpcInfo::default()
+            })
+            .collect();
+        Found {
+            subnets,
+            vpcs,
+            ..Found::default()
+        }
+    }
+
+    fn names(subnets: &[SubnetInfo]) -> Vec<(&str, &str, &str)> {
+        subnets
+            .iter()
+            .map(|s| (&*s.account, &*s.region, &*s.subnet_id))
+            .collect()
+    }
+
+    #[test]
+    fn the_owners_view_wins_over_a_participants_whichever_finished_first() {
+        // 222 sees 111's shared subnet (its own figure, 7, is stale); 111 sees it at 5.
+        let participant = || ("222".to_string(), found(vec![subnet("111", "r", "s-1", 7)]));
+        let owner = || ("111".to_string(), found(vec![subnet("111", "r", "s-1", 5)]));
+        for views in [vec![participant(), owner()], vec![owner(), participant()]] {
+            let (subnets, vpcs) = once_each(views);
+            assert_eq!(names(&subnets), [("111", "r", "s-1")]);
+            assert_eq!(subnets[0].available, 5);
+            assert_eq!(vpcs.len(), 1);
+        }
+    }
+
+    #[test]
+    fn a_subnet_answered_from_several_regions_counts_once_under_the_first() {
+        // LocalStack's answer to cn-north-1 and us-gov-west-1: us-east-1's subnet.
+        let views = ["us-gov-west-1", "us-east-1", "cn-north-1", "eu-west-1"]
+            .into_iter()
+            .map(|region| {
+                let mut seen = vec![subnet("000", region, "s-east", 1)];
+                if region == "eu-west-1" {
+                    seen.push(subnet("000", region, "s-west", 2));
+                }
+                ("000".to_string(), found(seen))
+            })
+            .collect();
+        let (subnets, vpcs) = once_each(views);
+        assert_eq!(
+            names(&subnets),
+            [
+                ("000", "cn-north-1", "s-east"),
+                ("000", "eu-west-1", "s-west")
+            ]
+        );
+        assert_eq!(vpcs.len(), 2);
+    }
+
+    #[test]
+    fn the_order_is_account_region_id() {
+        let views = vec![
+            ("2".to_string(), found(vec![subnet("2", "a", "s-1", 0)])),
+            (
+                "1".to_string(),
+                found(vec![subnet("1", "b", "s-0", 0), subnet("1", "a", "s-9", 0)]),
+            ),
+        ];
+        let (subnets, _) = once_each(views);
+        assert_eq!(
+            names(&subnets),
+            [("1", "a", "s-9"), ("1", "b", "s-0"), ("2", "a", "s-1")]
+        );
+    }
+}
