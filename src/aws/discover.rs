@@ -315,7 +315,7 @@ fn subnet_filters(sel: &Selection) -> Vec<Filter> {
 async fn each_subnet(
     ec2: &aws_sdk_ec2::Client,
     filters: Vec<Filter>,
-    mut each: impl FnMut(&aws_sdk_ec2::types::Subnet),
+    mut each: impl FnMut(aws_sdk_ec2::types::Subnet),
 ) -> Result<(), Error> {
     let mut pages = ec2
         .describe_subnets()
@@ -325,7 +325,10 @@ async fn each_subnet(
         .send();
     while let Some(page) = pages.next().await {
         let page = page.map_err(|e| sdk_error("ec2:DescribeSubnets", e))?;
-        page.subnets().iter().for_each(&mut each);
+        page.subnets
+            .unwrap_or_default()
+            .into_iter()
+            .for_each(&mut each);
     }
     Ok(())
 }
@@ -345,34 +348,33 @@ pub async fn scan_region(
 ) -> Result<Found, Error> {
     let mut subnets = Vec::new();
     let mut carved: HashMap<String, Vec<Ipv4Cidr>> = HashMap::new();
-    each_subnet(ec2, subnet_filters(sel), |s| {
+    // Each subnet's strings move from EC2's answer into its record, not copied.
+    each_subnet(ec2, subnet_filters(sel), |mut s| {
         let cidr = s.cidr_block().and_then(|c| c.parse::<Ipv4Cidr>().ok());
-        let (Some(vpc_id), Some(subnet_id)) = (s.vpc_id(), s.subnet_id()) else {
+        let (Some(vpc_id), Some(subnet_id)) = (s.vpc_id.take(), s.subnet_id.take()) else {
             return;
         };
         if let Some(c) = cidr {
             // Per subnet, so no key is allocated for a VPC already seen.
-            match carved.get_mut(vpc_id) {
+            match carved.get_mut(&vpc_id) {
                 Some(cidrs) => cidrs.push(c),
                 None => {
-                    carved.insert(vpc_id.to_string(), vec![c]);
+                    carved.insert(vpc_id.clone(), vec![c]);
                 }
             }
         }
-        if !sel.matches(vpc_id, subnet_id, |key| super::tag(s.tags(), key), cidr) {
+        if !sel.matches(&vpc_id, &subnet_id, |key| super::tag(s.tags(), key), cidr) {
             return;
         }
         subnets.push(SubnetInfo {
-            account: s.owner_id().unwrap_or_default().to_string(),
+            account: s.owner_id.take().unwrap_or_default(),
             region: region.to_string(),
-            vpc_id: vpc_id.to_string(),
-            subnet_id: subnet_id.to_string(),
-            availability_zone: s.availability_zone().unwrap_or_default().to_string(),
-            availability_zone_id: s.availability_zone_id().unwrap_or_default().to_string(),
+            vpc_id,
+            subnet_id,
+            availability_zone: s.availability_zone.take().unwrap_or_default(),
+            availability_zone_id: s.availability_zone_id.take().unwrap_or_default(),
             cidr,
-            available: s
-                .available_ip_address_count()
-                .map_or(0, |n| n.max(0) as u64),
+            available: s.available_ip_address_count.map_or(0, |n| n.max(0) as u64),
             ..SubnetInfo::default()
         });
     })
