@@ -456,35 +456,7 @@ fn compose_within(
 mod tests {
     use super::*;
     use crate::spec;
-    use crate::usage::{Snapshot, SubnetInfo, pool};
     use serde_json::Value;
-
-    fn report(n: usize) -> Report {
-        let subnets = (0..n)
-            .map(|i| SubnetInfo {
-                account: "111111111111".into(),
-                region: "us-east-1".into(),
-                vpc_id: "vpc-1".into(),
-                subnet_id: format!("subnet-{i:017x}"),
-                availability_zone: "us-east-1a".into(),
-                availability_zone_id: "use1-az1".into(),
-                cidr: Some(
-                    crate::usage::Ipv4Cidr::new(0x0A00_0000 + (i as u32) * 256, 24).unwrap(),
-                ),
-                available: (i % 251) as u64,
-                occupancy: None,
-                ..Default::default()
-            })
-            .collect();
-        pool::compute(
-            "p",
-            &Snapshot {
-                subnets,
-                scanned: 1,
-                ..Snapshot::default()
-            },
-        )
-    }
 
     fn facts(state: &str) -> Alarm {
         Alarm {
@@ -504,7 +476,7 @@ mod tests {
     #[test]
     fn a_huge_pool_still_fits_sns() {
         let spec = spec::parse(&json!({"PoolName": "p"})).unwrap();
-        let r = report(5000);
+        let r = crate::usage::report_of(5000);
         let m = compose(
             &facts("ALARM"),
             AlarmKind::Critical,

@@ -160,10 +160,7 @@ impl Lab {
 
 /// An EC2 client for `region` of the bed.
 async fn ec2_in(bed: &Bed, region: &str) -> aws_sdk_ec2::Client {
-    let conf = aws_sdk_ec2::config::Builder::from(&bed.sdk().await)
-        .region(aws_config::Region::new(region.to_string()))
-        .build();
-    aws_sdk_ec2::Client::from_conf(conf)
+    support::network::ec2(&bed.sdk().await, region)
 }
 
 /// A VPC with one subnet in `region`; returns (vpc, subnet).

@@ -240,8 +240,6 @@ fn json_bytes<T: Serialize + ?Sized>(item: &T) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::usage::pool::compute;
-    use crate::usage::{Snapshot, SubnetInfo};
 
     #[test]
     fn no_subnet_is_shorter_than_the_least_the_cut_counts_on() {
@@ -266,33 +264,11 @@ mod tests {
         assert!(json_len(&empty) >= SubnetUsage::JSON_BYTES_MIN);
     }
 
-    fn report(subnets: usize) -> Report {
-        let subnets = (0..subnets)
-            .map(|i| SubnetInfo {
-                account: "111111111111".into(),
-                region: "eu-west-1".into(),
-                vpc_id: "vpc-1".into(),
-                subnet_id: format!("subnet-{i:05}"),
-                availability_zone_id: "euw1-az1".into(),
-                cidr: Some(format!("10.0.{}.0/24", i % 256).parse().unwrap()),
-                available: i as u64 % 251,
-                ..SubnetInfo::default()
-            })
-            .collect();
-        compute(
-            "p",
-            &Snapshot {
-                subnets,
-                ..Snapshot::default()
-            },
-        )
-    }
-
     /// The text a tick answers is the value `bounded_json` gives, whole, cut by the budget,
     /// or cut without a whole pass (more subnets than the budget holds at the least size).
     #[test]
     fn the_text_is_the_bounded_value_on_every_path() {
-        let r = report(200);
+        let r = crate::usage::report_of(200);
         let whole = json_bytes(&r);
         for budget in [
             whole,

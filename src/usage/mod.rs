@@ -1,6 +1,6 @@
 //! Pure address arithmetic: CIDR blocks, free /28 blocks, and a pool's usage from a snapshot
 //! of its subnets. Nothing here performs I/O: discovery (`crate::aws::discover`) fills a
-//! [`Snapshot`], [`pool::compute`] turns it into a [`pool::Report`].
+//! [`Snapshot`], [`pool::of`] turns it into a [`pool::Report`] ([`pool::compute`] borrows it).
 
 pub mod blocks;
 pub mod bounded;
@@ -118,4 +118,31 @@ pub struct Snapshot {
     pub clusters: Vec<clusters::Cluster>,
     /// With `Supernets`: every VPC of the scanned account-regions and what joins them.
     pub network: Option<supernet::Network>,
+}
+
+/// A whole scan's report of `n` /24 subnets in one VPC of one account-region, each with
+/// a different count of free addresses: the large report tests cut to a budget.
+#[cfg(test)]
+pub(crate) fn report_of(n: usize) -> pool::Report {
+    let subnets = (0..n)
+        .map(|i| SubnetInfo {
+            account: "111111111111".into(),
+            region: "us-east-1".into(),
+            vpc_id: "vpc-1".into(),
+            subnet_id: format!("subnet-{i:017x}"),
+            availability_zone: "us-east-1a".into(),
+            availability_zone_id: "use1-az1".into(),
+            cidr: Some(Ipv4Cidr::new(0x0A00_0000 + (i as u32) * 256, 24).unwrap()),
+            available: (i % 251) as u64,
+            ..SubnetInfo::default()
+        })
+        .collect();
+    pool::of(
+        "p",
+        Snapshot {
+            subnets,
+            scanned: 1,
+            ..Snapshot::default()
+        },
+    )
 }
