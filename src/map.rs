@@ -337,7 +337,7 @@ fn vpc(out: &mut String, v: &Vpc, marks: &plan::Marks) {
     }
     let mut keyed = Vec::new();
     for s in &v.subnets {
-        let Some(rect) = s.cidr.parse().ok().and_then(|c| layout::locate(&placed, c)) else {
+        let Some(rect) = layout::locate(&placed, s.cidr) else {
             continue;
         };
         if let Some(n) = marks.subnets.get(&s.subnet_id) {
@@ -348,7 +348,7 @@ fn vpc(out: &mut String, v: &Vpc, marks: &plan::Marks) {
             s.subnet_id, s.cidr, s.availability_zone_id, s.utilization, s.free, s.usable
         );
         let label = [
-            s.cidr.clone(),
+            s.cidr.to_string(),
             s.availability_zone_id.clone(),
             format!("{:.0} % used", s.utilization),
             format!("{} free", s.free),
@@ -444,18 +444,16 @@ fn table(out: &mut String, v: &Vpc) {
     );
     let mut rows: Vec<(Ipv4Cidr, String)> = Vec::new();
     for s in &v.subnets {
-        if let Ok(c) = s.cidr.parse::<Ipv4Cidr>() {
-            rows.push((
-                c,
-                format!(
-                    "<td>{}</td><td>{}</td><td class=\"n\">{:.1} %</td><td class=\"n\">{}</td>",
-                    esc(&s.subnet_id),
-                    esc(&s.availability_zone_id),
-                    s.utilization,
-                    s.free
-                ),
-            ));
-        }
+        rows.push((
+            s.cidr,
+            format!(
+                "<td>{}</td><td>{}</td><td class=\"n\">{:.1} %</td><td class=\"n\">{}</td>",
+                esc(&s.subnet_id),
+                esc(&s.availability_zone_id),
+                s.utilization,
+                s.free
+            ),
+        ));
     }
     rows.extend(
         v.room

@@ -52,7 +52,7 @@ pub fn moves<'a>(
             .vpcs
             .iter()
             .find(|v| (&v.account, &v.region, &v.vpc_id) == (&s.account, &s.region, &s.vpc_id));
-        let size = s.cidr.parse::<Ipv4Cidr>().ok().map(|c| c.prefix());
+        let size = Some(s.cidr.prefix());
         let next = match (vpc, size) {
             (Some(vpc), Some(size)) => {
                 let free = room::free_blocks(&vpc.unallocated, &claimed);
@@ -130,7 +130,7 @@ pub fn lines(m: &Move) -> Vec<String> {
         s.region,
         s.vpc_id
     )];
-    let size = s.cidr.split('/').nth(1).unwrap_or("?");
+    let size = s.cidr.prefix().to_string();
     if let Some(w) = &m.warm {
         out.extend(w.lines());
     }
@@ -153,7 +153,7 @@ pub fn lines(m: &Move) -> Vec<String> {
         )),
     }
     if let (Some(w), Next::Secondary(_) | Next::Nothing) = (&m.warm, &m.next) {
-        out.push(w.custom_networking(&s.vpc_id, size));
+        out.push(w.custom_networking(&s.vpc_id, &size));
     }
     let (leaked, other): (Vec<&DetachedEni>, Vec<&DetachedEni>) =
         m.detached.iter().partition(|d| d.leaked_by.is_some());

@@ -32,7 +32,8 @@ pub struct SubnetUsage {
     pub subnet_id: String,
     pub availability_zone: String,
     pub availability_zone_id: String,
-    pub cidr: String,
+    /// Written as `10.0.0.0/24`, formatted only then (one string less a subnet).
+    pub cidr: Ipv4Cidr,
     pub usable: u64,
     pub used: u64,
     pub free: u64,
@@ -233,7 +234,7 @@ fn subnet_usage(s: SubnetInfo, cidr: Ipv4Cidr) -> SubnetUsage {
         subnet_id: s.subnet_id,
         availability_zone: s.availability_zone,
         availability_zone_id: s.availability_zone_id,
-        cidr: cidr.to_string(),
+        cidr,
         usable,
         used,
         free,
@@ -254,24 +255,34 @@ pub fn of(pool: &str, snapshot: Snapshot) -> Report {
     let vpcs = vpc_rooms(&snapshot);
     let vpc_allocation = vpc_allocation(&snapshot);
     let prefix_accounting = snapshot.prefix_accounting;
-    let mut subnets = Vec::with_capacity(snapshot.subnets.len());
     let mut ipv6_only = Vec::new();
-    for s in snapshot.subnets {
-        match s.cidr {
-            Some(cidr) => subnets.push(subnet_usage(s, cidr)),
-            None => ipv6_only.push(Ipv6OnlySubnet {
-                account: s.account,
-                region: s.region,
-                vpc_id: s.vpc_id,
-                subnet_id: s.subnet_id,
-            }),
-        }
-    }
-    subnets.sort_by(|a, b| {
+    // Collected in place: each usage takes its record's memory (no larger than a record),
+    // not a new ~2.6 MB list at 10,000 subnets.
+    let mut subnets: Vec<SubnetUsage> = snapshot
+        .subnets
+        .into_iter()
+        .filter_map(|s| match s.cidr {
+            Some(cidr) => Some(subnet_usage(s, cidr)),
+            None => {
+                ipv6_only.push(Ipv6OnlySubnet {
+                    account: s.account,
+                    region: s.region,
+                    vpc_id: s.vpc_id,
+                    subnet_id: s.subnet_id,
+                });
+                None
+            }
+        })
+        .collect();
+    // In place (no scratch copy of ~2.6 MB at 10,000 subnets); the key is whole, so the
+    // order is the same whatever order discovery gave.
+    subnets.sort_unstable_by(|a, b| {
         b.utilization
             .total_cmp(&a.utilization)
             .then(a.free.cmp(&b.free))
-            .then_with(|| a.subnet_id.cmp(&b.subnet_id))
+            .then_with(|| {
+                (&a.subnet_id, &a.account, &a.region).cmp(&(&b.subnet_id, &b.account, &b.region))
+            })
     });
     let azs = per_az(prefix_accounting, &subnets);
     let usable: u64 = subnets.iter().map(|s| s.usable).sum();

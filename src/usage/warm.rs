@@ -216,7 +216,7 @@ mod tests {
                 subnet_id: "subnet-1".into(),
                 availability_zone: String::new(),
                 availability_zone_id: String::new(),
-                cidr: "10.0.0.0/24".into(),
+                cidr: "10.0.0.0/24".parse().unwrap(),
                 usable: 251,
                 used,
                 free: 251 - used,
