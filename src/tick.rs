@@ -95,13 +95,29 @@ pub async fn publish(aws: &Aws, spec: &MonitorSpec, report: &Report) -> Result<V
     Ok(data)
 }
 
-/// A tick's result must fit Lambda's 6 MB response (an invocation whose response is larger
-/// errors, and an asynchronous one that errors is retried: published twice); the margin is
-/// for the runtime's envelope.
-pub const RESULT_BYTES_MAX: usize = 5_000_000;
+/// A tick's result goes on through Lambda destinations, in an invocation record beside the
+/// request: SNS and EventBridge take at most 256 KiB a message, and Lambda drops the payload
+/// of a record past its destination's limit. So the result keeps to that, less the record's
+/// own fields and the request ([`result_budget`]): a 10,000-subnet pool's whole report
+/// (~3 MB, once bounded to Lambda's 6 MB response) reached no destination at all. (Lambda's
+/// response limit, 6 MB, is then far off: an asynchronous invocation that errors is retried,
+/// publishing twice.)
+pub const RESULT_BYTES_MAX: usize = 262_144 - RECORD_FIELDS_BYTES;
+
+/// The invocation record's fields besides the request and the result (version, timestamp,
+/// requestContext with the function's ARN, responseContext), with room to spare.
+const RECORD_FIELDS_BYTES: usize = 2_048;
+
+/// [`RESULT_BYTES_MAX`] less the request (the schedule's input) that the record carries too.
+pub fn result_budget(tick: &Tick) -> usize {
+    // The tick's own fields beside its monitor: `cidrwatch`, `v` and its id.
+    let fields = 64 + tick.id.as_ref().map_or(0, String::len);
+    let monitor = serde_json::to_string(&tick.monitor).map_or(0, |m| m.len());
+    RESULT_BYTES_MAX.saturating_sub(fields + monitor)
+}
 
 /// One tick: scan, publish the pool's metrics, return the report as JSON text (for Lambda
-/// destinations): whole when it fits [`RESULT_BYTES_MAX`], else the totals, the fullest
+/// destinations): whole when it fits [`result_budget`], else the totals, the fullest
 /// subnets and counts of what was left out.
 pub async fn run(aws: &Aws, tick: &Tick) -> Result<Box<RawValue>, Error> {
     let spec = spec::parse_tick(&tick.monitor)?;
@@ -109,9 +125,48 @@ pub async fn run(aws: &Aws, tick: &Tick) -> Result<Box<RawValue>, Error> {
     publish(aws, &spec, &report).await?;
     // Straight to text, whole or bounded: as a tree of values the report was the largest
     // thing a tick of 10,000 subnets held.
-    let (result, omitted) = report.bounded_text(RESULT_BYTES_MAX);
+    let (result, omitted) = report.bounded_text(result_budget(tick));
     if omitted.any() {
         tracing::warn!(?omitted, "the tick's result keeps the fullest subnets only");
     }
     Ok(result)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A large monitor's request and a 10,000-subnet pool's answer go on together in one
+    /// destination record, within SNS's and EventBridge's 256 KiB, keeping the fullest subnets.
+    #[test]
+    fn a_large_pools_answer_fits_a_destination_record_with_its_request() {
+        let vpcs: Vec<String> = (0..2_000).map(|i| format!("vpc-{i:017x}")).collect();
+        let tick = Tick {
+            id: Some("cidrwatch-big-0123456789abcdef".into()),
+            monitor: serde_json::json!({"PoolName": "big", "Select": {"VpcIds": vpcs}}),
+        };
+        let request = serde_json::json!({"cidrwatch": "tick", "v": 1, "id": tick.id, "monitor": tick.monitor});
+        let request = serde_json::to_string(&request).unwrap().len();
+        assert!(request > 40_000, "{request} bytes");
+
+        let report = crate::usage::report_of(10_000);
+        let (text, omitted) = report.bounded_text(result_budget(&tick));
+        let record = RECORD_FIELDS_BYTES + request + text.get().len();
+        assert!(record <= 262_144, "{record} bytes");
+        assert!(omitted.subnets > 8_000, "{omitted:?}");
+        let v: Value = serde_json::from_str(text.get()).unwrap();
+        assert_eq!(v["subnets"][0]["subnet_id"], report.subnets[0].subnet_id);
+        assert_eq!(v["totals"]["subnet_count"], 10_000);
+
+        // A small pool's answer is whole.
+        let (text, omitted) = crate::usage::report_of(300).bounded_text(result_budget(&tick));
+        assert!(!omitted.any());
+        assert_eq!(
+            serde_json::from_str::<Value>(text.get()).unwrap()["subnets"]
+                .as_array()
+                .unwrap()
+                .len(),
+            300
+        );
+    }
 }
