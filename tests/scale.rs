@@ -120,7 +120,8 @@ fn a_pool_larger_than_six_megabytes_of_report_keeps_its_totals_and_the_fullest_s
     assert_eq!(v["azs"].as_array().unwrap().len(), 6);
     // The fullest subnets stay, in order, and the rest are counted.
     let kept = v["subnets"].as_array().unwrap();
-    assert!(kept.len() > 1000);
+    // 256 KiB less the record's fields: a few hundred subnets with their detached ENIs.
+    assert!(kept.len() > 300, "{} kept", kept.len());
     assert_eq!(kept.len() + omitted.subnets, N as usize);
     for (k, s) in kept.iter().enumerate() {
         assert_eq!(s["subnet_id"], report.subnets[k].subnet_id.as_str());

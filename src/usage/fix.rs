@@ -52,9 +52,9 @@ pub fn moves<'a>(
             .vpcs
             .iter()
             .find(|v| (&v.account, &v.region, &v.vpc_id) == (&s.account, &s.region, &s.vpc_id));
-        let size = Some(s.cidr.prefix());
-        let next = match (vpc, size) {
-            (Some(vpc), Some(size)) => {
+        let size = s.cidr.prefix();
+        let next = match vpc {
+            Some(vpc) => {
                 let free = room::free_blocks(&vpc.unallocated, &claimed);
                 if let Some(c) = room::best_fit(&free, size, 1).first() {
                     claimed.push(*c);
@@ -80,7 +80,7 @@ pub fn moves<'a>(
                     }
                 }
             }
-            _ => Next::Nothing,
+            None => Next::Nothing,
         };
         out.push(Move {
             subnet: s.clone(),
