@@ -99,9 +99,9 @@ pub async fn publish(aws: &Aws, spec: &MonitorSpec, report: &Report) -> Result<V
 /// request: SNS and EventBridge take at most 256 KiB a message, and Lambda drops the payload
 /// of a record past its destination's limit. So the result keeps to that, less the record's
 /// own fields and the request ([`result_budget`]): a 10,000-subnet pool's whole report
-/// (~3 MB, once bounded to Lambda's 6 MB response) reached no destination at all. (Lambda's
-/// response limit, 6 MB, is then far off: an asynchronous invocation that errors is retried,
-/// publishing twice.)
+/// (~3 MB, under the former 5 MB bound) reached no destination at all. Lambda's own response
+/// limit, 6 MB (past it an asynchronous invocation errors and is retried, publishing twice),
+/// is then far off.
 pub const RESULT_BYTES_MAX: usize = 262_144 - RECORD_FIELDS_BYTES;
 
 /// The invocation record's fields besides the request and the result (version, timestamp,

@@ -130,7 +130,7 @@ pub fn lines(m: &Move) -> Vec<String> {
         s.region,
         s.vpc_id
     )];
-    let size = s.cidr.prefix().to_string();
+    let size = s.cidr.prefix();
     if let Some(w) = &m.warm {
         out.extend(w.lines());
     }
@@ -153,7 +153,7 @@ pub fn lines(m: &Move) -> Vec<String> {
         )),
     }
     if let (Some(w), Next::Secondary(_) | Next::Nothing) = (&m.warm, &m.next) {
-        out.push(w.custom_networking(&s.vpc_id, &size));
+        out.push(w.custom_networking(&s.vpc_id, size));
     }
     let (leaked, other): (Vec<&DetachedEni>, Vec<&DetachedEni>) =
         m.detached.iter().partition(|d| d.leaked_by.is_some());

@@ -119,7 +119,7 @@ impl Warm {
     }
 
     /// When the VPC has no room left: the cluster's pods on their own secondary block.
-    pub fn custom_networking(&self, vpc_id: &str, size: &str) -> String {
+    pub fn custom_networking(&self, vpc_id: &str, size: u8) -> String {
         format!(
             "  or give cluster {}'s pods their own space: custom networking \
              (AWS_VPC_K8S_CNI_CUSTOM_NETWORK_CFG=true) on a 100.64.0.0/10 secondary block, \
