@@ -10,6 +10,7 @@ pub mod fix;
 pub mod holders;
 pub mod layout;
 pub mod metrics;
+pub mod order;
 pub mod overlaps;
 pub mod pool;
 pub mod room;

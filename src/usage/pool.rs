@@ -10,6 +10,7 @@ use serde::Serialize;
 use super::blocks::free_blocks;
 use super::clusters::Cluster;
 use super::holders::{self, DetachedEni, Holder};
+use super::order;
 use super::room::{self, Range, merge, range};
 use super::supernet::AddressPlan;
 use super::{Ipv4Cidr, ScanError, Snapshot, SubnetInfo, VpcInfo};
@@ -252,8 +253,10 @@ pub fn compute(pool: &str, snapshot: &Snapshot) -> Report {
 /// The report of `snapshot`, which it consumes: each subnet's strings move into the report
 /// rather than being copied (six a subnet).
 pub fn of(pool: &str, snapshot: Snapshot) -> Report {
-    let vpcs = vpc_rooms(&snapshot);
-    let vpc_allocation = vpc_allocation(&snapshot);
+    let by_vpc = pool_cidrs_by_vpc(&snapshot);
+    let vpcs = vpc_rooms(&snapshot, &by_vpc);
+    let vpc_allocation = vpc_allocation(&snapshot, &by_vpc);
+    drop(by_vpc);
     let prefix_accounting = snapshot.prefix_accounting;
     let mut ipv6_only = Vec::new();
     // Collected in place: each usage takes its record's memory (no larger than a record),
@@ -274,9 +277,9 @@ pub fn of(pool: &str, snapshot: Snapshot) -> Report {
             }
         })
         .collect();
-    // In place (no scratch copy of ~2.6 MB at 10,000 subnets); the key is whole, so the
-    // order is the same whatever order discovery gave.
-    subnets.sort_unstable_by(|a, b| {
+    // In place, each usage moved about once; the key is whole, so the order is the same
+    // whatever order discovery gave.
+    order::sort_by(&mut subnets, |a, b| {
         b.utilization
             .total_cmp(&a.utilization)
             .then(a.free.cmp(&b.free))
@@ -318,23 +321,35 @@ pub fn of(pool: &str, snapshot: Snapshot) -> Report {
     }
 }
 
-/// Each of the pool's VPCs' room, knowing which of its subnets are the pool's.
-fn vpc_rooms(snapshot: &Snapshot) -> Vec<VpcRoom> {
-    let mut pool: HashMap<(&str, &str, &str), Vec<Ipv4Cidr>> = HashMap::new();
+/// The pool's subnet CIDRs under each (account, region, VPC), in one pass over the subnets:
+/// matching per VPC instead made 100,000 subnets in 1,000 VPCs take a second
+/// (`cargo bench --bench core`).
+type ByVpc<'a> = HashMap<(&'a str, &'a str, &'a str), Vec<Ipv4Cidr>>;
+
+fn pool_cidrs_by_vpc(snapshot: &Snapshot) -> ByVpc<'_> {
+    let mut by_vpc = ByVpc::new();
     for s in &snapshot.subnets {
         if let Some(c) = s.cidr {
-            pool.entry((&s.account, &s.region, &s.vpc_id))
+            by_vpc
+                .entry((&s.account, &s.region, &s.vpc_id))
                 .or_default()
                 .push(c);
         }
     }
+    by_vpc
+}
+
+fn pool_cidrs<'m>(by_vpc: &'m ByVpc<'_>, v: &'m VpcInfo) -> &'m [Ipv4Cidr] {
+    let key = (v.account.as_str(), v.region.as_str(), v.vpc_id.as_str());
+    by_vpc.get(&key).map_or(&[][..], Vec::as_slice)
+}
+
+/// Each of the pool's VPCs' room, knowing which of its subnets are the pool's.
+fn vpc_rooms(snapshot: &Snapshot, by_vpc: &ByVpc<'_>) -> Vec<VpcRoom> {
     snapshot
         .vpcs
         .iter()
-        .map(|v| {
-            let key = (v.account.as_str(), v.region.as_str(), v.vpc_id.as_str());
-            VpcRoom::of(v, pool.get(&key).map_or(&[][..], Vec::as_slice))
-        })
+        .map(|v| VpcRoom::of(v, pool_cidrs(by_vpc, v)))
         .collect()
 }
 
@@ -374,31 +389,12 @@ fn per_az(prefix_accounting: bool, subnets: &[SubnetUsage]) -> Vec<AzUsage> {
 
 /// Σ (each VPC's space covered by the pool's subnets) / Σ (each VPC's space), overlapping or
 /// nested CIDRs counted once. VPCs are separate address spaces, so each is measured alone.
-fn vpc_allocation(snapshot: &Snapshot) -> Option<f64> {
-    // Each subnet's range under its VPC, in one pass: matching per VPC instead made 100,000
-    // subnets in 1,000 VPCs take a second (`cargo bench --bench core`).
-    let mut carved: HashMap<(&str, &str, &str), Vec<Range>> = HashMap::new();
-    for s in &snapshot.subnets {
-        if let Some(cidr) = &s.cidr {
-            carved
-                .entry((&s.account, &s.region, &s.vpc_id))
-                .or_default()
-                .push(range(cidr));
-        }
-    }
+fn vpc_allocation(snapshot: &Snapshot, by_vpc: &ByVpc<'_>) -> Option<f64> {
     let mut total = 0u64;
     let mut covered = 0u64;
     for vpc in &snapshot.vpcs {
         let space = merge(vpc.cidrs.iter().map(range).collect());
-        let key = (
-            vpc.account.as_str(),
-            vpc.region.as_str(),
-            vpc.vpc_id.as_str(),
-        );
-        let carved = carved
-            .get(&key)
-            .map(|r| merge(r.clone()))
-            .unwrap_or_default();
+        let carved = merge(pool_cidrs(by_vpc, vpc).iter().map(range).collect());
         total += measure(&space);
         covered += measure(&intersect(&space, &carved));
     }
