@@ -29,7 +29,8 @@ use crate::cfn::{self, Action, Answered, Coords, Deadline, Delivery, Request, Su
 use crate::plan::{self, AlarmKind, Target};
 use crate::spec::{self, DEFAULT_NAMESPACE, Limits, MonitorSpec};
 use crate::tick;
-use crate::usage::metrics::Datum;
+use crate::usage::metrics::{self, Datum, Series};
+use crate::usage::pool::Report;
 
 /// The call that reads `AvoidPrefixLists`: its refusal is about that property, not `Select`.
 const PREFIX_LIST_CALL: &str = "ec2:GetManagedPrefixListEntries";
@@ -222,7 +223,11 @@ async fn first_scan_then_apply(
 ) -> Result<Success, Error> {
     one_monitor_per_series(p, id, spec, &others).await?;
     let published = first_scan(p, spec, deadline).await?;
-    let applied = apply(p, id, spec, target, published.as_deref()).await;
+    // The alarms watch pool series only: those datums say which start OK.
+    let pool_data = published
+        .as_ref()
+        .map(|report| metrics::datums(report, Series::default()));
+    let applied = apply(p, id, spec, target, pool_data.as_deref()).await;
     match applied {
         Err(e) if undo_on_error => {
             if let Err(undo) = delete(p, id).await {
@@ -258,13 +263,13 @@ async fn one_monitor_per_series(
 }
 
 /// Scans and publishes within a share of the time left, and refuses what AWS refuses.
-/// `Ok(Some(data))`: what was published; `Ok(None)`: nothing (the scan did not finish in
+/// `Ok(Some(report))`: what was published; `Ok(None)`: nothing (the scan did not finish in
 /// time, or a transient fault stopped it), so the first tick will publish.
 async fn first_scan(
     p: &Provider,
     spec: &MonitorSpec,
     deadline: Deadline,
-) -> Result<Option<Vec<Datum>>, Error> {
+) -> Result<Option<Report>, Error> {
     let left = deadline.work.saturating_duration_since(Instant::now());
     let budget = FIRST_SCAN_MAX.min(left / 2);
     let scanned =
@@ -309,9 +314,9 @@ async fn first_scan(
         tracing::warn!(error = %e.line(), "first scan: transient failure; ticks will retry");
     }
     match tick::publish(&p.aws, spec, &report).await {
-        Ok(data) => {
+        Ok(()) => {
             await_heartbeat(p, spec, deadline).await;
-            Ok(Some(data))
+            Ok(Some(report))
         }
         Err(e) if e.is_refusal() => Err(Error::Refused(format!(
             "Namespace: the function may not publish metrics in namespace {} ({e}); allow it \
@@ -375,7 +380,7 @@ async fn apply(
     id: &str,
     spec: &MonitorSpec,
     target: &Target,
-    published: Option<&[Datum]>,
+    published: Option<&[Datum<'_>]>,
 ) -> Result<Success, Error> {
     let plan = plan::plan(id, spec, target);
     let before = p.aws.monitor_alarms(id).await?;

@@ -10,7 +10,7 @@ use crate::aws::Aws;
 use crate::aws::discover::Progress;
 use crate::event::Tick;
 use crate::spec::{self, MonitorSpec};
-use crate::usage::metrics::{self, Datum};
+use crate::usage::metrics;
 use crate::usage::pool::{self, Report};
 use crate::usage::supernet;
 use crate::usage::trend::{self, WINDOW_DAYS};
@@ -77,8 +77,8 @@ async fn days_to_exhaustion(aws: &Aws, spec: &MonitorSpec, report: &Report) -> O
     }
 }
 
-/// Publishes a report's datums (see [`metrics::datums`]) and returns them.
-pub async fn publish(aws: &Aws, spec: &MonitorSpec, report: &Report) -> Result<Vec<Datum>, Error> {
+/// Publishes a report's datums (see [`metrics::datums`]).
+pub async fn publish(aws: &Aws, spec: &MonitorSpec, report: &Report) -> Result<(), Error> {
     let data = metrics::datums(report, spec.series());
     let calls = aws
         .put_metrics(&spec.namespace, &spec.pool_name, &data)
@@ -92,7 +92,7 @@ pub async fn publish(aws: &Aws, spec: &MonitorSpec, report: &Report) -> Result<V
         calls,
         "usage published"
     );
-    Ok(data)
+    Ok(())
 }
 
 /// A tick's result goes on through Lambda destinations, in an invocation record beside the

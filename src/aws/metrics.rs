@@ -16,7 +16,7 @@ const MAX_DATUMS: usize = 1000;
 const MAX_BYTES: usize = 900_000;
 
 /// Splits datums into batches within both limits (pure; exposed for tests).
-pub fn batches(data: &[Datum], pool: &str) -> Vec<std::ops::Range<usize>> {
+pub fn batches(data: &[Datum<'_>], pool: &str) -> Vec<std::ops::Range<usize>> {
     let mut out = Vec::new();
     let (mut start, mut bytes) = (0, 0);
     for (i, d) in data.iter().enumerate() {
@@ -24,8 +24,8 @@ pub fn batches(data: &[Datum], pool: &str) -> Vec<std::ops::Range<usize>> {
         let size = 96
             + d.name.len()
             + pool.len()
-            + d.subnet_id.as_ref().map_or(0, String::len)
-            + d.az.as_ref().map_or(0, |a| a.len() + 24)
+            + d.subnet_id.map_or(0, str::len)
+            + d.az.map_or(0, |a| a.len() + 24)
             + d.cluster.as_ref().map_or(0, |c| c.len() + 16);
         if i > start && (i - start == MAX_DATUMS || bytes + size > MAX_BYTES) {
             out.push(start..i);
@@ -47,7 +47,7 @@ impl Aws {
         &self,
         namespace: &str,
         pool: &str,
-        data: &[Datum],
+        data: &[Datum<'_>],
     ) -> Result<usize, Error> {
         let now = DateTime::from(SystemTime::now());
         let pool_dim = Dimension::builder().name("Pool").value(pool).build();
@@ -66,13 +66,13 @@ impl Aws {
                             Unit::Percent => StandardUnit::Percent,
                             Unit::None => StandardUnit::None,
                         });
-                    if let Some(id) = &d.subnet_id {
+                    if let Some(id) = d.subnet_id {
                         b = b.dimensions(Dimension::builder().name("SubnetId").value(id).build());
                     }
                     if let Some(c) = &d.cluster {
-                        b = b.dimensions(Dimension::builder().name("Cluster").value(c).build());
+                        b = b.dimensions(Dimension::builder().name("Cluster").value(&**c).build());
                     }
-                    if let Some(az) = &d.az {
+                    if let Some(az) = d.az {
                         b = b.dimensions(
                             Dimension::builder()
                                 .name("AvailabilityZoneId")
@@ -222,10 +222,10 @@ impl Aws {
 mod tests {
     use super::*;
 
-    fn datum(i: usize) -> Datum {
+    fn datum(id: &str) -> Datum<'_> {
         Datum {
             name: "Utilization",
-            subnet_id: Some(format!("subnet-{i:017x}")),
+            subnet_id: Some(id),
             value: 1.0,
             unit: Unit::Percent,
             ..Datum::default()
@@ -234,8 +234,9 @@ mod tests {
 
     #[test]
     fn batches_hold_at_most_1000_and_cover_everything_once() {
-        for n in [0, 1, 999, 1000, 1001, 2500] {
-            let data: Vec<Datum> = (0..n).map(datum).collect();
+        for n in [0usize, 1, 999, 1000, 1001, 2500] {
+            let ids: Vec<String> = (0..n).map(|i| format!("subnet-{i:017x}")).collect();
+            let data: Vec<Datum> = ids.iter().map(|id| datum(id)).collect();
             let b = batches(&data, "pool");
             assert_eq!(b.len(), n.div_ceil(1000), "{n}");
             assert!(b.iter().all(|r| r.len() <= 1000));

@@ -347,7 +347,7 @@ pub fn alarms(id: &str, spec: &MonitorSpec, function_arn: &str) -> Vec<AlarmDef>
 impl AlarmDef {
     /// Whether this alarm's condition holds for one period's pool datums (a first scan's);
     /// `None` when they do not include its metric (a partial scan withholds pool figures).
-    pub fn breached_by(&self, data: &[Datum]) -> Option<bool> {
+    pub fn breached_by(&self, data: &[Datum<'_>]) -> Option<bool> {
         let d = data
             .iter()
             .find(|d| d.name == self.metric_name && d.subnet_id.is_none() && d.az.is_none())?;
