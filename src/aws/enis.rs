@@ -6,7 +6,7 @@
 use std::collections::{BTreeSet, HashMap};
 use std::net::Ipv4Addr;
 
-use aws_sdk_ec2::types::{NetworkInterfaceStatus, SubnetCidrReservationType};
+use aws_sdk_ec2::types::{Filter, NetworkInterfaceStatus, SubnetCidrReservationType};
 use futures::stream::{self, StreamExt};
 
 use super::discover::{CONCURRENCY, FILTER_VALUES_MAX, PAGE, filter};
@@ -26,32 +26,15 @@ pub(super) async fn interfaces(
     every: bool,
     accounting: Accounting,
 ) -> Result<Vec<holders::Eni>, Error> {
+    let prefixes = accounting != Accounting::Addresses;
     // IPv6-only subnets have no IPv4 addresses to hold.
-    let v4 = || subnets.iter().filter(|s| s.cidr.is_some());
-    let ids: Vec<String> = v4().map(|s| s.subnet_id.clone()).collect();
-    if ids.is_empty() {
+    if subnets.iter().all(|s| s.cidr.is_none()) {
         return Ok(Vec::new());
     }
-    let vpc_ids: Vec<String> = v4()
-        .map(|s| s.vpc_id.clone())
-        .collect::<BTreeSet<_>>()
-        .into_iter()
-        .collect();
-    let mut filters = if ids.len() <= FILTER_VALUES_MAX {
-        vec![filter("subnet-id", &ids)]
-    } else if vpc_ids.len() <= FILTER_VALUES_MAX {
-        vec![filter("vpc-id", &vpc_ids)]
-    } else {
-        Vec::new()
-    };
-    if !every {
-        filters.push(filter("status", &["available".to_string()]));
-    }
-    let prefixes = accounting != Accounting::Addresses;
-    let mut by_subnet: HashMap<String, Occupancy> = ids
-        .iter()
-        .map(|id| (id.clone(), Occupancy::default()))
-        .collect();
+    // Built at the first ENI: a tick that finds no detached ENI indexes nothing.
+    let mut place = None;
+    let filters = eni_filters(subnets, every);
+    let mut occupancy = vec![Occupancy::default(); if prefixes { subnets.len() } else { 0 }];
     let mut enis = Vec::new();
     // A page at a time, as the subnets are read (the paginator's items() pays a channel
     // hand-off per ENI).
@@ -64,37 +47,85 @@ pub(super) async fn interfaces(
     while let Some(page) = pages.next().await {
         let page = page.map_err(|e| sdk_error("ec2:DescribeNetworkInterfaces", e))?;
         for eni in page.network_interfaces() {
-            let Some(occ) = eni.subnet_id().and_then(|id| by_subnet.get_mut(id)) else {
+            let place = place.get_or_insert_with(|| index(subnets));
+            let Some(&i) = eni.subnet_id().and_then(|id| place.get(id)) else {
                 continue;
             };
             if prefixes {
-                occupy(occ, eni);
+                occupy(&mut occupancy[i], eni);
             }
             enis.push(read_eni(eni));
         }
     }
     if accounting == Accounting::PrefixesAndReservations {
-        let found: Vec<Result<(String, Vec<Ipv4Cidr>), Error>> = stream::iter(ids)
-            .map(|id| async move { explicit_reservations(ec2, &id).await.map(|r| (id, r)) })
-            .buffer_unordered(CONCURRENCY)
-            .collect()
-            .await;
-        for r in found {
-            let (id, ranges) = r?;
-            if let Some(occ) = by_subnet.get_mut(&id) {
-                occ.ranges.extend(ranges);
-            }
-        }
+        let place = place.get_or_insert_with(|| index(subnets));
+        add_reservations(ec2, place, &mut occupancy).await?;
     }
+    drop(place);
     let mut held = holders::tally(&enis);
-    for s in subnets.iter_mut().filter(|s| s.cidr.is_some()) {
-        let occupancy = by_subnet.remove(&s.subnet_id);
-        s.occupancy = occupancy.filter(|_| prefixes);
+    for (i, s) in subnets.iter_mut().enumerate() {
+        if s.cidr.is_none() {
+            continue;
+        }
+        s.occupancy = prefixes.then(|| std::mem::take(&mut occupancy[i]));
         let h = held.remove(&s.subnet_id).unwrap_or_default();
         s.detached = h.detached;
         s.holders = every.then_some(h.by);
     }
     Ok(enis)
+}
+
+/// Each subnet's explicit CIDR reservations into its occupancy: one call a subnet.
+async fn add_reservations(
+    ec2: &aws_sdk_ec2::Client,
+    place: &HashMap<&str, usize>,
+    occupancy: &mut [Occupancy],
+) -> Result<(), Error> {
+    // Owned ids (one call a subnet dwarfs the copies): futures borrowing them through the
+    // stream fail rustc's "implementation of `Send` is not general enough".
+    let wanted: Vec<(String, usize)> = place.iter().map(|(&id, &i)| (id.to_string(), i)).collect();
+    let found: Vec<Result<(usize, Vec<Ipv4Cidr>), Error>> = stream::iter(wanted)
+        .map(|(id, i)| async move { explicit_reservations(ec2, &id).await.map(|r| (i, r)) })
+        .buffer_unordered(CONCURRENCY)
+        .collect()
+        .await;
+    for r in found {
+        let (i, ranges) = r?;
+        occupancy[i].ranges.extend(ranges);
+    }
+    Ok(())
+}
+
+/// Each IPv4 subnet's place in `subnets`, by its id (borrowed: no id is copied).
+fn index(subnets: &[SubnetInfo]) -> HashMap<&str, usize> {
+    subnets
+        .iter()
+        .enumerate()
+        .filter(|(_, s)| s.cidr.is_some())
+        .map(|(i, s)| (s.subnet_id.as_str(), i))
+        .collect()
+}
+
+/// The server-side filter of the ENIs read: the subnets' ids when few, else their VPCs'
+/// when few, else none (and the answer is matched to the subnets); only the detached ENIs
+/// unless `every`.
+fn eni_filters(subnets: &[SubnetInfo], every: bool) -> Vec<Filter> {
+    let v4 = || subnets.iter().filter(|s| s.cidr.is_some());
+    let ids: Vec<&str> = v4().map(|s| s.subnet_id.as_str()).collect();
+    let mut filters = if ids.len() <= FILTER_VALUES_MAX {
+        vec![filter("subnet-id", &ids)]
+    } else {
+        let vpc_ids: BTreeSet<&str> = v4().map(|s| s.vpc_id.as_str()).collect();
+        let vpc_ids: Vec<&str> = vpc_ids.into_iter().collect();
+        match vpc_ids.len() <= FILTER_VALUES_MAX {
+            true => vec![filter("vpc-id", &vpc_ids)],
+            false => Vec::new(),
+        }
+    };
+    if !every {
+        filters.push(filter("status", &["available"]));
+    }
+    filters
 }
 
 /// The addresses and /28 prefixes an ENI holds in its subnet.
