@@ -321,11 +321,12 @@ pub fn of(pool: &str, snapshot: Snapshot) -> Report {
     }
 }
 
-/// The pool's subnet CIDRs under each (account, region, VPC), in one pass over the subnets:
-/// matching per VPC instead made 100,000 subnets in 1,000 VPCs take a second
-/// (`cargo bench --bench core`).
+/// The pool's subnet CIDRs under each (account, region, VPC).
 type ByVpc<'a> = HashMap<(&'a str, &'a str, &'a str), Vec<Ipv4Cidr>>;
 
+/// [`ByVpc`] in one pass over the subnets, for both the rooms and the allocation: matching
+/// per VPC instead made 100,000 subnets in 1,000 VPCs take a second (`cargo bench --bench
+/// core`).
 fn pool_cidrs_by_vpc(snapshot: &Snapshot) -> ByVpc<'_> {
     let mut by_vpc = ByVpc::new();
     for s in &snapshot.subnets {
@@ -339,6 +340,7 @@ fn pool_cidrs_by_vpc(snapshot: &Snapshot) -> ByVpc<'_> {
     by_vpc
 }
 
+/// VPC `v`'s entry in `by_vpc`: none when no pool subnet is in it.
 fn pool_cidrs<'m>(by_vpc: &'m ByVpc<'_>, v: &'m VpcInfo) -> &'m [Ipv4Cidr] {
     let key = (v.account.as_str(), v.region.as_str(), v.vpc_id.as_str());
     by_vpc.get(&key).map_or(&[][..], Vec::as_slice)
