@@ -3,13 +3,13 @@
 //! what occupies its /28 blocks (plus, with `ExplicitReservations`, one
 //! `GetSubnetCidrReservations` per subnet: EC2 has no bulk form).
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::HashMap;
 use std::net::Ipv4Addr;
 
 use aws_sdk_ec2::types::{Filter, NetworkInterfaceStatus, SubnetCidrReservationType};
 use futures::stream::{self, StreamExt};
 
-use super::discover::{CONCURRENCY, FILTER_VALUES_MAX, PAGE, filter};
+use super::discover::{CONCURRENCY, FILTER_VALUES_MAX, PAGE, distinct_vpcs, filter};
 use super::sdk_error;
 use crate::Error;
 use crate::spec::Accounting;
@@ -111,17 +111,16 @@ fn index(subnets: &[SubnetInfo]) -> HashMap<&str, usize> {
 /// unless `every`.
 fn eni_filters(subnets: &[SubnetInfo], every: bool) -> Vec<Filter> {
     let v4 = || subnets.iter().filter(|s| s.cidr.is_some());
-    let ids: Vec<&str> = v4().map(|s| s.subnet_id.as_str()).collect();
-    let mut filters = if ids.len() <= FILTER_VALUES_MAX {
-        vec![filter("subnet-id", &ids)]
+    let mut filters = Vec::new();
+    if v4().count() <= FILTER_VALUES_MAX {
+        let ids: Vec<&str> = v4().map(|s| s.subnet_id.as_str()).collect();
+        filters.push(filter("subnet-id", &ids));
     } else {
-        let vpc_ids: BTreeSet<&str> = v4().map(|s| s.vpc_id.as_str()).collect();
-        let vpc_ids: Vec<&str> = vpc_ids.into_iter().collect();
-        match vpc_ids.len() <= FILTER_VALUES_MAX {
-            true => vec![filter("vpc-id", &vpc_ids)],
-            false => Vec::new(),
+        let vpc_ids = distinct_vpcs(v4());
+        if vpc_ids.len() <= FILTER_VALUES_MAX {
+            filters.push(filter("vpc-id", &vpc_ids));
         }
-    };
+    }
     if !every {
         filters.push(filter("status", &["available"]));
     }
