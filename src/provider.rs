@@ -25,6 +25,7 @@ use tokio::time::Instant;
 
 use crate::Error;
 use crate::aws::Aws;
+use crate::aws::alarms::Actions;
 use crate::cfn::{self, Action, Answered, Coords, Deadline, Delivery, Request, Success};
 use crate::plan::{self, AlarmKind, Target};
 use crate::spec::{self, DEFAULT_NAMESPACE, Limits, MonitorSpec};
@@ -372,9 +373,9 @@ async fn await_heartbeat(p: &Provider, spec: &MonitorSpec, deadline: Deadline) {
     }
 }
 
-/// Makes monitor `id` exactly what the spec implies: puts every planned alarm, retags the
-/// ones that existed, removes alarms no longer planned, upserts the schedule. New alarms
-/// start in the state the first scan shows (`published`) where it shows them healthy.
+/// Makes monitor `id` exactly what the spec implies: upserts the schedule, puts every planned
+/// alarm, retags the ones that existed, removes alarms no longer planned. New alarms start in
+/// the state the first scan shows (`published`) where it shows them healthy.
 async fn apply(
     p: &Provider,
     id: &str,
@@ -383,18 +384,29 @@ async fn apply(
     published: Option<&[Datum<'_>]>,
 ) -> Result<Success, Error> {
     let plan = plan::plan(id, spec, target);
+    // The schedule first: an alarm's action finds the monitor's topics in its schedule, and
+    // a new alarm may fire as soon as it is put (one the first scan found breached does).
+    p.aws.put_schedule(&plan.schedule).await?;
     let before = p.aws.monitor_alarms(id).await?;
     let mut new = Vec::new();
     for alarm in &plan.alarms {
         match before.iter().find(|e| e.kind == alarm.kind) {
             Some(existing) => {
-                p.aws.put_alarm(alarm, true).await?;
+                p.aws.put_alarm(alarm, Actions::Enabled).await?;
                 p.aws.sync_tags(&existing.arn, &alarm.tags).await?;
             }
             None => {
-                p.aws.put_alarm(alarm, false).await?;
-                let healthy = published.and_then(|d| alarm.breached_by(d)) == Some(false);
-                if healthy {
+                // A new alarm the first scan shows breached runs its actions from the start:
+                // its INSUFFICIENT_DATA -> ALARM is a true message, and CloudWatch may make
+                // that change before the actions would be enabled below (LocalStack does, at
+                // the put), leaving the alarm in ALARM with no message ever sent.
+                let breached = published.and_then(|d| alarm.breached_by(d));
+                let actions = match breached {
+                    Some(true) => Actions::Enabled,
+                    _ => Actions::Disabled,
+                };
+                p.aws.put_alarm(alarm, actions).await?;
+                if breached == Some(false) {
                     p.aws
                         .set_ok(
                             &alarm.name,
@@ -413,7 +425,6 @@ async fn apply(
         .map(|e| e.name.clone())
         .collect();
     p.aws.delete_alarms(&unplanned).await?;
-    p.aws.put_schedule(&plan.schedule).await?;
 
     let after = p.aws.monitor_alarms(id).await?;
     // The dashboard shows the alarms' status, so it follows them; both it and the stream
@@ -458,12 +469,7 @@ async fn apply(
         ("WarningAlarmArn".to_string(), arn(AlarmKind::Warning)?),
         ("CriticalAlarmArn".to_string(), arn(AlarmKind::Critical)?),
     ]);
-    tracing::info!(
-        id,
-        alarms = names.len(),
-        started_ok = new.len(),
-        "monitor applied"
-    );
+    tracing::info!(id, alarms = names.len(), new = new.len(), "monitor applied");
     Ok(Success {
         physical_resource_id: id.to_string(),
         data,

@@ -487,10 +487,11 @@ async fn service_timeout_bounds_the_answer_when_cloudwatch_hangs() {
 }
 
 #[tokio::test]
-async fn a_replacement_whose_schedule_hangs_leaves_nothing_of_the_new_id() {
+async fn a_replacement_that_hangs_midway_leaves_nothing_of_the_new_id() {
     let Stack { bed, app, cfn } = Stack::start().await;
     let old = create(&app, &cfn).await;
-    bed.faults(json!([{"op": "scheduler:CreateSchedule", "hang": 60}]))
+    // Past the new id's schedule and alarms: the undo has both to remove.
+    bed.faults(json!([{"op": "monitoring:EnableAlarmActions", "hang": 60}]))
         .await;
     let mut props = create_properties();
     props["PoolName"] = json!("eks-prod-2");
@@ -510,9 +511,14 @@ async fn a_replacement_whose_schedule_hangs_leaves_nothing_of_the_new_id() {
         "{names:?}"
     );
     assert_eq!(bed.schedules().await, [old]);
+    let counts = bed.counts().await;
     assert!(
-        bed.counts().await["monitoring:PutMetricAlarm"] > 6,
+        counts["monitoring:PutMetricAlarm"] > 6,
         "the new id's alarms were made, then removed"
+    );
+    assert_eq!(
+        counts["scheduler:CreateSchedule"], 2,
+        "the new id's schedule was made, then removed"
     );
 }
 

@@ -28,6 +28,14 @@ pub(super) fn cloudwatch_tags(tags: &[(String, String)]) -> Vec<Tag> {
 /// DeleteAlarms and EnableAlarmActions take at most 100 names a call.
 const NAMES_PER_CALL: usize = 100;
 
+/// Whether an alarm runs its actions from the moment it is put.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Actions {
+    Enabled,
+    /// Until [`Aws::enable_actions`]: the alarm's first state change runs nothing.
+    Disabled,
+}
+
 impl Aws {
     /// The alarms of monitor `id` that exist: exactly its names, never those of a monitor
     /// whose id merely starts the same.
@@ -60,9 +68,9 @@ impl Aws {
 
     /// Creates or overwrites an alarm. Tags given here apply only when it is created; see
     /// [`Aws::sync_tags`] for an existing one. An existing alarm keeps its state. A new one
-    /// starts in INSUFFICIENT_DATA: put it with `actions_enabled: false`, set its known
-    /// state, then [`Aws::enable_actions`], so that its first evaluation is no message.
-    pub async fn put_alarm(&self, a: &AlarmDef, actions_enabled: bool) -> Result<(), Error> {
+    /// starts in INSUFFICIENT_DATA: put a healthy one with [`Actions::Disabled`], set it OK,
+    /// then [`Aws::enable_actions`], so that its first evaluation is no message.
+    pub async fn put_alarm(&self, a: &AlarmDef, actions: Actions) -> Result<(), Error> {
         let tags = cloudwatch_tags(&a.tags);
         self.cloudwatch
             .put_metric_alarm()
@@ -89,7 +97,7 @@ impl Aws {
                 MissingData::Ignore => "ignore",
                 MissingData::Breaching => "breaching",
             })
-            .actions_enabled(actions_enabled)
+            .actions_enabled(actions == Actions::Enabled)
             .set_alarm_actions(Some(a.actions.clone()))
             .set_ok_actions(Some(a.actions.clone()))
             .set_tags(Some(tags))
