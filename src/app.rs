@@ -113,6 +113,15 @@ impl App {
     async fn answer(&self, parsed: Parsed, inv: &Invocation) -> Result<cfn::Answered, Error> {
         match parsed {
             Parsed::Request(request) => {
+                // One line a request, so the function's log shows what CloudFormation asked
+                // before what it was answered (troubleshooting reads the pair).
+                let (kind, physical_id) = request.action.describe();
+                tracing::info!(
+                    request = kind,
+                    logical_resource_id = %request.coords.logical_resource_id,
+                    physical_resource_id = physical_id.unwrap_or(""),
+                    "CloudFormation request"
+                );
                 provider::respond(
                     self.provider.clone(),
                     request,

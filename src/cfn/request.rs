@@ -38,6 +38,17 @@ pub enum Action {
     },
 }
 
+impl Action {
+    /// The RequestType CloudFormation sent, and the id it named (none for a Create).
+    pub fn describe(&self) -> (&'static str, Option<&str>) {
+        match self {
+            Action::Create { .. } => ("Create", None),
+            Action::Update { physical_id, .. } => ("Update", Some(physical_id)),
+            Action::Delete { physical_id, .. } => ("Delete", physical_id.as_deref()),
+        }
+    }
+}
+
 #[derive(Clone, Debug, PartialEq)]
 pub struct Request {
     pub coords: Coords,
