@@ -10,6 +10,10 @@ IAC_VENV := .venv-iac
 IAC_TOOLS := $(IAC_VENV)/.iac-tools
 E2E_VENV := .venv-e2e
 E2E_TOOLS := $(E2E_VENV)/.e2e-tools
+# The test bed's LocalStack plugins (a local-process Lambda executor, custom resources).
+E2E_BED := $(E2E_VENV)/.e2e-bed
+CDK_TEMPLATE := cdk-example/cdk.out/CidrwatchMonitors.template.json
+E2E_BED_SRC := $(wildcard tests/support/localstack_bed/pyproject.toml tests/support/localstack_bed/cidrwatch_bed/*.py)
 # cargo-lambda and zig come from the venv; put it first on PATH for the Lambda build.
 VENV_PATH := PATH="$(CURDIR)/$(VENV)/bin:$$PATH"
 ZIP := target/lambda/cidrwatch/bootstrap.zip
@@ -40,6 +44,10 @@ $(E2E_TOOLS): tests/support/requirements-e2e.txt
 	$(E2E_VENV)/bin/pip install --quiet --disable-pip-version-check -r tests/support/requirements-e2e.txt
 	touch $@
 
+$(E2E_BED): $(E2E_TOOLS) $(E2E_BED_SRC)
+	$(E2E_VENV)/bin/pip install --quiet --disable-pip-version-check --no-deps --force-reinstall ./tests/support/localstack_bed
+	touch $@
+
 $(PACKAGE_TOOLS): scripts/requirements-package.txt | $(VENV)/bin/python
 	$(VENV)/bin/pip install --quiet --disable-pip-version-check -r scripts/requirements-package.txt
 	touch $@
@@ -50,14 +58,15 @@ $(PACKAGE_TOOLS): scripts/requirements-package.txt | $(VENV)/bin/python
 ## Terraform example (parsed), and the CDK example (Jest, then cfn-lint on what it synthesizes).
 test: $(TEST_TOOLS)
 	cargo test
+	$(MAKE) cdk
 	$(MAKE) e2e
 	$(MAKE) lint
 	$(MAKE) iac
-	$(MAKE) cdk
 
-## Monitors' whole lives in LocalStack, which evaluates alarms (tests/e2e.rs): started on a
-## free loopback port for the run, stopped by PID after it (scripts/e2e.sh).
-e2e: $(TEST_TOOLS) $(E2E_TOOLS)
+## Monitors' whole lives in LocalStack, which evaluates alarms (tests/e2e.rs), and the
+## templates through its CloudFormation, whose Lambda runs our binary (tests/stacks): started
+## on a free loopback port for the run, stopped by PID after it (scripts/e2e.sh).
+e2e: $(TEST_TOOLS) $(E2E_BED) $(CDK_TEMPLATE)
 	scripts/e2e.sh
 
 lint:
@@ -73,9 +82,13 @@ iac: $(IAC_TOOLS)
 	@test -x target/debug/cidrwatch || { echo "target/debug/cidrwatch missing: make test builds it with cargo test"; exit 1; }
 	$(IAC_VENV)/bin/python tests/iac/check_examples.py target/debug/cidrwatch
 
-cdk: $(IAC_TOOLS)
-	cd cdk-example && npm ci --no-audit --no-fund && npm test && npm run synth
-	$(IAC_VENV)/bin/cfn-lint cdk-example/cdk.out/CidrwatchMonitors.template.json
+## The CDK example's synthesized template, which tests/stacks also deploys.
+$(CDK_TEMPLATE): $(wildcard cdk-example/lib/*.ts cdk-example/bin/*.ts) cdk-example/package-lock.json schema/cidr-monitor.schema.json
+	cd cdk-example && npm ci --no-audit --no-fund && npm run synth
+
+cdk: $(IAC_TOOLS) $(CDK_TEMPLATE)
+	cd cdk-example && npm test
+	$(IAC_VENV)/bin/cfn-lint $(CDK_TEMPLATE)
 
 ## The provider lifecycle on a local moto, step by step.
 demo: $(TEST_TOOLS)
