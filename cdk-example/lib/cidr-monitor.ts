@@ -113,13 +113,18 @@ export const STREAM_PROPERTY_OF: Record<keyof CidrMonitorStream, string> = {
   firehoseArn: "FirehoseArn", roleArn: "RoleArn", outputFormat: "OutputFormat",
 };
 
-/** The repository's schema file: `cidrwatch schema`'s output, which the provider validates by. */
+/**
+ * The package's copy of `cidrwatch schema`'s output, which the provider validates by: `npm run
+ * schema` copies it in (the build and the tests run it), so a packed construct carries it.
+ * From lib/ (ts-jest) or dist/lib/ (compiled), the package root is one or two levels up.
+ */
 function schemaFile(): string {
-  for (let dir = __dirname; ; dir = path.dirname(dir)) {
-    const candidate = path.join(dir, "schema", "cidr-monitor.schema.json");
-    if (fs.existsSync(candidate)) return candidate;
-    if (path.dirname(dir) === dir) throw new Error("schema/cidr-monitor.schema.json not found above " + __dirname);
-  }
+  const candidates = [path.join(__dirname, ".."), path.join(__dirname, "..", "..")].map((root) =>
+    path.join(root, "schema", "cidr-monitor.schema.json"),
+  );
+  const found = candidates.find((c) => fs.existsSync(c));
+  if (!found) throw new Error(`the package's schema is missing (${candidates.join(", ")}): run npm run schema`);
+  return found;
 }
 
 let compiled: ValidateFunction | undefined;

@@ -2,7 +2,11 @@ import { CfnOutput, CfnParameter, Duration, Stack, StackProps } from "aws-cdk-li
 import { Construct } from "constructs";
 import { CidrMonitor } from "./cidr-monitor";
 
-/** Two monitors: an EKS cluster's subnets by tag, and a cross-account shared-services pool. */
+/**
+ * Two monitors: an EKS cluster's subnets by tag, and a shared-services pool across the accounts
+ * named in the context's `memberAccounts` (cdk.json, or `cdk synth -c memberAccounts=1111…,2222…`;
+ * none: the provider's own account), each with cfn/member-role.yaml deployed.
+ */
 export class MonitorsStack extends Stack {
   constructor(scope: Construct, id: string, props?: StackProps) {
     super(scope, id, props);
@@ -25,7 +29,7 @@ export class MonitorsStack extends Stack {
     new CidrMonitor(this, "SharedPool", {
       poolName: "shared-services",
       select: {
-        accounts: ["222222222222", "333333333333"],
+        accounts: contextList(this, "memberAccounts"),
         regions: ["us-east-1", "eu-west-1"],
         roleName: "cidrwatch-reader",
         cidrs: ["10.0.0.0/8"],
@@ -38,4 +42,12 @@ export class MonitorsStack extends Stack {
     new CfnOutput(this, "EksDashboard", { value: eks.dashboardName });
     new CfnOutput(this, "EksCriticalAlarm", { value: eks.criticalAlarmArn });
   }
+}
+
+/** A list from the context: an array (cdk.json) or comma-separated (-c on the command line). */
+function contextList(scope: Construct, key: string): string[] | undefined {
+  const value: unknown = scope.node.tryGetContext(key);
+  const list = Array.isArray(value) ? value.map(String) : typeof value === "string" ? value.split(",") : [];
+  const named = list.map((v) => v.trim()).filter((v) => v !== "");
+  return named.length > 0 ? named : undefined;
 }

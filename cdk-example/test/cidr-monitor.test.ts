@@ -12,14 +12,22 @@ import {
   validate,
 } from "../lib/cidr-monitor";
 
-const schemaText = fs.readFileSync(path.join(__dirname, "../../schema/cidr-monitor.schema.json"), "utf8");
+const schemaText = fs.readFileSync(path.join(__dirname, "../schema/cidr-monitor.schema.json"), "utf8");
 const patternOf = (pointer: string[]) => pointer.reduce((o: any, k) => o[k], JSON.parse(schemaText)).pattern;
 const cidrPattern = patternOf(["properties", "Select", "properties", "Cidrs", "items"]);
 const ratePattern = patternOf(["properties", "Schedule"]);
 import { MonitorsStack } from "../lib/monitors-stack";
 
+describe("the package", () => {
+  test("carries the repository's schema, unchanged", () => {
+    const repository = fs.readFileSync(path.join(__dirname, "../../schema/cidr-monitor.schema.json"), "utf8");
+    expect(schemaText).toEqual(repository);
+  });
+});
+
 describe("the example stack", () => {
-  const template = Template.fromStack(new MonitorsStack(new App(), "Test"));
+  const context = { memberAccounts: ["222222222222", "333333333333"] };
+  const template = Template.fromStack(new MonitorsStack(new App({ context }), "Test"));
 
   test("declares two monitors", () => {
     template.resourceCountIs("Custom::CidrMonitor", 2);
@@ -52,6 +60,14 @@ describe("the example stack", () => {
       Schedule: "rate(15 minutes)",
       Notify: "native",
       Thresholds: Match.absent(),
+    });
+  });
+
+  test("with no member accounts in the context, the shared pool scans the provider's own", () => {
+    const own = Template.fromStack(new MonitorsStack(new App(), "Own"));
+    own.hasResourceProperties("Custom::CidrMonitor", {
+      PoolName: "shared-services",
+      Select: { Accounts: Match.absent(), Regions: ["us-east-1", "eu-west-1"] },
     });
   });
 
