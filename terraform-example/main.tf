@@ -1,6 +1,7 @@
-# Deploys the cidrwatch example monitors (../cfn/examples/monitors.yaml) as a CloudFormation
+# A module: the cidrwatch example monitors (../cfn/examples/monitors.yaml) as a CloudFormation
 # stack, so Terraform estates get Custom::CidrMonitor resources without a provider of their own.
-# The cidrwatch provider stack (../cfn/provider.yaml) must already be deployed in the account.
+# The cidrwatch provider stack (../cfn/provider.yaml) must already be deployed in the account
+# and region of the caller's aws provider (a module configures no provider of its own).
 
 terraform {
   required_version = ">= 1.5"
@@ -10,10 +11,6 @@ terraform {
       version = ">= 5.0"
     }
   }
-}
-
-provider "aws" {
-  region = var.region
 }
 
 resource "aws_cloudformation_stack" "monitors" {

@@ -1,9 +1,3 @@
-variable "region" {
-  description = "Region of the provider stack and the monitors."
-  type        = string
-  default     = "us-east-1"
-}
-
 variable "stack_name" {
   description = "Name of the monitors' CloudFormation stack."
   type        = string
