@@ -11,6 +11,7 @@ Usage: python scripts/sam.py [--check]   (--check: exit 1 when template.yaml is 
 
 import copy
 import sys
+import tomllib
 from pathlib import Path
 
 import yaml
@@ -39,11 +40,29 @@ def plain(value):
     return value
 
 
+def application(package: dict) -> dict:
+    """What `sam publish` sends the Serverless Application Repository, from Cargo.toml."""
+    return {
+        "Name": "cidrwatch",
+        "Description": package["description"],
+        "Author": "cidrwatch",
+        "SpdxLicenseId": package["license"],
+        "LicenseUrl": "LICENSE",
+        "ReadmeUrl": "README.md",
+        "Labels": ["vpc", "subnet", "ip-addresses", "cloudwatch", "eks"],
+        "HomePageUrl": package["repository"],
+        "SemanticVersion": package["version"],
+        "SourceCodeUrl": package["repository"],
+    }
+
+
 def sam(provider: dict) -> dict:
     t = copy.deepcopy(provider)
+    package = tomllib.loads((ROOT / "Cargo.toml").read_text())["package"]
     out = {"AWSTemplateFormatVersion": t.pop("AWSTemplateFormatVersion")}
     out["Transform"] = "AWS::Serverless-2016-10-31"
     out["Description"] = t.pop("Description").replace("cidrwatch provider:", "cidrwatch provider (SAM):", 1)
+    out["Metadata"] = {"AWS::ServerlessRepo::Application": application(package)}
     for name in ("CodeBucket", "CodeKey"):
         del t["Parameters"][name]
     t["Parameters"]["Architecture"]["Description"] = "The function's architecture: sam build compiles for it."
