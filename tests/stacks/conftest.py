@@ -21,13 +21,13 @@ CODE_BUCKET = "cidrwatch-code"
 SCHEDULE_GROUP = "cidrwatch-stacks"
 
 
-def client(service):
+def client(service, region=REGION):
     port = os.environ.get("LOCALSTACK_PORT")
     if not port:
         pytest.skip("needs LocalStack: make e2e")
     return boto3.client(
         service,
-        region_name=REGION,
+        region_name=region,
         endpoint_url=f"http://127.0.0.1:{port}",
         aws_access_key_id="test",
         aws_secret_access_key="test",
