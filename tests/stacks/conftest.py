@@ -107,19 +107,27 @@ def schedules(prefix, group=SCHEDULE_GROUP):
     )
 
 
-@pytest.fixture(scope="session")
-def code_key():
-    """The function zip: the binary `make test` built, as `bootstrap`, in LocalStack's S3."""
-    binary = pathlib.Path(os.environ.get("CIDRWATCH_BIN", ROOT / "target/debug/cidrwatch"))
-    assert binary.exists(), f"{binary} missing: make test builds it with cargo test"
+# The binary `make test` built: what the function zips hold.
+BINARY = pathlib.Path(os.environ.get("CIDRWATCH_BIN", ROOT / "target/debug/cidrwatch"))
+
+
+def lambda_zip(bootstrap: bytes) -> bytes:
+    """A function zip as Lambda's provided runtimes take it: one executable `bootstrap`."""
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
         info = zipfile.ZipInfo("bootstrap")
         info.external_attr = 0o755 << 16
-        z.writestr(info, binary.read_bytes())
+        z.writestr(info, bootstrap)
+    return buf.getvalue()
+
+
+@pytest.fixture(scope="session")
+def code_key():
+    """The function zip, our binary as `bootstrap`, in LocalStack's S3."""
+    assert BINARY.exists(), f"{BINARY} missing: make test builds it with cargo test"
     s3 = client("s3")
     s3.create_bucket(Bucket=CODE_BUCKET)
-    s3.put_object(Bucket=CODE_BUCKET, Key="cidrwatch/bootstrap.zip", Body=buf.getvalue())
+    s3.put_object(Bucket=CODE_BUCKET, Key="cidrwatch/bootstrap.zip", Body=lambda_zip(BINARY.read_bytes()))
     return "cidrwatch/bootstrap.zip"
 
 

@@ -2,16 +2,14 @@
 each way it departs from Lambda, pinned with a probe function, and our own binary invoked
 through LocalStack's Lambda as a process on loopback."""
 
-import io
 import json
 import os
 import pathlib
 import threading
-import zipfile
 
 import pytest
 
-from conftest import CODE_BUCKET, client
+from conftest import CODE_BUCKET, client, lambda_zip
 
 PROBE = pathlib.Path(__file__).parent / "probe" / "bootstrap"
 
@@ -23,12 +21,7 @@ def invoke(name, event):
 
 @pytest.fixture(scope="module")
 def probe(provider):
-    buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w") as z:
-        info = zipfile.ZipInfo("bootstrap")
-        info.external_attr = 0o755 << 16
-        z.writestr(info, PROBE.read_bytes())
-    client("s3").put_object(Bucket=CODE_BUCKET, Key="probe.zip", Body=buf.getvalue())
+    client("s3").put_object(Bucket=CODE_BUCKET, Key="probe.zip", Body=lambda_zip(PROBE.read_bytes()))
     lam = client("lambda")
     lam.create_function(
         FunctionName="bed-probe",

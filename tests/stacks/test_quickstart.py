@@ -8,9 +8,8 @@ import pathlib
 import re
 import shutil
 import subprocess
-import zipfile
 
-from conftest import ROOT, client
+from conftest import BINARY, ROOT, client, lambda_zip
 
 REGION = "us-west-2"
 
@@ -28,15 +27,11 @@ def quick_start_commands():
 
 def release_files(into: pathlib.Path):
     """What a release's assets hold, for the commands to find in their working directory."""
-    binary = pathlib.Path(os.environ.get("CIDRWATCH_BIN", ROOT / "target/debug/cidrwatch"))
-    with zipfile.ZipFile(into / f"cidrwatch-{version()}-x86_64.zip", "w", zipfile.ZIP_DEFLATED) as z:
-        info = zipfile.ZipInfo("bootstrap")
-        info.external_attr = 0o755 << 16
-        z.writestr(info, binary.read_bytes())
+    (into / f"cidrwatch-{version()}-x86_64.zip").write_bytes(lambda_zip(BINARY.read_bytes()))
     shutil.copy(ROOT / "cfn/provider.yaml", into / "provider.yaml")
     shutil.copy(ROOT / "cfn/examples/quickstart.yaml", into / "quickstart.yaml")
     (into / "bin").mkdir()
-    (into / "bin/cidrwatch").symlink_to(binary)
+    (into / "bin/cidrwatch").symlink_to(BINARY)
 
 
 def test_the_readmes_quick_start_runs_as_printed_and_the_monitor_publishes(tmp_path):
