@@ -237,3 +237,43 @@ async fn the_readmes_examples_run() {
     }
     assert!(dir.join("map.html").exists());
 }
+
+/// Every environment variable the binary reads is in `--help`'s list: found in the source by
+/// how it is read (`env::var`, `var_os`, and the settings' own `var`/`list` helpers).
+#[test]
+fn help_names_every_environment_variable_the_binary_reads() {
+    let help = String::from_utf8(run(&["--help"]).stdout).unwrap();
+    let mut read = std::collections::BTreeSet::new();
+    let mut stack = vec![std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("src")];
+    while let Some(dir) = stack.pop() {
+        for entry in std::fs::read_dir(dir).unwrap().flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                stack.push(path);
+                continue;
+            }
+            let text = std::fs::read_to_string(&path).unwrap();
+            for call in ["var(\"", "var_os(\"", "list(\""] {
+                for (at, _) in text.match_indices(call) {
+                    let name: String = text[at + call.len()..]
+                        .chars()
+                        .take_while(|c| c.is_ascii_uppercase() || *c == '_')
+                        .collect();
+                    if name.len() > 2 {
+                        read.insert(name);
+                    }
+                }
+            }
+        }
+    }
+    for must in [
+        "SCAN_CONCURRENCY",
+        "METRIC_NAMESPACES",
+        "RUST_LOG",
+        "SCHEDULE_GROUP",
+    ] {
+        assert!(read.contains(must), "the scan missed {must}: {read:?}");
+    }
+    let missing: Vec<&String> = read.iter().filter(|v| !help.contains(v.as_str())).collect();
+    assert!(missing.is_empty(), "--help does not name {missing:?}");
+}

@@ -37,6 +37,39 @@ fn the_readme_property_table_is_the_schemas() {
     );
 }
 
+/// The table names each kind of schema node as a person writes it: a name that may also
+/// arrive as a number is a string, a percentage that may arrive as CloudFormation's string
+/// is a number, an enum names its values, a list names what it holds.
+#[test]
+fn the_property_table_names_every_kind_of_node() {
+    let table = schema::markdown();
+    let kind = |property: &str| -> String {
+        let row = table
+            .lines()
+            .find(|l| l.starts_with(&format!("| `{property}` |")))
+            .unwrap_or_else(|| panic!("no row for {property}"));
+        row.split(" | ").nth(1).unwrap().to_string()
+    };
+    for (property, want) in [
+        ("PoolName", "string"),
+        ("Namespace", "string"),
+        ("Select.RoleName", "string"),
+        ("Schedule", "string"),
+        ("Thresholds.WarningPercent", "number"),
+        ("Thresholds.MinFreeAddresses", "whole number"),
+        ("SubnetMetrics", "true/false"),
+        ("Select.Regions", "list of strings"),
+        ("Select", "object"),
+        ("Tags", "map of strings"),
+        (
+            "MetricStream.OutputFormat",
+            "one of `json`, `opentelemetry0.7`, `opentelemetry1.0`",
+        ),
+    ] {
+        assert_eq!(kind(property), want, "{property}");
+    }
+}
+
 /// Validator refusals the schema cannot state: each message starts so.
 const PROVIDER_ONLY: &[&str] = &[
     "Thresholds.WarningPercent: must be below Thresholds.CriticalPercent",

@@ -40,9 +40,11 @@ pub const VERSION: &str = concat!(
 );
 
 const ENVIRONMENT: &str = "Environment: FUNCTION_ARN (the function alarms and schedules target), \
-SCHEDULER_ROLE_ARN, SCHEDULE_GROUP (default cidrwatch), MEMBER_ROLE_NAME, SCAN_CONCURRENCY, \
-CIDRWATCH_TIMEOUT_SECONDS (invoke's deadline, default 900), and the AWS SDK's standard variables \
-(AWS_ENDPOINT_URL, AWS_REGION, AWS_PROFILE, credentials).";
+SCHEDULER_ROLE_ARN, SCHEDULE_GROUP (default cidrwatch), MEMBER_ROLE_NAME, METRIC_NAMESPACES and \
+ALARM_TOPIC_ARNS (comma-separated: what a monitor may use), SCAN_CONCURRENCY, \
+CIDRWATCH_TIMEOUT_SECONDS (invoke's deadline, default 900), RUST_LOG (default info), \
+AWS_LAMBDA_RUNTIME_API (set by Lambda: serve as the function, not the command line), and the \
+AWS SDK's standard variables (AWS_ENDPOINT_URL, AWS_REGION, AWS_PROFILE, credentials).";
 
 /// cidrwatch: the IPv4 address space of self-managed VPCs and subnets, before it runs out.
 #[derive(Parser, Debug)]

@@ -423,6 +423,49 @@ fn sorted(v: Value) -> Value {
     }
 }
 
+/// What a person writes for a property, from its schema node. A scalar's node is an `anyOf`
+/// whose first alternative is what the property is (a string name may also arrive as a
+/// number, a number as the string CloudFormation sends): that first leaf names it.
+fn kind_of(v: &Value) -> String {
+    if let Some(values) = v["enum"].as_array() {
+        let named: Vec<String> = values
+            .iter()
+            .filter(|x| !x.is_null())
+            .map(|x| {
+                format!(
+                    "`{}`",
+                    x.as_str().map_or_else(|| x.to_string(), str::to_string)
+                )
+            })
+            .collect();
+        return format!("one of {}", named.join(", "));
+    }
+    match first_leaf_type(v).as_deref() {
+        Some("boolean") => "true/false".into(),
+        Some("integer") => "whole number".into(),
+        Some("array") => format!("list of {}s", kind_of(&v["items"])),
+        Some("object") if v.get("properties").is_some() => "object".into(),
+        Some("object") => "map of strings".into(),
+        Some(other) => other.to_string(),
+        None => "any".into(),
+    }
+}
+
+fn first_leaf_type(v: &Value) -> Option<String> {
+    if let Some(first) = v["anyOf"].as_array().and_then(|a| a.first()) {
+        return first_leaf_type(first);
+    }
+    match &v["type"] {
+        Value::String(t) => Some(t.clone()),
+        Value::Array(ts) => ts
+            .iter()
+            .filter_map(Value::as_str)
+            .find(|t| *t != "null")
+            .map(str::to_string),
+        _ => None,
+    }
+}
+
 /// The schema as a Markdown table, one row per property (nested ones dotted): what the
 /// README shows.
 pub fn markdown() -> String {
@@ -430,39 +473,6 @@ pub fn markdown() -> String {
         "| property | type | default | meaning |".to_string(),
         "|---|---|---|---|".to_string(),
     ];
-    fn kind(v: &Value) -> String {
-        let types = |v: &Value| -> Vec<String> {
-            match &v["type"] {
-                Value::String(t) => vec![t.clone()],
-                Value::Array(ts) => ts
-                    .iter()
-                    .filter_map(Value::as_str)
-                    .filter(|t| *t != "null")
-                    .map(str::to_string)
-                    .collect(),
-                _ => vec![],
-            }
-        };
-        if v.get("enum").is_some() {
-            return "one of the values named".into();
-        }
-        if let Some(any) = v["anyOf"].as_array() {
-            let t: Vec<String> = any.iter().flat_map(types).collect();
-            return if t.contains(&"boolean".to_string()) {
-                "true/false".into()
-            } else if t.contains(&"integer".to_string()) {
-                "whole number".into()
-            } else {
-                "number".into()
-            };
-        }
-        let t = types(v);
-        match t.first().map(String::as_str) {
-            Some("array") => "list of strings".into(),
-            Some(other) => other.to_string(),
-            None => "any".into(),
-        }
-    }
     fn walk(prefix: &str, props: &Map<String, Value>, required: &[Value], rows: &mut Vec<String>) {
         for (name, v) in props {
             let path = if prefix.is_empty() {
@@ -482,7 +492,7 @@ pub fn markdown() -> String {
                 .replace('|', "\\|");
             rows.push(format!(
                 "| `{path}` | {} | {default} | {meaning} |",
-                kind(v)
+                kind_of(v)
             ));
             if let Some(inner) = v["properties"].as_object() {
                 let req = v["required"].as_array().cloned().unwrap_or_default();
