@@ -45,11 +45,24 @@ fn every_place_that_names_the_version_names_cargos() {
     let package: serde_json::Value =
         serde_json::from_str(&read("cdk-example/package.json")).unwrap();
     assert_eq!(package["version"], VERSION, "cdk-example/package.json");
+    let readme = read("README.md");
     assert!(
-        read("README.md").contains(&zip_name()),
+        readme.contains(&zip_name()),
         "README's quick start names {}",
         zip_name()
     );
+    // Every release zip the README names is this version's.
+    for (at, _) in readme.match_indices("cidrwatch-") {
+        let named: String = readme[at + "cidrwatch-".len()..]
+            .chars()
+            .take_while(|c| c.is_ascii_digit() || *c == '.')
+            .collect();
+        let named = named.trim_end_matches('.');
+        assert!(
+            named.is_empty() || named == VERSION,
+            "README names cidrwatch-{named}, Cargo's version is {VERSION}"
+        );
+    }
     let changelog = read("CHANGELOG.md");
     let newest = changelog
         .lines()
