@@ -29,7 +29,7 @@ CARGO_FUZZ := .tools/bin/cargo-fuzz
 FUZZ := RUSTC_BOOTSTRAP=1 $(CARGO_FUZZ) run --fuzz-dir fuzz --target-dir target/fuzz
 FUZZ_SECONDS ?= 600
 
-.PHONY: test e2e lint iac cdk demo screenshot package release lambda-smoke fuzz bench clean-venv
+.PHONY: test check e2e lint iac cdk demo screenshot package release lambda-smoke fuzz bench clean-venv
 
 $(VENV)/bin/python:
 	python3 -m venv $(VENV)
@@ -68,6 +68,14 @@ test: $(TEST_TOOLS)
 	$(MAKE) e2e
 	$(MAKE) lint
 	$(MAKE) iac
+
+## The inner loop, minutes once built: fmt, clippy, the unit tests and the integration tests
+## that take seconds against moto. `make test` (every test) before you push.
+CHECK_TESTS := cli contract events map plan references schema stream suggest usage versions
+check: $(TEST_TOOLS)
+	cargo fmt --check
+	cargo clippy --all-targets -- -D warnings
+	cargo test --lib --bins $(addprefix --test ,$(CHECK_TESTS))
 
 ## Monitors' whole lives in LocalStack, which evaluates alarms (tests/e2e.rs), and the
 ## templates through its CloudFormation, whose Lambda runs our binary (tests/stacks): started
