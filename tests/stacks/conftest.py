@@ -5,7 +5,6 @@ sent. `make e2e` starts LocalStack and runs these with LOCALSTACK_PORT and CIDRW
 """
 
 import io
-import json
 import os
 import pathlib
 import time
