@@ -161,9 +161,10 @@ class CustomResourceProvider(ResourceProvider):
                 engine.defer(f"rollback-delete-{request.logical_resource_id}", lambda: self._delete(request, physical, props))
             return ProgressEvent(OperationStatus.FAILED, resource_model={}, message=reason)
         SENT[key] = {"physical": physical, "properties": props}
-        engine.defer_on_rollback(
+        engine.defer(
             f"rollback-delete-{request.logical_resource_id}",
             lambda: SENT.pop(key, None) and self._delete(request, physical, props),
+            when=engine.rolling_back,
         )
         return ProgressEvent(OperationStatus.SUCCESS, resource_model=_model(physical, data))
 
@@ -178,9 +179,10 @@ class CustomResourceProvider(ResourceProvider):
             return ProgressEvent(OperationStatus.FAILED, resource_model={}, message=reason)
         SENT[key] = {"physical": physical, "properties": props}
         if physical != before["physical"]:
-            engine.defer_on_cleanup(
+            engine.defer(
                 f"replaced-delete-{request.logical_resource_id}",
                 lambda: self._delete(request, before["physical"], before["properties"]),
+                when=engine.not_rolling_back,
             )
         return ProgressEvent(OperationStatus.SUCCESS, resource_model=_model(physical, data))
 

@@ -30,21 +30,19 @@ def follow(executor_class):
     executor_class._execute_resource_action = wrapped
 
 
-def defer(name, action):
-    """Runs `action` when the engine runs its deferred actions (cleanup or rollback)."""
+def rolling_back(status):
+    return "ROLLBACK" in status
+
+
+def not_rolling_back(status):
+    return "ROLLBACK" not in status
+
+
+def defer(name, action, when=lambda status: True):
+    """Runs `action` when the engine runs its deferred actions (cleanup or rollback), if
+    `when` holds for the stack's status by then."""
     executor = getattr(_current, "executor", None)
     if executor is None:
         raise RuntimeError("the custom resource provider ran outside the engine's executor")
     stack = executor._change_set.stack
-    executor._defer_action(name, lambda: action())
-    return stack
-
-
-def defer_on_rollback(name, action):
-    """Runs `action` only if the operation ends in a rollback."""
-    stack = defer(name, lambda: "ROLLBACK" in str(stack.status) and action())
-
-
-def defer_on_cleanup(name, action):
-    """Runs `action` only in a successful update's cleanup phase."""
-    stack = defer(name, lambda: "ROLLBACK" not in str(stack.status) and action())
+    executor._defer_action(name, lambda: when(str(stack.status)) and action())
