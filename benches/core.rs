@@ -58,16 +58,16 @@ fn snapshot() -> Snapshot {
 
 fn usage(c: &mut Criterion) {
     let snapshot = snapshot();
-    // What a tick does: the report takes the snapshot (pool::of). Its copy for each iteration
+    // What a tick does: the report takes the snapshot (pool::report). Its copy for each iteration
     // is made outside the measured part.
     c.bench_function("usage of 100k subnets", |b| {
         b.iter_batched(
             || snapshot.clone(),
-            |s| pool::of("bench", black_box(s)),
+            |s| pool::report("bench", black_box(s)),
             BatchSize::LargeInput,
         )
     });
-    let report = pool::compute("bench", &snapshot);
+    let report = pool::report_of_copy("bench", &snapshot);
     assert_eq!(report.totals.subnet_count, u64::from(SUBNETS));
     c.bench_function("datums of 100k subnets (SubnetMetrics)", |b| {
         b.iter(|| {

@@ -9,6 +9,7 @@ use crate::event::Alarm;
 use crate::notify;
 use crate::plan::AlarmKind;
 use crate::provider::Settings;
+use crate::spec::Depth;
 use crate::tick;
 
 /// What an alarm event asks of the function: a notification, or nothing (said why).
@@ -51,7 +52,7 @@ pub async fn run(aws: &Aws, settings: &Settings, alarm: &Alarm) -> Result<Value,
             ))
         })?;
 
-    let report = tick::scan(aws, &spec, true, &|_, _, _| {}).await;
+    let report = tick::scan(aws, &spec, Depth::Holders, &|_, _, _| {}).await;
     let all_failed = report.scanned > 0 && report.errors.len() == report.scanned;
     let mut why: Vec<String> = report.errors.iter().take(3).map(|e| e.line()).collect();
     if report.errors.len() > 3 {

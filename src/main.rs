@@ -12,9 +12,8 @@ use tracing_subscriber::filter::Targets;
 use tracing_subscriber::fmt;
 use tracing_subscriber::prelude::*;
 
-// One thread: a tick waits on AWS far longer than it computes (the 1,000-account tick spends
-// about 2.6 s of CPU in 15 s of wall), and the Lambda at its default 256 MB has a seventh of
-// one vCPU. Worker threads would only add the cross-thread wakes of every response (hyper's
+// One thread: a tick waits on AWS far longer than it computes, and the Lambda at its default
+// 256 MB has a seventh of one vCPU. Worker threads would only add the cross-thread wakes of every response (hyper's
 // connection tasks run apart from the requests awaiting them).
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> ExitCode {
@@ -22,7 +21,7 @@ async fn main() -> ExitCode {
     // request URIs (the connector does when a proxy authenticates), and a CloudFormation
     // ResponseURL's query string is a credential. RUST_LOG is read
     // as `target=level` directives (`info,cidrwatch=debug`): EnvFilter's span and field
-    // matching linked a regex engine (1.4 MB of the stripped binary) no one asks of it.
+    // matching links a regex engine no one asks of it.
     let wanted = std::env::var("RUST_LOG").unwrap_or_else(|_| "info".to_string());
     let filter: Targets =
         format!("{wanted},aws_smithy_http_client=warn,hyper=warn,hyper_util=warn")

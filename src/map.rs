@@ -511,7 +511,7 @@ mod tests {
             scanned: 1,
             ..Snapshot::default()
         };
-        let page = html(&pool::compute("p", &snap), "pool p");
+        let page = html(&pool::report_of_copy("p", &snap), "pool p");
         assert_eq!(page.matches("<svg").count(), 1);
         for want in [
             "10.0.0.0/24",
@@ -550,7 +550,7 @@ mod tests {
                 ..snap.vpcs[0].clone()
             });
         }
-        let page = html(&pool::compute("p", &many), "pool p");
+        let page = html(&pool::report_of_copy("p", &many), "pool p");
         assert_eq!(page.matches("<svg").count(), VPCS_DRAWN);
         assert!(page.contains("10 more VPCs, less full"));
     }

@@ -189,24 +189,6 @@ fn plan_headline(kind: AlarmKind, spec: &MonitorSpec, report: &Report) -> String
     )
 }
 
-/// What to do about it, in one sentence: the chat form's next step.
-fn next_step(kind: AlarmKind) -> &'static str {
-    match kind {
-        AlarmKind::Supernet => {
-            "Place the next VPCs in the largest free blocks (cidrwatch suggest --new-vpc), or add \
-             a planned block to Supernets."
-        }
-        AlarmKind::Overlaps => {
-            "Renumber one VPC of each connected overlapping pair (a new VPC from cidrwatch \
-             suggest --new-vpc), or take it off the shared gateway or peering."
-        }
-        _ => {
-            "Add subnets or a secondary VPC CIDR before the pool runs dry; for EKS, consider \
-             prefix delegation or custom networking in 100.64.0.0/10."
-        }
-    }
-}
-
 /// The fullest subnets, each with its holders when known.
 fn fullest_lines(report: &Report) -> Vec<String> {
     let mut out = Vec::new();
@@ -391,7 +373,7 @@ fn compose_within(
 
     let mut next_steps = Vec::new();
     if !recovered {
-        next_steps.push(next_step(kind).to_string());
+        next_steps.push(kind.meaning().action.to_string());
     }
     if let Some(url) = &dashboard_url {
         next_steps.push(format!("Dashboard: {url}"));

@@ -28,7 +28,7 @@ use crate::aws::Aws;
 use crate::aws::alarms::Actions;
 use crate::cfn::{self, Action, Answered, Coords, Deadline, Delivery, Request, Success};
 use crate::plan::{self, AlarmKind, Target};
-use crate::spec::{self, DEFAULT_NAMESPACE, Limits, MonitorSpec};
+use crate::spec::{self, DEFAULT_NAMESPACE, Depth, Limits, MonitorSpec};
 use crate::tick;
 use crate::usage::metrics::{self, Datum, Series};
 use crate::usage::pool::Report;
@@ -138,7 +138,8 @@ pub async fn respond(
         match request.action {
             Action::Create { properties } => {
                 let (spec, target) = prepare(p, &properties, function_arn)?;
-                first_scan_then_apply(p, &id, &spec, &target, Vec::new(), deadline, true).await
+                first_scan_then_apply(p, &id, &spec, &target, Vec::new(), deadline, OnError::Undo)
+                    .await
             }
             Action::Update {
                 physical_id,
@@ -151,7 +152,13 @@ pub async fn respond(
                     tracing::info!(old = physical_id, new = %id, "PoolName or Namespace changed: replacing");
                 }
                 let others = vec![physical_id];
-                first_scan_then_apply(p, &id, &spec, &target, others, deadline, replacing).await
+                // In place, a failed Update leaves the monitor for CloudFormation's rollback.
+                let on_error = if replacing {
+                    OnError::Undo
+                } else {
+                    OnError::Keep
+                };
+                first_scan_then_apply(p, &id, &spec, &target, others, deadline, on_error).await
             }
             Action::Delete { .. } => delete(p, &id).await,
         }
@@ -213,6 +220,14 @@ fn prepare(
 /// The refusals before anything is made, the first scan published, then the plan applied.
 /// `others` are ids this monitor may share its series with (the one it replaces). A new id
 /// (`undo_on_error`) is removed again when applying fails.
+/// What a failed Create or Update does with what it made: a new id's resources go (nothing is
+/// left half-created); an existing monitor's stay for CloudFormation's rollback to restore.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum OnError {
+    Undo,
+    Keep,
+}
+
 async fn first_scan_then_apply(
     p: &Provider,
     id: &str,
@@ -220,7 +235,7 @@ async fn first_scan_then_apply(
     target: &Target,
     others: Vec<String>,
     deadline: Deadline,
-    undo_on_error: bool,
+    on_error: OnError,
 ) -> Result<Success, Error> {
     one_monitor_per_series(p, id, spec, &others).await?;
     let published = first_scan(p, spec, deadline).await?;
@@ -230,7 +245,7 @@ async fn first_scan_then_apply(
         .map(|report| metrics::datums(report, Series::default()));
     let applied = apply(p, id, spec, target, pool_data.as_deref()).await;
     match applied {
-        Err(e) if undo_on_error => {
+        Err(e) if on_error == OnError::Undo => {
             if let Err(undo) = delete(p, id).await {
                 tracing::error!(id, error = %undo, "could not remove a failed monitor's resources");
             }
@@ -273,8 +288,11 @@ async fn first_scan(
 ) -> Result<Option<Report>, Error> {
     let left = deadline.work.saturating_duration_since(Instant::now());
     let budget = FIRST_SCAN_MAX.min(left / 2);
-    let scanned =
-        tokio::time::timeout(budget, tick::scan(&p.aws, spec, false, &|_, _, _| {})).await;
+    let scanned = tokio::time::timeout(
+        budget,
+        tick::scan(&p.aws, spec, Depth::Counts, &|_, _, _| {}),
+    )
+    .await;
     let Ok(report) = scanned else {
         tracing::warn!(
             seconds = budget.as_secs(),

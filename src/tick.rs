@@ -9,7 +9,7 @@ use crate::Error;
 use crate::aws::Aws;
 use crate::aws::discover::Progress;
 use crate::event::Tick;
-use crate::spec::{self, MonitorSpec};
+use crate::spec::{self, AddressPlan, Depth, MonitorSpec};
 use crate::usage::metrics;
 use crate::usage::pool::{self, Report};
 use crate::usage::supernet;
@@ -32,17 +32,22 @@ pub async fn monitor_spec(
 
 /// Scans the monitor's selection and computes its usage, with the days to exhaustion from
 /// the pool's published history (one GetMetricData). Shared by ticks, `cidrwatch report`
-/// and notifications; `holders`: describe every ENI and the EKS clusters' nodes, to say who
-/// holds the addresses (a tick does only with `ClusterMetrics`: otherwise it keeps to the
-/// floor of calls, and reads only the detached ENIs).
-pub async fn scan(aws: &Aws, spec: &MonitorSpec, holders: bool, progress: Progress<'_>) -> Report {
-    let holders = holders || spec.cluster_metrics;
-    let plan = (!spec.supernets.is_empty()).then_some(&spec.avoid_prefix_lists[..]);
+/// and notifications, at `depth` (a tick reads the holders only with `ClusterMetrics`:
+/// otherwise it keeps to the floor of calls).
+pub async fn scan(aws: &Aws, spec: &MonitorSpec, depth: Depth, progress: Progress<'_>) -> Report {
+    let depth = if spec.cluster_metrics {
+        Depth::Holders
+    } else {
+        depth
+    };
+    let plan = (!spec.supernets.is_empty()).then_some(AddressPlan {
+        avoid_prefix_lists: &spec.avoid_prefix_lists,
+    });
     let mut snapshot = aws
-        .discover(&spec.select, spec.accounting(), holders, plan, progress)
+        .discover(&spec.select, spec.accounting(), depth, plan, progress)
         .await;
     let network = snapshot.network.take();
-    let mut report = pool::of(&spec.pool_name, snapshot);
+    let mut report = pool::report(&spec.pool_name, snapshot);
     report.plan = network.as_ref().map(|n| supernet::plan(&spec.supernets, n));
     // A partial scan's totals would bend the trend: only a whole one gets an estimate.
     if report.errors.is_empty() && report.totals.subnet_count > 0 {
@@ -98,10 +103,9 @@ pub async fn publish(aws: &Aws, spec: &MonitorSpec, report: &Report) -> Result<(
 /// A tick's result goes on through Lambda destinations, in an invocation record beside the
 /// request: SNS and EventBridge take at most 256 KiB a message, and Lambda drops the payload
 /// of a record past its destination's limit. So the result keeps to that, less the record's
-/// own fields and the request ([`result_budget`]): a 10,000-subnet pool's whole report
-/// (~3 MB, under the former 5 MB bound) reached no destination at all. Lambda's own response
-/// limit, 6 MB (past it an asynchronous invocation errors and is retried, publishing twice),
-/// is then far off.
+/// own fields and the request ([`result_budget`]): a large pool's whole report would reach
+/// no destination at all. Lambda's own response limit, 6 MB (past it an asynchronous
+/// invocation errors and is retried, publishing twice), is then far off.
 pub const RESULT_BYTES_MAX: usize = 262_144 - RECORD_FIELDS_BYTES;
 
 /// The invocation record's fields besides the request and the result (version, timestamp,
@@ -121,7 +125,7 @@ pub fn result_budget(tick: &Tick) -> usize {
 /// subnets and counts of what was left out.
 pub async fn run(aws: &Aws, tick: &Tick) -> Result<Box<RawValue>, Error> {
     let spec = spec::parse_tick(&tick.monitor)?;
-    let report = scan(aws, &spec, false, &|_, _, _| {}).await;
+    let report = scan(aws, &spec, Depth::Counts, &|_, _, _| {}).await;
     publish(aws, &spec, &report).await?;
     // Straight to text, whole or bounded: as a tree of values the report was the largest
     // thing a tick of 10,000 subnets held.

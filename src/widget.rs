@@ -18,6 +18,7 @@ use crate::aws::Aws;
 use crate::event::Widget;
 use crate::map;
 use crate::provider::Settings;
+use crate::spec::Depth;
 use crate::tick;
 
 /// The longest a widget's scan may take: a dashboard waits for its widgets.
@@ -44,7 +45,12 @@ pub async fn run(
         ))));
     };
     let budget = (deadline.saturating_duration_since(Instant::now()) / 2).min(SCAN_MAX);
-    match tokio::time::timeout(budget, tick::scan(aws, &spec, true, &|_, _, _| {})).await {
+    match tokio::time::timeout(
+        budget,
+        tick::scan(aws, &spec, Depth::Holders, &|_, _, _| {}),
+    )
+    .await
+    {
         Ok(report) => Ok(Value::String(map::html(
             &report,
             &format!("cidrwatch pool {}", spec.pool_name),

@@ -13,7 +13,7 @@ use aws_sdk_ec2::types::{
 };
 use aws_smithy_mocks::{MockResponseInterceptor, Rule, RuleMode, create_mock_http_client, mock};
 use cidrwatch::aws::discover::scan_region;
-use cidrwatch::spec::{self, Accounting};
+use cidrwatch::spec::{self, Accounting, Depth};
 use cidrwatch::usage::{Snapshot, pool};
 use serde_json::json;
 
@@ -195,9 +195,16 @@ async fn eni_prefixes_and_explicit_reservations_take_blocks_prefix_reservations_
 
 async fn scan(ec2: &Client, accounting: Accounting) -> pool::Report {
     let spec = spec::parse(&json!({"PoolName": "p", "Select": {"Tags": {"team": "net"}}, "Thresholds": {"MinFreePrefixes": 4}})).unwrap();
-    let found = scan_region(ec2, "us-east-1", &spec.select, accounting, false, false)
-        .await
-        .expect("scan");
+    let found = scan_region(
+        ec2,
+        "us-east-1",
+        &spec.select,
+        accounting,
+        Depth::Counts,
+        false,
+    )
+    .await
+    .expect("scan");
     let snapshot = Snapshot {
         subnets: found.subnets,
         vpcs: found.vpcs,
@@ -205,5 +212,5 @@ async fn scan(ec2: &Client, accounting: Accounting) -> pool::Report {
         scanned: 1,
         ..Snapshot::default()
     };
-    pool::compute("p", &snapshot)
+    pool::report_of_copy("p", &snapshot)
 }

@@ -94,7 +94,7 @@ fn a_pool_larger_than_six_megabytes_of_report_keeps_its_totals_and_the_fullest_s
         scanned: 1,
         ..Snapshot::default()
     };
-    let report = pool::compute("big", &snapshot);
+    let report = pool::report_of_copy("big", &snapshot);
     let whole = serde_json::to_string(&report).unwrap().len();
     assert!(whole > 6_000_000, "the whole report is {whole} bytes");
 
@@ -151,7 +151,7 @@ fn a_report_of_exactly_the_budget_is_whole_and_one_byte_less_is_bounded() {
             ..SubnetInfo::default()
         })
         .collect();
-    let report = pool::compute(
+    let report = pool::report_of_copy(
         "edge",
         &Snapshot {
             subnets,

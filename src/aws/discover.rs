@@ -18,7 +18,7 @@ use futures::stream::StreamExt;
 use super::once::{once_each, vpcs_once};
 use super::{Aws, enis, network, nodes, sdk_error};
 use crate::Error;
-use crate::spec::{Accounting, Selection};
+use crate::spec::{Accounting, AddressPlan, Depth, Selection};
 use crate::usage::clusters::Cluster;
 use crate::usage::supernet::Network;
 use crate::usage::{Ipv4Cidr, ScanError, Snapshot, SubnetInfo, VpcInfo};
@@ -31,7 +31,8 @@ pub(super) const FILTER_VALUES_MAX: usize = 200;
 /// call per subnet draws on the account's EC2 request quota, which the VPC CNI shares.
 pub const CONCURRENCY: usize = 8;
 /// Account-regions scanned at once (and accounts expanded at once) unless `SCAN_CONCURRENCY`
-/// says: 1,000 accounts × 4 regions at ~100 ms per AWS call take ~30 s at 64.
+/// says: each waits on two round trips, so this many keep a large organization's tick well
+/// inside its period without crowding the Lambda's one thread.
 pub const DEFAULT_SCAN_CONCURRENCY: usize = 64;
 /// The most `SCAN_CONCURRENCY` may ask for.
 pub const SCAN_CONCURRENCY_MAX: usize = 512;
@@ -53,15 +54,15 @@ pub type Progress<'a> = &'a (dyn Fn(usize, usize, usize) + Send + Sync);
 
 impl Aws {
     /// Scans every account-region of the selection. Never fails as a whole: failures are
-    /// in [`Snapshot::errors`]. `holders`: describe every ENI of the pool's subnets (see
-    /// [`scan_region`]). `plan`: also read what the address plan needs
-    /// ([`Snapshot::network`]), avoiding these prefix lists.
+    /// in [`Snapshot::errors`]. At [`Depth::Holders`] it describes every ENI of the pool's
+    /// subnets (see [`scan_region`]); with an address plan it also reads what the plan needs
+    /// ([`Snapshot::network`]).
     pub async fn discover(
         &self,
         sel: &Selection,
         accounting: Accounting,
-        holders: bool,
-        plan: Option<&[String]>,
+        depth: Depth,
+        plan: Option<AddressPlan<'_>>,
         progress: Progress<'_>,
     ) -> Snapshot {
         let scopes = self.scopes(sel).await;
@@ -84,7 +85,7 @@ impl Aws {
                                 &scope.region,
                                 sel,
                                 accounting,
-                                holders,
+                                depth,
                                 plan.is_some(),
                             )
                             .await;
@@ -123,10 +124,10 @@ impl Aws {
                 }
             }
         }
-        if let Some(avoid) = plan {
+        if let Some(AddressPlan { avoid_prefix_lists }) = plan {
             let regions: Vec<String> = regions.into_iter().collect();
             snapshot.network = Some(
-                self.network(&mut views, &regions, avoid, &mut snapshot)
+                self.network(&mut views, &regions, avoid_prefix_lists, &mut snapshot)
                     .await,
             );
         }
@@ -335,16 +336,16 @@ async fn each_subnet(
 }
 
 /// Scans one account-region with `ec2` (public so tests can drive it with a mocked client).
-/// `holders`: describe every ENI of the pool's subnets, to say who holds their addresses
-/// (prefix accounting does anyway), and the EKS clusters' nodes behind them; otherwise only
-/// the detached ENIs are described. `plan`: also read every VPC of the account-region and
+/// At [`Depth::Holders`] it describes every ENI of the pool's subnets, to say who holds their
+/// addresses (prefix accounting does anyway), and the EKS clusters' nodes behind them;
+/// otherwise only the detached ENIs. `plan`: also read every VPC of the account-region and
 /// what joins them, for the address plan (one DescribeVpcs serves both).
 pub async fn scan_region(
     ec2: &aws_sdk_ec2::Client,
     region: &str,
     sel: &Selection,
     accounting: Accounting,
-    holders: bool,
+    depth: Depth,
     plan: bool,
 ) -> Result<Found, Error> {
     let mut subnets = Vec::new();
@@ -412,7 +413,7 @@ pub async fn scan_region(
             None => vpcs(ec2, region, Some(&wanted)).await,
         }
     };
-    let every = holders || accounting != Accounting::Addresses;
+    let every = depth == Depth::Holders || accounting != Accounting::Addresses;
     let (mut vpcs, enis) = futures::try_join!(
         pool_vpcs,
         enis::interfaces(ec2, &mut subnets, every, accounting)
@@ -420,7 +421,7 @@ pub async fn scan_region(
     for v in &mut vpcs {
         v.subnets = carved.remove(&v.vpc_id).unwrap_or_default();
     }
-    let clusters = if holders {
+    let clusters = if depth == Depth::Holders {
         nodes::clusters(ec2, region, &enis).await?
     } else {
         Vec::new()
@@ -433,8 +434,9 @@ pub async fn scan_region(
     })
 }
 
-/// The VPC ids of `subnets`, each once, in order. Deduplicated by hash first: a tree of
-/// 10,000 insertions cost ~12 M instructions, two thirds of reading the 300 VPCs.
+/// The VPC ids of `subnets`, each once, in order. Deduplicated by hash first, then sorted:
+/// thousands of subnets share a few hundred VPCs, and an ordered set would pay a tree insertion
+/// for each subnet.
 pub(super) fn distinct_vpcs<'a>(subnets: impl Iterator<Item = &'a SubnetInfo>) -> Vec<&'a str> {
     let mut ids: Vec<&str> = subnets
         .map(|s| s.vpc_id.as_str())

@@ -78,8 +78,7 @@ impl Aws {
 /// CloudWatch, sending PutMetricData as it is. The SDK gzips any request past 10 KB, which
 /// buys nothing here: the function runs outside any VPC, so no NAT gateway bills the bytes,
 /// and a call's size is bounded below CloudWatch's 1 MB uncompressed (`metrics::batches`).
-/// What it costs is CPU, and at 256 MB a Lambda pays for CPU in duration: gzip was a twentieth
-/// of a 10,000-subnet tick's CPU.
+/// What it costs is CPU, and at 256 MB a Lambda pays for CPU in duration.
 fn cloudwatch_client(config: &SdkConfig) -> aws_sdk_cloudwatch::Client {
     aws_sdk_cloudwatch::Client::from_conf(
         aws_sdk_cloudwatch::config::Builder::from(config)

@@ -17,8 +17,8 @@ use crate::Error;
 /// than fails.
 const ORGANIZATIONS_ATTEMPTS: u32 = 8;
 /// Parents of one level listed at once. Organizations allows a few requests a second per
-/// account and throttles beyond: a handful at once keeps a 1,000-account walk to its levels'
-/// pages (0.1 s each) without leaning on the retries.
+/// account and throttles beyond: a handful at once keeps a large walk to about the time of
+/// its levels' pages without leaning on the retries.
 const ORGANIZATIONS_CONCURRENCY: usize = 8;
 
 impl Aws {

@@ -98,7 +98,7 @@ pub struct MapArgs {
 
 #[derive(Args, Debug)]
 pub struct SchemaArgs {
-    /// Print it as the README's Markdown table instead
+    /// Print it as the manual's Markdown table instead
     #[arg(long)]
     pub markdown: bool,
 }

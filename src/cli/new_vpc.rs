@@ -7,7 +7,7 @@ use std::process::ExitCode;
 
 use super::cli_aws;
 use super::suggest::SuggestArgs;
-use crate::spec::{self, Accounting};
+use crate::spec::{self, Accounting, AddressPlan, Depth};
 use crate::usage::Ipv4Cidr;
 use crate::usage::supernet::{self, DEFAULT_WITHIN};
 
@@ -75,8 +75,10 @@ pub async fn run(args: &SuggestArgs) -> ExitCode {
         .discover(
             &a.spec.select,
             Accounting::Addresses,
-            false,
-            Some(&a.spec.avoid_prefix_lists),
+            Depth::Counts,
+            Some(AddressPlan {
+                avoid_prefix_lists: &a.spec.avoid_prefix_lists,
+            }),
             &|_, _, _| {},
         )
         .await;

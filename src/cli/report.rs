@@ -7,6 +7,7 @@ use std::process::ExitCode;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use super::{Select, cli_aws};
+use crate::spec::Depth;
 use crate::tick;
 use crate::usage::pool::Report;
 
@@ -58,7 +59,7 @@ pub async fn run(select: &Select, output: Output, quiet: bool) -> ExitCode {
         }
     };
     // Every form says who holds the addresses, the EKS clusters among them.
-    let report = tick::scan(&aws, &spec, true, &progress).await;
+    let report = tick::scan(&aws, &spec, Depth::Holders, &progress).await;
     bar.finish_and_clear();
     match output {
         Output::Map { html } => {

@@ -72,6 +72,10 @@ pub struct Meaning {
     pub route: Route,
     /// Its threshold under these settings; `None`: the monitor has no alarm of this kind.
     pub threshold: fn(&Thresholds) -> Option<f64>,
+    /// The property that sets the threshold and makes the alarm, or what fixes it.
+    pub set_by: &'static str,
+    /// What a person should do when it fires: the chat message's next step and the manual's.
+    pub action: &'static str,
     /// What breaching means, given the threshold, for the alarm's description.
     pub what: fn(f64) -> String,
 }
@@ -97,20 +101,24 @@ impl AlarmKind {
     pub fn meaning(self) -> Meaning {
         use Comparison::*;
         let threshold =
-            |suffix, metric, statistic, comparison, severity, threshold, what| Meaning {
-                suffix,
-                metric,
-                statistic,
-                comparison,
-                evaluation_periods: 1,
-                // Keep the current state: a tick that withholds pool figures (a partial scan)
-                // must neither fire nor clear a threshold alarm, nor leave it INSUFFICIENT_DATA
-                // to recover from; the stale alarm speaks for silence.
-                missing_data: MissingData::Ignore,
-                severity,
-                route: Route::Notify,
-                threshold,
-                what,
+            |suffix, metric, statistic, comparison, severity, (threshold, set_by), what, action| {
+                Meaning {
+                    suffix,
+                    metric,
+                    statistic,
+                    comparison,
+                    evaluation_periods: 1,
+                    // Keep the current state: a tick that withholds pool figures (a partial scan)
+                    // must neither fire nor clear a threshold alarm, nor leave it INSUFFICIENT_DATA
+                    // to recover from; the stale alarm speaks for silence.
+                    missing_data: MissingData::Ignore,
+                    severity,
+                    route: Route::Notify,
+                    threshold,
+                    set_by,
+                    what,
+                    action,
+                }
             };
         match self {
             AlarmKind::Warning => threshold(
@@ -119,8 +127,15 @@ impl AlarmKind {
                 Statistic::Maximum,
                 GreaterThanOrEqual,
                 Severity::Warning,
-                |t| Some(t.warning_percent),
+                (
+                    |t| Some(t.warning_percent),
+                    "Thresholds.WarningPercent (default 80)",
+                ),
                 |v| format!("utilization at or above {v}%"),
+                "Free what the next-move lines name (the VPC CNI's idle addresses, detached ENIs), \
+             or add subnets or a secondary VPC CIDR block before the pool runs dry \
+             (cidrwatch suggest); for EKS, prefix delegation or custom networking in \
+             100.64.0.0/10.",
             ),
             AlarmKind::Critical => threshold(
                 "critical",
@@ -128,8 +143,15 @@ impl AlarmKind {
                 Statistic::Maximum,
                 GreaterThanOrEqual,
                 Severity::Critical,
-                |t| Some(t.critical_percent),
+                (
+                    |t| Some(t.critical_percent),
+                    "Thresholds.CriticalPercent (default 90)",
+                ),
                 |v| format!("utilization at or above {v}%"),
+                "Free what the next-move lines name (the VPC CNI's idle addresses, detached ENIs), \
+             or add subnets or a secondary VPC CIDR block before the pool runs dry \
+             (cidrwatch suggest); for EKS, prefix delegation or custom networking in \
+             100.64.0.0/10.",
             ),
             AlarmKind::SubnetCritical => threshold(
                 "subnet-critical",
@@ -137,8 +159,15 @@ impl AlarmKind {
                 Statistic::Maximum,
                 GreaterThanOrEqual,
                 Severity::Critical,
-                |t| Some(t.subnet_critical_percent),
+                (
+                    |t| Some(t.subnet_critical_percent),
+                    "Thresholds.SubnetCriticalPercent (default 90)",
+                ),
                 |v| format!("a subnet at or above {v}%"),
+                "Free what the next-move lines name (the VPC CNI's idle addresses, detached ENIs), \
+             or add subnets or a secondary VPC CIDR block before the pool runs dry \
+             (cidrwatch suggest); for EKS, prefix delegation or custom networking in \
+             100.64.0.0/10.",
             ),
             AlarmKind::FreeAddresses => threshold(
                 "free-addresses",
@@ -146,8 +175,15 @@ impl AlarmKind {
                 Statistic::Minimum,
                 LessThan,
                 Severity::Critical,
-                |t| t.min_free_addresses.map(|m| m as f64),
+                (
+                    |t| t.min_free_addresses.map(|m| m as f64),
+                    "Thresholds.MinFreeAddresses (no alarm unless set)",
+                ),
                 |v| format!("fewer than {v} free addresses"),
+                "Free what the next-move lines name (the VPC CNI's idle addresses, detached ENIs), \
+             or add subnets or a secondary VPC CIDR block before the pool runs dry \
+             (cidrwatch suggest); for EKS, prefix delegation or custom networking in \
+             100.64.0.0/10.",
             ),
             AlarmKind::FreePrefixes => threshold(
                 "free-prefixes",
@@ -155,8 +191,14 @@ impl AlarmKind {
                 Statistic::Minimum,
                 LessThan,
                 Severity::Critical,
-                |t| t.min_free_prefixes.map(|m| m as f64),
+                (
+                    |t| t.min_free_prefixes.map(|m| m as f64),
+                    "Thresholds.MinFreePrefixes (no alarm unless set)",
+                ),
                 |v| format!("fewer than {v} free /28 prefixes"),
+                "Free /28 blocks (scattered secondary addresses fragment them), or add subnets \
+                 for prefix delegation; a prefix-type subnet CIDR reservation keeps a range \
+                 whole for /28 prefixes.",
             ),
             AlarmKind::AzFreeAddresses => threshold(
                 "az-free-addresses",
@@ -164,8 +206,13 @@ impl AlarmKind {
                 Statistic::Minimum,
                 LessThan,
                 Severity::Critical,
-                |t| t.min_free_addresses_per_az.map(|m| m as f64),
+                (
+                    |t| t.min_free_addresses_per_az.map(|m| m as f64),
+                    "Thresholds.MinFreeAddressesPerAz (no alarm unless set)",
+                ),
                 |v| format!("fewer than {v} free addresses in its smallest Availability Zone"),
+                "Add a subnet in that Availability Zone (pods only use their node's AZ), or free \
+                 the addresses the next-move lines name there.",
             ),
             // The address plan (`Supernets`): the planned blocks filling up, and VPCs whose
             // blocks overlap where they are connected (they cannot route to each other).
@@ -175,8 +222,13 @@ impl AlarmKind {
                 Statistic::Maximum,
                 GreaterThanOrEqual,
                 Severity::Warning,
-                |t| t.supernet_percent,
+                (
+                    |t| t.supernet_percent,
+                    "Thresholds.SupernetPercent (default 80, with Supernets)",
+                ),
                 |v| format!("its supernets at or above {v}% allocated to VPCs"),
+                "Place the next VPCs in the largest free blocks (cidrwatch suggest --new-vpc), or \
+                 add a planned block to Supernets.",
             ),
             AlarmKind::Overlaps => threshold(
                 "overlaps",
@@ -185,8 +237,13 @@ impl AlarmKind {
                 GreaterThan,
                 Severity::Critical,
                 // With the plan: `supernet_percent` is set exactly when `Supernets` is.
-                |t| t.supernet_percent.map(|_| 0.0),
+                (
+                    |t| t.supernet_percent.map(|_| 0.0),
+                    "Supernets (fixed at 0)",
+                ),
                 |_| "VPCs whose CIDR blocks overlap where they are connected".to_string(),
+                "Renumber one VPC of each connected overlapping pair (a new VPC from cidrwatch \
+                 suggest --new-vpc), or take it off the shared gateway or peering.",
             ),
             // A monitor that stops monitoring is itself an alarm: no heartbeat for 3 periods,
             // missing data counting as breaching.
@@ -200,6 +257,10 @@ impl AlarmKind {
                 severity: Severity::Warning,
                 route: Route::Topics,
                 threshold: |_| Some(1.0),
+                set_by: "every monitor (fixed)",
+                action: "Check the function's log group (/aws/lambda/<provider stack>-provider) \
+                         and its Errors alarm, and that the monitor's schedule exists and is \
+                         enabled: without ticks nothing else is watched.",
                 what: |_| {
                     format!("no usage published for {MONITOR_ALARM_PERIODS} schedule periods")
                 },
@@ -219,6 +280,10 @@ impl AlarmKind {
                 severity: Severity::Warning,
                 route: Route::Notify,
                 threshold: |_| Some(0.0),
+                set_by: "every monitor (fixed)",
+                action: "Fix what the message names for each failing account-region (a role to \
+                         deploy or trust, a region to enable, a permission to grant); pool \
+                         figures return with the first whole scan.",
                 what: |_| {
                     format!(
                         "account-regions failed to scan in {MONITOR_ALARM_PERIODS} consecutive \

@@ -98,6 +98,23 @@ pub struct MonitorSpec {
     pub avoid_prefix_lists: Vec<String>,
 }
 
+/// Whether a scan also learns who holds each address, or only the counts a tick publishes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Depth {
+    /// The counts: the floor of calls, reading only the detached ENIs.
+    Counts,
+    /// Also every ENI of the pool's subnets and the EKS clusters' nodes: who holds the
+    /// addresses (reports, notifications, the map, `ClusterMetrics`).
+    Holders,
+}
+
+/// With `Supernets`: a scan also reads what the address plan needs (every VPC and what joins
+/// them), and the ranges of the prefix lists it avoids.
+#[derive(Clone, Copy, Debug)]
+pub struct AddressPlan<'a> {
+    pub avoid_prefix_lists: &'a [String],
+}
+
 /// What a scan reads beyond subnets and VPCs, and so which calls a tick makes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Accounting {

@@ -466,8 +466,8 @@ fn first_leaf_type(v: &Value) -> Option<String> {
     }
 }
 
-/// The schema as a Markdown table, one row per property (nested ones dotted): what the
-/// README shows.
+/// The schema as a Markdown table, one row per property (nested ones dotted): the manual's
+/// Monitors page.
 pub fn markdown() -> String {
     let mut rows = vec![
         "| property | type | default | meaning |".to_string(),

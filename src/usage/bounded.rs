@@ -58,11 +58,9 @@ impl Report {
 
     /// [`Report::bounded_json`] as JSON text, with `subnets_omitted`, … (see
     /// [`Omitted::write`]) when anything was left out: what a tick answers, written without a
-    /// tree of values (a 1,000-account tick's bounded report as one was ~22 MB of its peak).
-    /// A report that may fit is written once, not counted first and written again: a
-    /// 10,000-subnet report is ~3 MB of text, and counting it was a few percent of what the
-    /// tick spends beyond the SDK's own pages (perf). One whose subnets alone must pass the
-    /// budget is cut without being written whole.
+    /// tree of values, which would hold the kept part a second time in memory. A report that
+    /// may fit is written once, not counted first and written again. One whose subnets alone
+    /// must pass the budget is cut without being written whole.
     pub fn bounded_text(&self, budget: usize) -> (Box<RawValue>, Omitted) {
         if self
             .subnets
@@ -87,9 +85,8 @@ impl Report {
 
     /// The report itself when it fits `budget`, else the part [`Report::bounded_json`] keeps.
     fn bounded(&self, budget: usize) -> (Cow<'_, Report>, Omitted) {
-        // Measured by counting bytes as they are written: the whole report as a JSON value
-        // (12,000 subnets: ~45 MB of tree) only to learn that it does not fit was most of a
-        // 1,000-account tick's peak RSS.
+        // Measured by counting bytes as they are written: building the whole report as a JSON
+        // value only to learn that it does not fit would dominate a large tick's peak RSS.
         if json_bytes(self) <= budget {
             return (Cow::Borrowed(self), Omitted::default());
         }

@@ -253,7 +253,7 @@ mod tests {
             scanned: 1,
             ..Snapshot::default()
         };
-        let report = pool::compute("p", &snap);
+        let report = pool::report_of_copy("p", &snap);
         let m = moves(&report, report.subnets.iter(), 3);
         let next: Vec<&Next> = m.iter().map(|m| &m.next).collect();
         // The one free /24, then a secondary block (100.64.0.0/10 first for a 10/8 VPC),

@@ -209,7 +209,7 @@ mod tests {
 
     #[test]
     fn every_published_pool_metric_is_in_the_stream_list() {
-        let mut report = pool::compute(
+        let mut report = pool::report_of_copy(
             "p",
             &Snapshot {
                 scanned: 1,
@@ -255,7 +255,7 @@ mod tests {
             ..Default::default()
         };
         subnet.available = 100;
-        let mut report = pool::compute(
+        let mut report = pool::report_of_copy(
             "p",
             &Snapshot {
                 subnets: vec![subnet],

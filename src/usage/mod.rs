@@ -1,9 +1,10 @@
 //! Pure address arithmetic: CIDR blocks, free /28 blocks, and a pool's usage from a snapshot
 //! of its subnets. Nothing here performs I/O: discovery (`crate::aws::discover`) fills a
-//! [`Snapshot`], [`pool::of`] turns it into a [`pool::Report`] ([`pool::compute`] borrows it).
+//! [`Snapshot`], [`pool::report`] turns it into a [`pool::Report`] (taking it; [`pool::report_of_copy`] leaves it whole).
 
 pub mod blocks;
 pub mod bounded;
+pub mod catalogue;
 pub mod cidr;
 pub mod clusters;
 pub mod fix;
@@ -138,7 +139,7 @@ pub(crate) fn report_of(n: usize) -> pool::Report {
             ..SubnetInfo::default()
         })
         .collect();
-    pool::of(
+    pool::report(
         "p",
         Snapshot {
             subnets,

@@ -1,8 +1,8 @@
 //! Sorting large records in place, each moved about once (pure).
 //!
 //! A subnet's record is ~270 bytes. `sort_unstable_by` partitions by moving the records
-//! themselves, about once per level of its recursion: some 14 moves of each of 10,000 records
-//! (~35 MB of copying, which instruction counts hide because the copy is one `rep movsb`).
+//! themselves, about once per level of its recursion: log2(n) moves of each record, tens of
+//! megabytes of copying at 10,000 subnets.
 //! `sort_by` moves fewer but takes a scratch copy of half the list. Sorting 4-byte indices
 //! and then applying the permutation moves each record at most once (a swap is three moves)
 //! and takes 4 bytes a record of scratch.

@@ -245,14 +245,15 @@ fn subnet_usage(s: SubnetInfo, cidr: Ipv4Cidr) -> SubnetUsage {
     }
 }
 
-/// The report of a snapshot that is still wanted after (see [`of`]).
-pub fn compute(pool: &str, snapshot: &Snapshot) -> Report {
-    of(pool, snapshot.clone())
+/// The report of a copy of `snapshot`, for a caller that still wants it after (see
+/// [`report`], which takes it).
+pub fn report_of_copy(pool: &str, snapshot: &Snapshot) -> Report {
+    report(pool, snapshot.clone())
 }
 
 /// The report of `snapshot`, which it consumes: each subnet's strings move into the report
 /// rather than being copied (six a subnet).
-pub fn of(pool: &str, snapshot: Snapshot) -> Report {
+pub fn report(pool: &str, snapshot: Snapshot) -> Report {
     let by_vpc = pool_cidrs_by_vpc(&snapshot);
     let vpcs = vpc_rooms(&snapshot, &by_vpc);
     let vpc_allocation = vpc_allocation(&snapshot, &by_vpc);
@@ -260,7 +261,7 @@ pub fn of(pool: &str, snapshot: Snapshot) -> Report {
     let prefix_accounting = snapshot.prefix_accounting;
     let mut ipv6_only = Vec::new();
     // Collected in place: each usage takes its record's memory (no larger than a record),
-    // not a new ~2.6 MB list at 10,000 subnets.
+    // not a second list of them.
     let mut subnets: Vec<SubnetUsage> = snapshot
         .subnets
         .into_iter()
@@ -466,7 +467,7 @@ mod tests {
             clusters: vec![],
             network: None,
         };
-        let r = compute("p", &snap);
+        let r = report_of_copy("p", &snap);
         assert_eq!(
             r.subnets
                 .iter()
@@ -512,7 +513,7 @@ mod tests {
             ],
             ..Snapshot::default()
         };
-        let alloc = compute("p", &snap).totals.vpc_allocation.unwrap();
+        let alloc = report_of_copy("p", &snap).totals.vpc_allocation.unwrap();
         let expected = (256.0 + 256.0 + 32768.0) * 100.0 / (131072.0 + 65536.0);
         assert!((alloc - expected).abs() < 1e-9, "{alloc} vs {expected}");
     }
@@ -531,14 +532,14 @@ mod tests {
             prefix_accounting: true,
             ..Snapshot::default()
         };
-        let r = compute("p", &snap);
+        let r = report_of_copy("p", &snap);
         assert_eq!(r.totals.free_prefixes, Some(13));
         assert_eq!(r.totals.vpc_allocation, None);
     }
 
     #[test]
     fn an_empty_pool_is_all_zero_and_finite() {
-        let r = compute("p", &Snapshot::default());
+        let r = report_of_copy("p", &Snapshot::default());
         assert_eq!(
             (
                 r.totals.usable,
@@ -574,7 +575,7 @@ mod tests {
             let names: Vec<String> = cidrs.iter().map(|c| to(*c)).collect();
             let subnets = names.iter().enumerate().map(|(i, c)| subnet(&format!("s{i}"), "vpc-1", Some(c), 0)).collect();
             let snap = Snapshot { subnets, vpcs: vec![vpc("vpc-1", &["10.0.0.0/14"])], ..Snapshot::default() };
-            let alloc = compute("p", &snap).totals.vpc_allocation.unwrap();
+            let alloc = report_of_copy("p", &snap).totals.vpc_allocation.unwrap();
             prop_assert!((0.0..=100.0).contains(&alloc));
         }
     }

@@ -207,7 +207,7 @@ mod tests {
             ..Cluster::default()
         };
         let report = |used: u64| {
-            let mut r = crate::usage::pool::compute("p", &crate::usage::Snapshot::default());
+            let mut r = crate::usage::pool::report_of_copy("p", &crate::usage::Snapshot::default());
             r.clusters = vec![c.clone()];
             let s = crate::usage::pool::SubnetUsage {
                 account: String::new(),
