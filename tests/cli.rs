@@ -1,6 +1,6 @@
 //! The command line people's hands expect: `--help` for every command, `--version`, an
 //! unknown flag answered with one line and a suggestion, a bad value with the property
-//! parser's own message, completion scripts; the README's usage block is `--help`, and each of
+//! parser's own message, completion scripts; the manual's command-line page is `--help`, and each of
 //! its examples runs against moto.
 
 mod support;
@@ -28,38 +28,39 @@ fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
 }
 
-/// The README block between `<!-- NAME:begin -->` and `<!-- NAME:end -->`, fences removed.
-fn readme_block(name: &str) -> String {
-    let readme = std::fs::read_to_string(root().join("README.md")).unwrap();
+/// The manual's command-line page's block `name`, fences removed.
+fn page_block(name: &str) -> String {
+    let page = std::fs::read_to_string(root().join("docs/cli.md")).unwrap();
     let begin = format!("<!-- {name}:begin -->\n");
-    let start = readme.find(&begin).expect("the block's markers") + begin.len();
-    let stop = readme[start..]
-        .find(&format!("<!-- {name}:end -->"))
-        .unwrap()
-        + start;
-    let block = &readme[start..stop];
+    let start = page.find(&begin).expect("the block's markers") + begin.len();
+    let stop = page[start..].find(&format!("<!-- {name}:end -->")).unwrap() + start;
+    let block = &page[start..stop];
     let body = block.split_once('\n').map_or("", |(_, rest)| rest);
     body.rsplit_once("```").map_or(body, |(b, _)| b).to_string()
 }
 
+const COMMANDS: [(&str, &str); 7] = [
+    ("report", "--all-regions"),
+    ("map", "--html"),
+    ("suggest", "--size"),
+    ("schema", "--markdown"),
+    ("validate", "PROPS.json"),
+    ("invoke", "EVENT.json"),
+    ("completions", "powershell"),
+];
+
+/// Every command answers `--help` and `-h`, and the manual's command-line page is their text.
 #[test]
-fn help_for_every_command_and_the_readme_shows_it() {
+fn help_for_every_command_and_the_manual_shows_it() {
     let top = run(&["--help"]);
     assert!(top.status.success());
-    assert_eq!(
-        readme_block("usage"),
-        text(&top.stdout),
-        "README's usage block is stale: paste `cidrwatch --help` between the markers"
+    book::region_is(
+        "docs/cli.md",
+        "usage",
+        &format!("```text\n{}```", text(&top.stdout)),
     );
-    for (command, flag) in [
-        ("report", "--all-regions"),
-        ("map", "--html"),
-        ("suggest", "--size"),
-        ("schema", "--markdown"),
-        ("validate", "PROPS.json"),
-        ("invoke", "EVENT.json"),
-        ("completions", "powershell"),
-    ] {
+    let mut each = String::new();
+    for (command, flag) in COMMANDS {
         for help in ["--help", "-h"] {
             let out = run(&[command, help]);
             assert!(out.status.success(), "{command} {help}");
@@ -67,7 +68,12 @@ fn help_for_every_command_and_the_readme_shows_it() {
             assert!(said.contains(&format!("cidrwatch {command}")), "{said}");
             assert!(said.contains(flag), "{command} {help} names {flag}: {said}");
         }
+        let long = text(&run(&[command, "--help"]).stdout);
+        each.push_str(&format!(
+            "### `cidrwatch {command}`\n\n```text\n{long}```\n\n"
+        ));
     }
+    book::region_is("docs/cli.md", "commands", &each);
 }
 
 #[test]
@@ -144,10 +150,10 @@ fn completions_for_four_shells() {
     }
 }
 
-/// Every example in the README's command-line section, run against moto with a tagged VPC of
+/// Every example on the manual's command-line page, run against moto with a tagged VPC of
 /// two subnets; each says what its command is for.
 #[tokio::test]
-async fn the_readmes_examples_run() {
+async fn the_manuals_examples_run() {
     let bed = Bed::start();
     let ec2 = aws_sdk_ec2::Client::new(&bed.sdk().await);
     let vpc = ec2
@@ -180,7 +186,7 @@ async fn the_readmes_examples_run() {
     let monitor = json!({"PoolName": "eks-prod", "Select": {"Tags": {"team": "network"}}});
     std::fs::write(dir.join("monitor.json"), monitor.to_string()).unwrap();
 
-    let examples = readme_block("examples");
+    let examples = page_block("examples");
     let lines: Vec<&str> = examples.lines().filter(|l| !l.trim().is_empty()).collect();
     assert_eq!(lines.len(), 8, "one a command (suggest twice): {examples}");
     for line in lines {
@@ -238,34 +244,13 @@ async fn the_readmes_examples_run() {
     assert!(dir.join("map.html").exists());
 }
 
-/// Every environment variable the binary reads is in `--help`'s list: found in the source by
-/// how it is read (`env::var`, `var_os`, and the settings' own `var`/`list` helpers).
+/// Every environment variable the binary reads is in `--help`'s list and on the manual's
+/// Configuration page.
 #[test]
-fn help_names_every_environment_variable_the_binary_reads() {
+fn help_and_the_manual_name_every_environment_variable_the_binary_reads() {
     let help = String::from_utf8(run(&["--help"]).stdout).unwrap();
-    let mut read = std::collections::BTreeSet::new();
-    let mut stack = vec![std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("src")];
-    while let Some(dir) = stack.pop() {
-        for entry in std::fs::read_dir(dir).unwrap().flatten() {
-            let path = entry.path();
-            if path.is_dir() {
-                stack.push(path);
-                continue;
-            }
-            let text = std::fs::read_to_string(&path).unwrap();
-            for call in ["var(\"", "var_os(\"", "list(\""] {
-                for (at, _) in text.match_indices(call) {
-                    let name: String = text[at + call.len()..]
-                        .chars()
-                        .take_while(|c| c.is_ascii_uppercase() || *c == '_')
-                        .collect();
-                    if name.len() > 2 {
-                        read.insert(name);
-                    }
-                }
-            }
-        }
-    }
+    let page = std::fs::read_to_string(root().join("docs/configuration.md")).unwrap();
+    let read = book::env_vars_read();
     for must in [
         "SCAN_CONCURRENCY",
         "METRIC_NAMESPACES",
@@ -276,4 +261,12 @@ fn help_names_every_environment_variable_the_binary_reads() {
     }
     let missing: Vec<&String> = read.iter().filter(|v| !help.contains(v.as_str())).collect();
     assert!(missing.is_empty(), "--help does not name {missing:?}");
+    let missing: Vec<&String> = read
+        .iter()
+        .filter(|v| !page.contains(&format!("`{v}`")))
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "docs/configuration.md does not name {missing:?}"
+    );
 }

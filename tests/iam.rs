@@ -5,6 +5,9 @@
 //! The table below is kept honest both ways: a call in the code that is not in the table
 //! fails, and so does a row whose call the code no longer makes.
 
+#[path = "support/book.rs"]
+mod book;
+
 use std::collections::BTreeSet;
 use std::path::Path;
 
@@ -19,56 +22,181 @@ enum Grant {
     None(&'static str),
 }
 
-const CALLS: &[(&str, Grant)] = &[
-    ("cloudwatch:DeleteAlarms", Grant::Provider),
-    ("cloudwatch:DeleteDashboards", Grant::Provider),
-    ("cloudwatch:DeleteMetricStream", Grant::Provider),
-    ("cloudwatch:DescribeAlarms", Grant::Provider),
-    ("cloudwatch:DescribeAlarmsForMetric", Grant::Provider),
-    ("cloudwatch:EnableAlarmActions", Grant::Provider),
-    ("cloudwatch:GetMetricData", Grant::ProviderAndMember),
-    ("cloudwatch:ListTagsForResource", Grant::Provider),
-    ("cloudwatch:PutDashboard", Grant::Provider),
-    ("cloudwatch:PutMetricAlarm", Grant::Provider),
-    ("cloudwatch:PutMetricData", Grant::Provider),
-    ("cloudwatch:PutMetricStream", Grant::Provider),
-    ("cloudwatch:SetAlarmState", Grant::Provider),
-    ("cloudwatch:TagResource", Grant::Provider),
-    ("cloudwatch:UntagResource", Grant::Provider),
-    ("ec2:DescribeInstanceTypes", Grant::ProviderAndMember),
-    ("ec2:DescribeInstances", Grant::ProviderAndMember),
-    ("ec2:DescribeNetworkInterfaces", Grant::ProviderAndMember),
-    ("ec2:DescribeRegions", Grant::ProviderAndMember),
-    ("ec2:DescribeSubnets", Grant::ProviderAndMember),
-    ("ec2:DescribeVpcs", Grant::ProviderAndMember),
-    ("ec2:GetSubnetCidrReservations", Grant::ProviderAndMember),
+/// Each call, where it is granted, and why cidrwatch makes it: the manual's IAM table.
+const CALLS: &[(&str, Grant, &str)] = &[
+    (
+        "cloudwatch:DeleteAlarms",
+        Grant::Provider,
+        "Update removes alarms whose threshold was unset; Delete removes them all",
+    ),
+    (
+        "cloudwatch:DeleteDashboards",
+        Grant::Provider,
+        "a monitor's dashboard goes when `Dashboard` is turned off, and with Delete",
+    ),
+    (
+        "cloudwatch:DeleteMetricStream",
+        Grant::Provider,
+        "likewise its metric stream",
+    ),
+    (
+        "cloudwatch:DescribeAlarms",
+        Grant::Provider,
+        "Update and Delete find the monitor's alarms, exactly its names",
+    ),
+    (
+        "cloudwatch:DescribeAlarmsForMetric",
+        Grant::Provider,
+        "Create refuses a `PoolName` another monitor already publishes in the same `Namespace`",
+    ),
+    (
+        "cloudwatch:EnableAlarmActions",
+        Grant::Provider,
+        "new alarms are put with actions off and turned on once their first state is set",
+    ),
+    (
+        "cloudwatch:GetMetricData",
+        Grant::ProviderAndMember,
+        "the trend's week of `UsedAddresses`; in member accounts, what cni-metrics-helper publishes",
+    ),
+    (
+        "cloudwatch:ListTagsForResource",
+        Grant::Provider,
+        "Update re-syncs alarm tags, which `PutMetricAlarm` sets only on creation",
+    ),
+    (
+        "cloudwatch:PutDashboard",
+        Grant::Provider,
+        "`Dashboard: true`",
+    ),
+    (
+        "cloudwatch:PutMetricAlarm",
+        Grant::Provider,
+        "the monitor's alarms",
+    ),
+    (
+        "cloudwatch:PutMetricData",
+        Grant::Provider,
+        "every tick's figures, only in `MetricNamespaces`",
+    ),
+    (
+        "cloudwatch:PutMetricStream",
+        Grant::Provider,
+        "`MetricStream`",
+    ),
+    (
+        "cloudwatch:SetAlarmState",
+        Grant::Provider,
+        "a new alarm the first scan shows healthy is set OK, so no false INSUFFICIENT_DATA → OK is announced",
+    ),
+    (
+        "cloudwatch:TagResource",
+        Grant::Provider,
+        "alarm tags on Update",
+    ),
+    (
+        "cloudwatch:UntagResource",
+        Grant::Provider,
+        "alarm tags removed on Update",
+    ),
+    (
+        "ec2:DescribeInstanceTypes",
+        Grant::ProviderAndMember,
+        "each EKS node's max-pods (its ENIs and addresses per ENI)",
+    ),
+    (
+        "ec2:DescribeInstances",
+        Grant::ProviderAndMember,
+        "the EKS nodes behind the VPC CNI's ENIs, and their clusters",
+    ),
+    (
+        "ec2:DescribeNetworkInterfaces",
+        Grant::ProviderAndMember,
+        "detached ENIs, who holds each address, /28 prefix accounting",
+    ),
+    (
+        "ec2:DescribeRegions",
+        Grant::ProviderAndMember,
+        "`Regions: [ALL]`: the regions each account has enabled",
+    ),
+    (
+        "ec2:DescribeSubnets",
+        Grant::ProviderAndMember,
+        "the pool: every subnet's CIDR and free count",
+    ),
+    (
+        "ec2:DescribeVpcs",
+        Grant::ProviderAndMember,
+        "the VPCs' CIDR blocks: room for new subnets, `VpcAllocation`, the address plan",
+    ),
+    (
+        "ec2:GetSubnetCidrReservations",
+        Grant::ProviderAndMember,
+        "`ExplicitReservations: true`: explicit reservations take /28 blocks",
+    ),
     (
         "ec2:DescribeTransitGatewayAttachments",
         Grant::ProviderAndMember,
+        "`Supernets`: which VPCs a transit gateway connects",
     ),
     (
         "ec2:DescribeTransitGatewayRouteTables",
         Grant::ProviderAndMember,
+        "`Supernets`: the gateways' route tables",
     ),
-    ("ec2:SearchTransitGatewayRoutes", Grant::ProviderAndMember),
+    (
+        "ec2:SearchTransitGatewayRoutes",
+        Grant::ProviderAndMember,
+        "`Supernets`: on-premises ranges the gateways route",
+    ),
     (
         "ec2:DescribeVpcPeeringConnections",
         Grant::ProviderAndMember,
+        "`Supernets`: which VPCs a peering connects",
     ),
     // Read with the provider's credentials in each scanned region; the member role has it
     // too, for a CLI caller whose credentials are a member's.
-    ("ec2:GetManagedPrefixListEntries", Grant::ProviderAndMember),
-    ("organizations:ListAccountsForParent", Grant::Provider),
-    ("organizations:ListChildren", Grant::Provider),
-    ("scheduler:CreateSchedule", Grant::Provider),
-    ("scheduler:DeleteSchedule", Grant::Provider),
-    ("scheduler:GetSchedule", Grant::Provider),
-    ("scheduler:UpdateSchedule", Grant::Provider),
-    ("sns:Publish", Grant::Provider),
-    ("sts:AssumeRole", Grant::Provider),
+    (
+        "ec2:GetManagedPrefixListEntries",
+        Grant::ProviderAndMember,
+        "`AvoidPrefixLists`: ranges in use elsewhere",
+    ),
+    (
+        "organizations:ListAccountsForParent",
+        Grant::Provider,
+        "`OrganizationalUnits`: the accounts beneath each OU",
+    ),
+    (
+        "organizations:ListChildren",
+        Grant::Provider,
+        "`OrganizationalUnits`: nested OUs",
+    ),
+    (
+        "scheduler:CreateSchedule",
+        Grant::Provider,
+        "each monitor's schedule, whose input is the monitor",
+    ),
+    ("scheduler:DeleteSchedule", Grant::Provider, "Delete"),
+    (
+        "scheduler:GetSchedule",
+        Grant::Provider,
+        "a notification and the dashboard's widget read the monitor from its schedule",
+    ),
+    ("scheduler:UpdateSchedule", Grant::Provider, "Update"),
+    (
+        "sns:Publish",
+        Grant::Provider,
+        "`Notify: detailed` messages, only to `AlarmTopicArns`",
+    ),
+    (
+        "sts:AssumeRole",
+        Grant::Provider,
+        "other accounts, only through `MemberRoleName`",
+    ),
     (
         "sts:GetCallerIdentity",
         Grant::None("GetCallerIdentity needs no permission: no policy can deny it"),
+        "the provider's own account, scanned with its own credentials",
     ),
 ];
 
@@ -166,7 +294,7 @@ fn grants(text: &str, action: &str) -> bool {
 #[test]
 fn the_table_is_exactly_the_calls_the_code_makes() {
     let code = calls_in_code();
-    let table: BTreeSet<String> = CALLS.iter().map(|(a, _)| a.to_string()).collect();
+    let table: BTreeSet<String> = CALLS.iter().map(|(a, _, _)| a.to_string()).collect();
     assert!(code.len() > 20, "the scan finds the calls: {code:?}");
     let missing: Vec<&String> = code.difference(&table).collect();
     let stale: Vec<&String> = table.difference(&code).collect();
@@ -184,7 +312,7 @@ fn the_table_is_exactly_the_calls_the_code_makes() {
 fn every_call_is_granted_where_it_runs() {
     let provider = policy_text("cfn/provider.yaml");
     let member = policy_text("cfn/member-role.yaml");
-    for (action, grant) in CALLS {
+    for (action, grant, _) in CALLS {
         match grant {
             Grant::Provider => assert!(grants(&provider, action), "{action}: provider.yaml"),
             Grant::ProviderAndMember => {
@@ -194,6 +322,24 @@ fn every_call_is_granted_where_it_runs() {
             Grant::None(why) => assert!(!why.is_empty()),
         }
     }
+}
+
+/// The manual's IAM page is this table: every permission, where it is granted, and why.
+#[test]
+fn the_manuals_iam_table_is_the_calls() {
+    let rows: Vec<Vec<String>> = CALLS
+        .iter()
+        .map(|(action, grant, why)| {
+            let to = match grant {
+                Grant::Provider => "the provider".to_string(),
+                Grant::ProviderAndMember => "the provider and the member role".to_string(),
+                Grant::None(reason) => format!("nothing: {reason}"),
+            };
+            vec![format!("`{action}`"), to, why.to_string()]
+        })
+        .collect();
+    let table = book::table(&["permission", "granted to", "why"], &rows);
+    book::region_is("docs/iam.md", "calls", &table);
 }
 
 #[test]

@@ -1,6 +1,9 @@
-//! One property schema: `cidrwatch schema` is the committed file and the README's table, and
+//! One property schema: `cidrwatch schema` is the committed file and the manual's table, and
 //! the schema and the validator give the same verdict on every property set where the schema
 //! can decide (the rules beyond JSON Schema are the provider's, and named so).
+
+#[path = "support/book.rs"]
+mod book;
 
 use cidrwatch::spec::{self, schema};
 use serde_json::{Value, json};
@@ -21,20 +24,10 @@ fn the_committed_schema_is_the_binarys() {
     );
 }
 
+/// The manual's property table is `cidrwatch schema --markdown`.
 #[test]
-fn the_readme_property_table_is_the_schemas() {
-    let readme = std::fs::read_to_string(root().join("README.md")).unwrap();
-    let (begin, end) = ("<!-- properties:begin -->\n", "<!-- properties:end -->");
-    let start = readme
-        .find(begin)
-        .expect("README has the properties table markers")
-        + begin.len();
-    let stop = readme[start..].find(end).unwrap() + start;
-    assert_eq!(
-        &readme[start..stop],
-        schema::markdown(),
-        "README's table is stale: paste `cidrwatch schema --markdown` between the markers"
-    );
+fn the_manuals_property_table_is_the_schemas() {
+    book::region_is("docs/monitors.md", "properties", &schema::markdown());
 }
 
 /// The table names each kind of schema node as a person writes it: a name that may also

@@ -51,17 +51,27 @@ fn every_place_that_names_the_version_names_cargos() {
         "README's quick start names {}",
         zip_name()
     );
-    // Every release zip the README names is this version's.
-    for (at, _) in readme.match_indices("cidrwatch-") {
-        let named: String = readme[at + "cidrwatch-".len()..]
-            .chars()
-            .take_while(|c| c.is_ascii_digit() || *c == '.')
-            .collect();
-        let named = named.trim_end_matches('.');
-        assert!(
-            named.is_empty() || named == VERSION,
-            "README names cidrwatch-{named}, Cargo's version is {VERSION}"
-        );
+    // Every release zip the README and the manual name is this version's.
+    let mut pages = vec![("README.md".to_string(), readme)];
+    for entry in std::fs::read_dir(Path::new(env!("CARGO_MANIFEST_DIR")).join("docs")).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_some_and(|e| e == "md") {
+            let name = format!("docs/{}", path.file_name().unwrap().to_string_lossy());
+            pages.push((name.clone(), read(&name)));
+        }
+    }
+    for (page, text) in &pages {
+        for (at, _) in text.match_indices("cidrwatch-") {
+            let named: String = text[at + "cidrwatch-".len()..]
+                .chars()
+                .take_while(|c| c.is_ascii_digit() || *c == '.')
+                .collect();
+            let named = named.trim_end_matches('.');
+            assert!(
+                named.is_empty() || named == VERSION,
+                "{page} names cidrwatch-{named}, Cargo's version is {VERSION}"
+            );
+        }
     }
     let changelog = read("CHANGELOG.md");
     let newest = changelog

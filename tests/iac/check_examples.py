@@ -1,7 +1,7 @@
 """Every example monitor in the repository passes both the schema and the provider's validator.
 
 The examples are the monitors of cfn/examples/monitors.yaml (also what the Terraform example
-deploys) and the README's resource example. Their intrinsic functions are resolved to sample
+deploys) and the manual's resource example (docs/monitors.md). Their intrinsic functions are resolved to sample
 values, as CloudFormation would resolve them before the provider sees the properties; then
 schema/cidr-monitor.schema.json (with Python's jsonschema) and `cidrwatch validate` (the
 provider's own rules) must both accept each. The CDK example is validated at synth by the
@@ -56,11 +56,11 @@ def examples():
     for name, res in doc["Resources"].items():
         if res.get("Type") == "Custom::CidrMonitor":
             yield f"cfn/examples/monitors.yaml {name}", resolve(res["Properties"], doc.get("Parameters", {}))
-    readme = (ROOT / "README.md").read_text()
-    section = readme[readme.index("## The monitor resource"):]
+    page = (ROOT / "docs/monitors.md").read_text()
+    section = page[page.index("## The resource"):]
     block = section[section.index("```yaml\n") + 8:section.index("```", section.index("```yaml\n") + 8)]
     for name, res in cfn_yaml.loads(block).items():
-        yield f"README.md {name}", resolve(res["Properties"], {})
+        yield f"docs/monitors.md {name}", resolve(res["Properties"], {})
 
 
 def main() -> int:

@@ -16,6 +16,7 @@
 #![allow(dead_code)] // each test binary uses its own part of the bed
 
 pub mod bed;
+pub mod book;
 pub mod estate;
 pub mod fast;
 pub mod fixtures;
