@@ -64,11 +64,22 @@ $(PACKAGE_TOOLS): scripts/requirements-package.txt | $(VENV)/bin/python
 ## CloudFormation templates (cfn-lint, checkov, parliament on their IAM policies; the SAM
 ## template.yaml is scripts/sam.py's output of cfn/provider.yaml), the
 ## Terraform example (parsed), and the CDK example (Jest, then cfn-lint on what it synthesizes).
+## The 200 generated monitors (tests/lifecycle.rs) run beside make e2e: both mostly wait (on
+## moto, on LocalStack's one-minute alarm periods), so side by side they take about the longer
+## one's time. Every other test file runs first; its log is kept in target/lifecycle.log.
+CARGO_TESTS := $(filter-out lifecycle,$(basename $(notdir $(wildcard tests/*.rs))))
 test: $(TEST_TOOLS)
-	cargo test
+	cargo test --lib --bins --examples $(addprefix --test ,$(CARGO_TESTS))
+	cargo test --doc
+	cargo test --no-run --test lifecycle
 	$(MAKE) docs
 	$(MAKE) cdk
-	$(MAKE) e2e
+	cargo test --test lifecycle > target/lifecycle.log 2>&1 & lifecycle=$$!; \
+		$(MAKE) e2e; e2e=$$?; \
+		wait $$lifecycle; status=$$?; \
+		if [ $$status -eq 0 ]; then tail -n 3 target/lifecycle.log; else cat target/lifecycle.log; fi; \
+		echo "lifecycle: exit $$status; e2e: exit $$e2e"; \
+		[ $$status -eq 0 ] && [ $$e2e -eq 0 ]
 	$(MAKE) lint
 	$(MAKE) iac
 
