@@ -31,7 +31,7 @@ CARGO_FUZZ := .tools/bin/cargo-fuzz
 FUZZ := RUSTC_BOOTSTRAP=1 $(CARGO_FUZZ) run --fuzz-dir fuzz --target-dir target/fuzz
 FUZZ_SECONDS ?= 600
 
-.PHONY: test check e2e lint iac cdk docs demo screenshot package release lambda-smoke fuzz bench clean-venv
+.PHONY: test check e2e lint iac cdk docs browser demo screenshot package release lambda-smoke fuzz bench clean-venv
 
 $(VENV)/bin/python:
 	python3 -m venv $(VENV)
@@ -73,6 +73,7 @@ test: $(TEST_TOOLS)
 	cargo test --doc
 	cargo test --no-run --test lifecycle
 	$(MAKE) docs
+	$(MAKE) browser
 	$(MAKE) cdk
 	cargo test --test lifecycle > target/lifecycle.log 2>&1 & lifecycle=$$!; \
 		$(MAKE) e2e; e2e=$$?; \
@@ -128,13 +129,33 @@ demo: $(TEST_TOOLS)
 	cargo build --bin cidrwatch
 	$(PY) scripts/demo.py target/debug/cidrwatch
 
-## The demo estate's map (make demo writes target/demo/map.html) rendered headless by
-## Debian's chromium, installed when missing, to docs/map.png: the README's and the manual's picture.
-screenshot: demo
-	command -v chromium >/dev/null || (apt-get update -qq && apt-get install -y -qq chromium >/dev/null)
-	chromium --headless --no-sandbox --disable-gpu --hide-scrollbars --window-size=1280,1000 \
-		--screenshot=docs/map.png file://$(CURDIR)/target/demo/map.html
-	@echo "wrote docs/map.png"
+# Debian's Chromium (no browser download), and puppeteer-core and axe-core from npm. Another
+# Chromium may be named (GitHub's runners have Chrome at /usr/bin/google-chrome).
+CHROMIUM ?= /usr/bin/chromium
+export CHROMIUM
+BROWSER_TOOLS := tests/browser/node_modules/.package-lock.json
+
+$(CHROMIUM):
+	apt-get update -qq && apt-get install -y -qq chromium >/dev/null
+
+$(BROWSER_TOOLS): tests/browser/package.json tests/browser/package-lock.json
+	cd tests/browser && npm ci --no-audit --no-fund --silent
+
+## The map and the dashboard widget in Chromium, headless, over the DevTools protocol
+## (tests/browser/check.mjs): the pages tests/map_pages.rs writes, at a 6-unit and a
+## 24-unit widget's width, each theme, checked against the report's figures and by axe-core.
+## A failure keeps its screenshot under target/browser/failures/. Then the self-test: each
+## check must catch a sabotaged copy of a good page (tests/browser/selftest.mjs).
+browser: $(CHROMIUM) $(BROWSER_TOOLS)
+	cargo test --test map_pages
+	node tests/browser/check.mjs target/browser/pages
+	node tests/browser/selftest.mjs target/browser/pages
+
+## The README's and the manual's pictures, from the same browser and pages: the map, the
+## address plan's map, and the widget in both themes, into docs/.
+screenshot: $(CHROMIUM) $(BROWSER_TOOLS)
+	cargo test --test map_pages
+	node tests/browser/check.mjs target/browser/pages --screenshot docs
 
 ## The Lambda zip (provided.al2023, x86_64), built with cargo-lambda and zig from the release
 ## profile (size-optimized, thin LTO, one codegen unit, unwinding: Cargo.toml says why), in a
@@ -176,6 +197,9 @@ bench: $(TEST_TOOLS)
 	cargo build --release --bin cidrwatch --example bare_subnets --example bare_org
 	cargo bench --bench floor -- $(ESTATES)
 	cargo bench --bench core
+	$(MAKE) $(CHROMIUM) $(BROWSER_TOOLS)
+	cargo test --test map_pages
+	node tests/browser/check.mjs target/browser/pages --measure
 
 $(MDBOOK):
 	cargo install mdbook --version 0.5.4 --locked --no-default-features --features search --root .tools

@@ -26,6 +26,8 @@ pub enum Event {
 #[derive(Debug, PartialEq)]
 pub struct Widget {
     pub monitor: Option<String>,
+    /// The console's theme (`widgetContext.theme`: `light` or `dark`), when it says.
+    pub theme: Option<String>,
 }
 
 /// A schedule tick: `{"cidrwatch":"tick","v":1,"id":…,"monitor":{…spec…}}`.
@@ -73,7 +75,11 @@ pub fn classify(payload: Value) -> Result<Event, Error> {
             .or_else(|| payload.get("monitor"))
             .and_then(Value::as_str)
             .map(str::to_string);
-        return Ok(Event::Widget(Widget { monitor }));
+        let theme = context
+            .get("theme")
+            .and_then(Value::as_str)
+            .map(str::to_string);
+        return Ok(Event::Widget(Widget { monitor, theme }));
     }
     if is_sns(&payload) {
         let sns: SnsEvent = serde_json::from_value(payload)
@@ -206,18 +212,22 @@ mod tests {
     }
 
     #[test]
-    fn a_custom_widget_call_names_its_monitor() {
-        let call = json!({"widgetContext": {"dashboardName": "d", "params": {"monitor": "cidrwatch-p-1"}},
-            "monitor": "cidrwatch-p-1"});
+    fn a_custom_widget_call_names_its_monitor_and_theme() {
+        let call = json!({"widgetContext": {"dashboardName": "d", "theme": "dark",
+            "params": {"monitor": "cidrwatch-p-1"}}, "monitor": "cidrwatch-p-1"});
         assert_eq!(
             classify(call).unwrap(),
             Event::Widget(Widget {
-                monitor: Some("cidrwatch-p-1".into())
+                monitor: Some("cidrwatch-p-1".into()),
+                theme: Some("dark".into()),
             })
         );
         assert_eq!(
             classify(json!({"widgetContext": {"params": {}}})).unwrap(),
-            Event::Widget(Widget { monitor: None })
+            Event::Widget(Widget {
+                monitor: None,
+                theme: None
+            })
         );
         for describe in [
             json!({"describe": true}),

@@ -38,7 +38,7 @@ pub(crate) fn plural(n: usize, one: &str) -> String {
 
 /// Fill for a utilization: green under 60 %, amber to 85 %, red above — and the label says
 /// the number, so the colour is never the only sign.
-fn fill(utilization: f64) -> &'static str {
+pub fn fill(utilization: f64) -> &'static str {
     match utilization {
         u if u >= 95.0 => "#b71c1c",
         u if u >= 85.0 => "#e53935",
@@ -49,7 +49,8 @@ fn fill(utilization: f64) -> &'static str {
     }
 }
 
-const LEGEND: [(f64, &str); 6] = [
+/// The legend's bands: each floor and its label, in the order the legend shows them.
+pub const LEGEND: [(f64, &str); 6] = [
     (0.0, "under 30 %"),
     (30.0, "30–60 %"),
     (60.0, "60–70 %"),
@@ -58,17 +59,80 @@ const LEGEND: [(f64, &str); 6] = [
     (95.0, "95 % and more"),
 ];
 
-const STYLE: &str = "body{font:14px/1.4 system-ui,sans-serif;margin:16px;color:#222}\
+/// Which colours the page is drawn in: the map page follows the reader's system
+/// (`prefers-color-scheme`); the dashboard widget follows the console's theme
+/// (`widgetContext.theme`), since a white page in a dark dashboard glares.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Theme {
+    Auto,
+    Light,
+    Dark,
+}
+
+impl Theme {
+    /// The console's `widgetContext.theme`: `dark`, or anything else for light.
+    pub fn of_widget(theme: Option<&str>) -> Theme {
+        match theme {
+            Some(t) if t.eq_ignore_ascii_case("dark") => Theme::Dark,
+            _ => Theme::Light,
+        }
+    }
+
+    fn style(self) -> String {
+        match self {
+            Theme::Light => format!(":root{{{LIGHT}}}{STYLE}"),
+            Theme::Dark => format!(":root{{{DARK}}}{STYLE}"),
+            Theme::Auto => format!(
+                ":root{{{LIGHT}}}@media (prefers-color-scheme: dark){{:root{{{DARK}}}}}{STYLE}"
+            ),
+        }
+    }
+}
+
+/// The theme's colours. Text is at least 4.5:1 against every background it sits on.
+const LIGHT: &str = "color-scheme:light;--bg:#fff;--fg:#222;--line:#ddd;--bar:#e0e0e0;--vpc:#fafafa;\
+--edge:#424242;--free:#fff;--free-edge:#616161;--other:#bdbdbd;--other-edge:#757575";
+const DARK: &str = "color-scheme:dark;--bg:#121212;--fg:#e8e8e8;--line:#3a3a3a;--bar:#333;--vpc:#1e1e1e;\
+--edge:#bdbdbd;--free:#121212;--free-edge:#9e9e9e;--other:#616161;--other-edge:#9e9e9e";
+
+/// Tables scroll within their own box, never the page: a widget may be 320 pixels wide.
+const STYLE: &str = "body{font:14px/1.4 system-ui,sans-serif;margin:16px;color:var(--fg);\
+background:var(--bg);overflow-wrap:anywhere}\
 h1{font-size:20px}h2{font-size:16px;margin:24px 0 4px}\
 .totals,.legend{margin:8px 0}.legend span{display:inline-block;margin-right:12px}\
-.sw{display:inline-block;width:14px;height:14px;vertical-align:middle;margin-right:4px;border:1px solid #555}\
-.az{display:flex;align-items:center;margin:2px 0}.az .id{width:90px}\
-.bar{width:320px;height:14px;background:#e0e0e0;margin:0 8px;position:relative}\
+.sw{display:inline-block;width:14px;height:14px;vertical-align:middle;margin-right:4px;border:1px solid var(--edge)}\
+.az{display:flex;flex-wrap:wrap;align-items:center;margin:2px 0}.az .id{width:90px}\
+.bar{width:min(320px,40vw);height:14px;background:var(--bar);margin:0 8px;position:relative}\
 .bar div{height:14px}\
 svg{display:block;margin:6px 0;max-width:100%;height:auto}\
 svg text{font:11px system-ui,sans-serif;pointer-events:none}\
-table{border-collapse:collapse;margin:6px 0}td,th{padding:2px 8px;border-bottom:1px solid #ddd;text-align:left}\
+.wide{overflow-x:auto;max-width:100%}\
+table{border-collapse:collapse;margin:6px 0;overflow-wrap:normal}\
+td,th{padding:2px 8px;border-bottom:1px solid var(--line);text-align:left;white-space:nowrap}\
 td.n{text-align:right}details{margin:8px 0}ol.attention{margin:4px 0 12px}";
+
+/// The text colour for a label on `fill`: black or white, whichever contrasts more; on a
+/// theme's colour (a `var(…)`), the theme's text colour.
+fn ink(fill: &str) -> &'static str {
+    let Some(hex) = fill.strip_prefix('#').filter(|h| h.len() == 6) else {
+        return "var(--fg)";
+    };
+    let channel = |i: usize| {
+        let v = f64::from(u8::from_str_radix(&hex[i..i + 2], 16).unwrap_or(0)) / 255.0;
+        if v <= 0.03928 {
+            v / 12.92
+        } else {
+            ((v + 0.055) / 1.055).powf(2.4)
+        }
+    };
+    let lum = 0.2126 * channel(0) + 0.7152 * channel(2) + 0.0722 * channel(4);
+    // Against black: (lum + 0.05) / 0.05; against white: 1.05 / (lum + 0.05).
+    if (lum + 0.05) * (lum + 0.05) >= 0.05 * 1.05 {
+        "#000"
+    } else {
+        "#fff"
+    }
+}
 
 /// Everything the page says about one VPC.
 struct Vpc<'a> {
@@ -85,8 +149,8 @@ impl Vpc<'_> {
     }
 }
 
-/// The page for `report`. `title` heads it.
-pub fn html(report: &Report, title: &str) -> String {
+/// The page for `report` in `theme`. `title` heads it.
+pub fn html(report: &Report, title: &str, theme: Theme) -> String {
     let mut vpcs: Vec<Vpc> = report
         .vpcs
         .iter()
@@ -112,9 +176,10 @@ pub fn html(report: &Report, title: &str) -> String {
     let _ = write!(
         out,
         "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\">\
-         <title>{}</title><style>{STYLE}</style></head><body>\
+         <title>{}</title><style>{}</style></head><body>\
          <div class=\"cwdb-no-default-styles\"></div><h1>{}</h1>",
         esc(title),
+        theme.style(),
         esc(title)
     );
     let _ = write!(
@@ -154,9 +219,9 @@ pub fn html(report: &Report, title: &str) -> String {
         );
     }
     out.push_str(
-        "<span><i class=\"sw\" style=\"background:#fff;border-style:dashed\"></i>unallocated \
-         (room for new subnets)</span><span><i class=\"sw\" style=\"background:#bdbdbd\"></i>\
-         a subnet outside this pool</span></p>",
+        "<span><i class=\"sw\" style=\"background:var(--free);border-style:dashed\"></i>\
+         unallocated (room for new subnets)</span><span><i class=\"sw\" \
+         style=\"background:var(--other)\"></i>a subnet outside this pool</span></p>",
     );
     let marks = plan::attention(&mut out, report);
     azs(&mut out, report);
@@ -216,7 +281,9 @@ pub fn html(report: &Report, title: &str) -> String {
         out.push_str("</tbody></table>");
     }
     out.push_str("</body></html>\n");
-    out
+    // Each table in a box of its own that scrolls (and takes the keyboard's focus to).
+    out.replace("<table>", "<div class=\"wide\" tabindex=\"0\"><table>")
+        .replace("</table>", "</table></div>")
 }
 
 /// The EKS clusters holding the pool's addresses, as a table: who holds what, and how much
@@ -315,8 +382,8 @@ fn vpc(out: &mut String, v: &Vpc, marks: &plan::Marks) {
         shape(
             out,
             *rect,
-            "#fafafa",
-            "#424242",
+            "var(--vpc)",
+            "var(--edge)",
             false,
             &format!("{c} (VPC CIDR)"),
             &[],
@@ -327,8 +394,8 @@ fn vpc(out: &mut String, v: &Vpc, marks: &plan::Marks) {
             shape(
                 out,
                 rect,
-                "#bdbdbd",
-                "#757575",
+                "var(--other)",
+                "var(--other-edge)",
                 false,
                 &format!("{c}: a subnet outside this pool"),
                 &[c.to_string()],
@@ -344,8 +411,8 @@ fn vpc(out: &mut String, v: &Vpc, marks: &plan::Marks) {
             keyed.push((rect, vec![*n]));
         }
         let title = format!(
-            "{} {} in {}: {:.1} % used, {} of {} free",
-            s.subnet_id, s.cidr, s.availability_zone_id, s.utilization, s.free, s.usable
+            "{} {} in {}: {} used, {} free of {} ({:.1} %)",
+            s.subnet_id, s.cidr, s.availability_zone_id, s.used, s.free, s.usable, s.utilization
         );
         let label = [
             s.cidr.to_string(),
@@ -357,7 +424,7 @@ fn vpc(out: &mut String, v: &Vpc, marks: &plan::Marks) {
             out,
             rect,
             fill(s.utilization),
-            "#212121",
+            "var(--edge)",
             false,
             &title,
             &label,
@@ -369,8 +436,8 @@ fn vpc(out: &mut String, v: &Vpc, marks: &plan::Marks) {
             shape(
                 out,
                 rect,
-                "#ffffff",
-                "#616161",
+                "var(--free)",
+                "var(--free-edge)",
                 true,
                 &title,
                 &[c.to_string(), "unallocated".to_string()],
@@ -404,7 +471,7 @@ pub(crate) fn shape(
     let _ = write!(
         out,
         "<g><title>{}</title><rect x=\"{:.2}\" y=\"{:.2}\" width=\"{:.2}\" height=\"{:.2}\" \
-         fill=\"{fill}\" stroke=\"{stroke}\" stroke-width=\"1\"{}/>",
+         style=\"fill:{fill};stroke:{stroke}\" stroke-width=\"1\"{}/>",
         esc(title),
         r.x,
         r.y,
@@ -427,9 +494,10 @@ pub(crate) fn shape(
         }
         let _ = write!(
             out,
-            "<text x=\"{:.2}\" y=\"{:.2}\">{}</text>",
+            "<text x=\"{:.2}\" y=\"{:.2}\" style=\"fill:{}\">{}</text>",
             r.x + 4.0,
             r.y + bottom - 3.0,
+            ink(fill),
             esc(line)
         );
     }
@@ -488,6 +556,24 @@ mod tests {
     use crate::usage::{Snapshot, SubnetInfo, VpcInfo, pool};
 
     #[test]
+    fn labels_take_the_ink_that_contrasts_and_the_widget_the_consoles_theme() {
+        // White on the darkest red (6.6:1 where black is 3.2:1), black on the others.
+        assert_eq!(ink(fill(96.0)), "#fff");
+        for u in [0.0, 40.0, 65.0, 75.0, 90.0] {
+            assert_eq!(ink(fill(u)), "#000", "{u}");
+        }
+        assert_eq!(ink("var(--free)"), "var(--fg)");
+        assert_eq!(Theme::of_widget(Some("dark")), Theme::Dark);
+        assert_eq!(Theme::of_widget(Some("light")), Theme::Light);
+        assert_eq!(Theme::of_widget(None), Theme::Light);
+        let auto = Theme::Auto.style();
+        assert!(
+            auto.contains("@media (prefers-color-scheme: dark)"),
+            "{auto}"
+        );
+    }
+
+    #[test]
     fn names_every_subnet_and_free_block_and_fetches_nothing() {
         let cidr = |s: &str| s.parse::<Ipv4Cidr>().unwrap();
         let snap = Snapshot {
@@ -511,7 +597,7 @@ mod tests {
             scanned: 1,
             ..Snapshot::default()
         };
-        let page = html(&pool::report_of_copy("p", &snap), "pool p");
+        let page = html(&pool::report_of_copy("p", &snap), "pool p", Theme::Light);
         assert_eq!(page.matches("<svg").count(), 1);
         for want in [
             "10.0.0.0/24",
@@ -550,7 +636,7 @@ mod tests {
                 ..snap.vpcs[0].clone()
             });
         }
-        let page = html(&pool::report_of_copy("p", &many), "pool p");
+        let page = html(&pool::report_of_copy("p", &many), "pool p", Theme::Light);
         assert_eq!(page.matches("<svg").count(), VPCS_DRAWN);
         assert!(page.contains("10 more VPCs, less full"));
     }

@@ -54,6 +54,7 @@ pub async fn run(
         Ok(report) => Ok(Value::String(map::html(
             &report,
             &format!("cidrwatch pool {}", spec.pool_name),
+            map::Theme::of_widget(widget.theme.as_deref()),
         ))),
         Err(_) => Ok(Value::String(page(&format!(
             "The scan of pool {} did not finish within {} s; the map shows only whole scans. \

@@ -5,15 +5,14 @@
 
 #[path = "support/book.rs"]
 mod book;
-
-use std::collections::BTreeMap;
+#[path = "support/sample.rs"]
+mod sample;
 
 use cidrwatch::event::Alarm;
 use cidrwatch::notify;
 use cidrwatch::plan::{AlarmKind, Comparison, MissingData, Route, Statistic};
 use cidrwatch::usage::catalogue::METRICS;
-use cidrwatch::usage::clusters::{Cluster, Helper, Share};
-use cidrwatch::usage::{DetachedEni, Holder, Ipv4Cidr, Snapshot, SubnetInfo, VpcInfo, pool};
+use cidrwatch::usage::pool;
 use serde_json::{Value, json};
 
 fn comparison(c: Comparison) -> &'static str {
@@ -121,75 +120,6 @@ fn the_metrics_page_is_the_catalogue() {
     book::region_is("docs/metrics.md", "metrics", &book::table(&head, &rows));
 }
 
-fn cidr(text: &str) -> Ipv4Cidr {
-    text.parse().unwrap()
-}
-
-/// The manual's estate: one EKS VPC of three subnets, the first nearly full, most of it held
-/// by cluster prod's pods, with an ENI the VPC CNI left behind.
-fn estate() -> Snapshot {
-    let subnet = |id: &str, block: &str, az: &str, available| SubnetInfo {
-        account: "111111111111".into(),
-        region: "us-east-1".into(),
-        vpc_id: "vpc-0e1d2c3b4a5968778".into(),
-        subnet_id: id.into(),
-        availability_zone: format!("us-east-1{}", &az[az.len() - 1..]),
-        availability_zone_id: az.into(),
-        cidr: Some(cidr(block)),
-        available,
-        ..SubnetInfo::default()
-    };
-    let mut full = subnet("subnet-0a1b2c3d4e5f60718", "10.0.0.0/24", "use1-az1", 20);
-    full.holders = Some(BTreeMap::from([
-        (Holder::Pods, 198),
-        (Holder::Nodes, 22),
-        (Holder::Detached, 8),
-        (Holder::LoadBalancers, 2),
-        (Holder::NatGateways, 1),
-    ]));
-    full.detached = vec![DetachedEni {
-        id: "eni-0f2bbfa174cec993d".into(),
-        addresses: 8,
-        created: Some("2026-10-02T07:14:00Z".into()),
-        leaked_by: Some("i-0f1e2d3c4b5a69788".into()),
-    }];
-    let subnets = vec![
-        full,
-        subnet("subnet-0b2c3d4e5f6071829", "10.0.1.0/24", "use1-az2", 180),
-        subnet("subnet-0c3d4e5f607182930", "10.0.2.0/24", "use1-az4", 240),
-    ];
-    let cluster = Cluster {
-        name: "prod".into(),
-        account: "111111111111".into(),
-        region: "us-east-1".into(),
-        nodes: 11,
-        held: 198,
-        max_pods: 319,
-        subnets: vec![Share {
-            subnet_id: "subnet-0a1b2c3d4e5f60718".into(),
-            held: 198,
-        }],
-        ..Cluster::default()
-    }
-    .with_helper(Helper {
-        total: 198,
-        assigned: 44,
-    });
-    Snapshot {
-        vpcs: vec![VpcInfo {
-            account: "111111111111".into(),
-            region: "us-east-1".into(),
-            vpc_id: "vpc-0e1d2c3b4a5968778".into(),
-            cidrs: vec![cidr("10.0.0.0/16")],
-            subnets: subnets.iter().filter_map(|s| s.cidr).collect(),
-        }],
-        subnets,
-        scanned: 1,
-        clusters: vec![cluster],
-        ..Snapshot::default()
-    }
-}
-
 /// The `-subnet-critical` message for the manual's estate, each form as its subscriber gets it.
 fn sample() -> (String, Value) {
     let spec = cidrwatch::spec::parse(&json!({
@@ -197,7 +127,7 @@ fn sample() -> (String, Value) {
         "Select": {"Tags": {"kubernetes.io/cluster/prod": "shared"}},
     }))
     .unwrap();
-    let report = pool::report("eks-prod", estate());
+    let report = pool::report("eks-prod", sample::estate());
     let name = "cidrwatch-eks-prod-0a1b2c3d-subnet-critical";
     let facts = Alarm {
         alarm_name: name.into(),

@@ -63,7 +63,8 @@ pub async fn run(select: &Select, output: Output, quiet: bool) -> ExitCode {
     bar.finish_and_clear();
     match output {
         Output::Map { html } => {
-            let page = crate::map::html(&report, &format!("cidrwatch pool {}", spec.pool_name));
+            let title = format!("cidrwatch pool {}", spec.pool_name);
+            let page = crate::map::html(&report, &title, crate::map::Theme::Auto);
             if let Err(e) = std::fs::write(&html, page) {
                 eprintln!("cidrwatch map: {html}: {e}");
                 return ExitCode::from(1);

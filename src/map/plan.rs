@@ -136,9 +136,10 @@ pub(super) fn supernets(out: &mut String, report: &Report, marks: &Marks) {
         );
     }
     out.push_str(
-        "<span><i class=\"sw\" style=\"background:#fff;border-style:dashed\"></i>free (no VPC, \
-         route or avoided range)</span><span><i class=\"sw\" style=\"background:#fff;\
-         border:3px solid #d50000\"></i>overlapping another block</span></p>",
+        "<span><i class=\"sw\" style=\"background:var(--free);border-style:dashed\"></i>free \
+         (no VPC, route or avoided range)</span><span><i class=\"sw\" \
+         style=\"background:var(--free);border:3px solid #d50000\"></i>overlapping another \
+         block</span></p>",
     );
     let overlapping: BTreeSet<(String, Ipv4Cidr)> = plan
         .overlaps
@@ -191,8 +192,8 @@ fn supernet(
         shape(
             out,
             r,
-            "#fafafa",
-            "#424242",
+            "var(--vpc)",
+            "var(--edge)",
             false,
             &format!("{} (supernet)", s.cidr),
             &[],
@@ -231,7 +232,7 @@ fn supernet(
                 ""
             }
         );
-        let stroke = if overlaps { "#d50000" } else { "#212121" };
+        let stroke = if overlaps { "#d50000" } else { "var(--edge)" };
         let vpcs: Vec<&str> = blocks.iter().map(|b| b.vpc_id.as_str()).collect();
         let accounts: Vec<&str> = blocks.iter().map(|b| b.account.as_str()).collect();
         shape(
@@ -260,8 +261,8 @@ fn supernet(
             shape(
                 out,
                 rect,
-                "#ffffff",
-                "#616161",
+                "var(--free)",
+                "var(--free-edge)",
                 true,
                 &format!("{c}: free, {} addresses", c.size()),
                 &[c.to_string(), "free".to_string()],
