@@ -120,15 +120,24 @@ async fn the_map_draws_every_subnet_and_free_block_and_the_dashboard_widget_serv
     for (k, v) in params.as_object().unwrap() {
         call[k] = v.clone();
     }
-    let answer = app.handle(call.clone(), &invocation(60)).await.expect("widget");
+    let answer = app
+        .handle(call.clone(), &invocation(60))
+        .await
+        .expect("widget");
     let page = answer.as_str().expect("HTML");
     must_name(page, "custom widget");
     assert!(page.contains("cidrwatch pool mapped"));
-    assert!(page.contains("<style>:root{color-scheme:light;"), "the console's light theme");
+    assert!(
+        page.contains("<style>:root{color-scheme:light;"),
+        "the console's light theme"
+    );
     // A dark dashboard gets a dark widget (make browser checks its contrast in Chromium).
     call["widgetContext"]["theme"] = json!("dark");
     let answer = app.handle(call, &invocation(60)).await.expect("widget");
     let page = answer.as_str().expect("HTML");
-    assert!(page.contains("<style>:root{color-scheme:dark;"), "the console's dark theme");
+    assert!(
+        page.contains("<style>:root{color-scheme:dark;"),
+        "the console's dark theme"
+    );
     assert!(page.contains("cidrwatch pool mapped"));
 }

@@ -12,8 +12,8 @@ use std::path::PathBuf;
 
 use cidrwatch::map::{self, Theme};
 use cidrwatch::usage::supernet::{self, Network};
-use cidrwatch::usage::{Snapshot, SubnetInfo, VpcInfo, pool};
-use sample::cidr;
+use cidrwatch::usage::{Snapshot, pool};
+use sample::{EKS, cidr, subnet, vpc};
 use serde_json::{Value, json};
 
 /// Lambda's synchronous response limit: the widget's answer is one JSON string.
@@ -22,31 +22,6 @@ const LAMBDA_RESPONSE_MAX: usize = 6 * 1024 * 1024;
 /// (tests/browser/checks.mjs). At most `map::VPCS_DRAWN` VPCs are drawn, so it is bounded.
 const DOM_ELEMENTS_MAX: usize = 30_000;
 
-fn subnet(vpc: &str, id: &str, block: &str, az: &str, available: u64) -> SubnetInfo {
-    SubnetInfo {
-        account: "111111111111".into(),
-        region: "us-east-1".into(),
-        vpc_id: vpc.into(),
-        subnet_id: id.into(),
-        availability_zone: format!("us-east-1{}", &az[az.len() - 1..]),
-        availability_zone_id: az.into(),
-        cidr: Some(cidr(block)),
-        available,
-        ..SubnetInfo::default()
-    }
-}
-
-fn vpc(id: &str, cidrs: &[&str], subnets: &[&str]) -> VpcInfo {
-    VpcInfo {
-        account: "111111111111".into(),
-        region: "us-east-1".into(),
-        vpc_id: id.into(),
-        cidrs: cidrs.iter().map(|c| cidr(c)).collect(),
-        subnets: subnets.iter().map(|c| cidr(c)).collect(),
-    }
-}
-
-const EKS: &str = "vpc-0e1d2c3b4a5968778";
 const DATA: &str = "vpc-0d4c3b2a1f0e9d8c7";
 
 /// The manual's EKS VPC with a secondary block, and a data VPC: a subnet in every legend band,

@@ -14,19 +14,38 @@ pub fn cidr(text: &str) -> Ipv4Cidr {
     text.parse().unwrap()
 }
 
-/// The estate.
-pub fn estate() -> Snapshot {
-    let subnet = |id: &str, block: &str, az: &str, available| SubnetInfo {
+/// The EKS VPC's id.
+pub const EKS: &str = "vpc-0e1d2c3b4a5968778";
+
+/// A subnet of account 111111111111 in us-east-1 with `available` free addresses.
+pub fn subnet(vpc: &str, id: &str, block: &str, az: &str, available: u64) -> SubnetInfo {
+    SubnetInfo {
         account: "111111111111".into(),
         region: "us-east-1".into(),
-        vpc_id: "vpc-0e1d2c3b4a5968778".into(),
+        vpc_id: vpc.into(),
         subnet_id: id.into(),
         availability_zone: format!("us-east-1{}", &az[az.len() - 1..]),
         availability_zone_id: az.into(),
         cidr: Some(cidr(block)),
         available,
         ..SubnetInfo::default()
-    };
+    }
+}
+
+/// A VPC of account 111111111111 in us-east-1: its blocks and every subnet carved of them.
+pub fn vpc(id: &str, cidrs: &[&str], subnets: &[&str]) -> VpcInfo {
+    VpcInfo {
+        account: "111111111111".into(),
+        region: "us-east-1".into(),
+        vpc_id: id.into(),
+        cidrs: cidrs.iter().map(|c| cidr(c)).collect(),
+        subnets: subnets.iter().map(|c| cidr(c)).collect(),
+    }
+}
+
+/// The estate.
+pub fn estate() -> Snapshot {
+    let subnet = |id: &str, block: &str, az: &str, available| subnet(EKS, id, block, az, available);
     let mut full = subnet("subnet-0a1b2c3d4e5f60718", "10.0.0.0/24", "use1-az1", 20);
     full.holders = Some(BTreeMap::from([
         (Holder::Pods, 198),
@@ -64,13 +83,11 @@ pub fn estate() -> Snapshot {
         assigned: 44,
     });
     Snapshot {
-        vpcs: vec![VpcInfo {
-            account: "111111111111".into(),
-            region: "us-east-1".into(),
-            vpc_id: "vpc-0e1d2c3b4a5968778".into(),
-            cidrs: vec![cidr("10.0.0.0/16")],
-            subnets: subnets.iter().filter_map(|s| s.cidr).collect(),
-        }],
+        vpcs: vec![vpc(
+            EKS,
+            &["10.0.0.0/16"],
+            &["10.0.0.0/24", "10.0.1.0/24", "10.0.2.0/24"],
+        )],
         subnets,
         scanned: 1,
         clusters: vec![cluster],
