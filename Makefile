@@ -31,7 +31,7 @@ CARGO_FUZZ := .tools/bin/cargo-fuzz
 FUZZ := RUSTC_BOOTSTRAP=1 $(CARGO_FUZZ) run --fuzz-dir fuzz --target-dir target/fuzz
 FUZZ_SECONDS ?= 600
 
-.PHONY: test check e2e lint iac cdk docs browser demo screenshot package release lambda-smoke fuzz bench clean-venv
+.PHONY: test tools check e2e lint iac cdk docs browser demo screenshot package release lambda-smoke fuzz bench clean-venv
 
 $(VENV)/bin/python:
 	python3 -m venv $(VENV)
@@ -67,9 +67,14 @@ $(PACKAGE_TOOLS): scripts/requirements-package.txt | $(VENV)/bin/python
 ## The 200 generated monitors (tests/lifecycle.rs) run beside make e2e: both mostly wait (on
 ## moto, on LocalStack's one-minute alarm periods), so side by side they take about the longer
 ## one's time. Every other test file runs first; its log is kept in target/lifecycle.log.
+## The tools the later steps need install while cargo builds and runs the tests (target/tools.log).
 CARGO_TESTS := $(filter-out lifecycle,$(basename $(notdir $(wildcard tests/*.rs))))
 test: $(TEST_TOOLS)
-	cargo test --lib --bins --examples $(addprefix --test ,$(CARGO_TESTS))
+	mkdir -p target
+	$(MAKE) tools > target/tools.log 2>&1 & tools=$$!; \
+		cargo test --lib --bins --examples $(addprefix --test ,$(CARGO_TESTS)); status=$$?; \
+		wait $$tools || { cat target/tools.log; echo "make tools failed"; exit 1; }; \
+		exit $$status
 	cargo test --doc
 	cargo test --no-run --test lifecycle
 	$(MAKE) docs
@@ -83,6 +88,12 @@ test: $(TEST_TOOLS)
 		[ $$status -eq 0 ] && [ $$e2e -eq 0 ]
 	$(MAKE) lint
 	$(MAKE) iac
+
+## What the steps after cargo test install on first use: the venvs, LocalStack and the test
+## bed's plugins, the CDK example's packages and template, Chromium and the browser's
+## packages, actionlint. Network and unpacking more than CPU, so make test runs it beside
+## the cargo build.
+tools: $(E2E_BED) $(IAC_TOOLS) $(CDK_TEMPLATE) $(CHROMIUM) $(BROWSER_TOOLS) $(ACTIONLINT)
 
 ## The inner loop, minutes once built: fmt, clippy, the unit tests and the integration tests
 ## that take seconds against moto. `make test` (every test) before you push.
