@@ -144,13 +144,14 @@ demo: $(TEST_TOOLS)
 # Chromium may be named (GitHub's runners have Chrome at /usr/bin/google-chrome).
 CHROMIUM ?= /usr/bin/chromium
 export CHROMIUM
-BROWSER_TOOLS := tests/browser/node_modules/.package-lock.json
+# A stamp without an extension: no reference to a file a fresh clone has yet.
+BROWSER_TOOLS := tests/browser/node_modules/.installed
 
 $(CHROMIUM):
 	apt-get update -qq && apt-get install -y -qq chromium >/dev/null
 
 $(BROWSER_TOOLS): tests/browser/package.json tests/browser/package-lock.json
-	cd tests/browser && npm ci --no-audit --no-fund --silent
+	cd tests/browser && npm ci --no-audit --no-fund --silent && touch node_modules/.installed
 
 ## The map and the dashboard widget in Chromium, headless, over the DevTools protocol
 ## (tests/browser/check.mjs): the pages tests/map_pages.rs writes, at a 6-unit and a
