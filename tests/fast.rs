@@ -1,7 +1,8 @@
 //! The fast local AWS for scale runs (`tests/support/fast_aws.py`) against moto: the same
 //! small estate gives the same report through both, and a tick through the fast one opens a
 //! handful of connections for hundreds of requests (one connection pool for the whole tick:
-//! on AWS each new connection is a TLS handshake).
+//! on AWS each new connection is a TLS handshake); throttled as AWS throttles, a tick still
+//! completes whole.
 
 mod support;
 
@@ -76,6 +77,7 @@ async fn the_same_small_estate_gives_the_same_report_through_the_fast_fake_as_th
         subnets: 3,
         ous: 2,
         latency_seconds: 0.0,
+        throttle: None,
     });
     let generated = fast.estate().await;
     let through_fast = report(fast.binary_env(), "r-fake").await;
@@ -119,30 +121,21 @@ async fn the_same_small_estate_gives_the_same_report_through_the_fast_fake_as_th
     assert_eq!(figures(&through_moto), (fast_totals, fast_subnets));
 }
 
-#[tokio::test]
-async fn one_connection_pool_serves_the_whole_tick() {
-    const ACCOUNTS: usize = 40;
-    const CONCURRENCY: usize = 8;
-    let fast = Fast::start(&Size {
-        accounts: ACCOUNTS,
-        regions: REGIONS,
-        subnets: 2,
-        ous: 4,
-        latency_seconds: 0.02,
-    });
+/// One tick of a monitor of the fake's whole organization, by `cidrwatch invoke` scanning
+/// `concurrency` account-regions at once: its report.
+async fn invoke_tick(fast: &Fast, concurrency: usize) -> Value {
     let monitor = json!({"PoolName": "fast", "Select": {"OrganizationalUnits": ["r-fake"],
         "Regions": REGIONS, "Tags": {estate::TAG_KEY: estate::TAG_VALUE}}});
     let event = json!({"cidrwatch": "tick", "v": 1, "id": "cidrwatch-fast-00000000",
         "monitor": monitor});
     let dir = std::env::temp_dir().join(format!("cidrwatch-fast-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
-    let file = dir.join("tick.json");
+    let file = dir.join(format!("tick-{concurrency}.json"));
     std::fs::write(&file, event.to_string()).unwrap();
-    fast.reset().await;
     let out = tokio::process::Command::new(env!("CARGO_BIN_EXE_cidrwatch"))
         .env_clear()
         .envs(fast.binary_env())
-        .env("SCAN_CONCURRENCY", CONCURRENCY.to_string())
+        .env("SCAN_CONCURRENCY", concurrency.to_string())
         .arg("invoke")
         .arg(&file)
         .output()
@@ -153,7 +146,64 @@ async fn one_connection_pool_serves_the_whole_tick() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let report: Value = serde_json::from_slice(&out.stdout).expect("the tick's report");
+    serde_json::from_slice(&out.stdout).expect("the tick's report")
+}
+
+/// Throttled as AWS throttles, only harder, so that a test-sized organization meets it:
+/// every account-region's first call of each EC2 operation is refused (its bucket starts
+/// empty and refills two a second), STS lets 10 AssumeRoles through at once and 5 a second after, Organizations 2 and
+/// 1. The tick still completes whole: every throttled call retried, no scan error.
+#[tokio::test]
+async fn a_throttled_organization_still_ticks_whole() {
+    const ACCOUNTS: usize = 40;
+    let fast = Fast::start(&Size {
+        accounts: ACCOUNTS,
+        regions: REGIONS,
+        subnets: 2,
+        ous: 4,
+        latency_seconds: 0.01,
+        throttle: Some("ec2=1/2@0,sts=10/5,org=2/1"),
+    });
+    fast.reset().await;
+    let report = invoke_tick(&fast, 64).await;
+    assert_eq!(report["errors"], json!([]), "{}", report["errors"]);
+    assert_eq!(
+        report["totals"]["subnet_count"],
+        ACCOUNTS * REGIONS.len() * 2
+    );
+    let throttled = fast.throttled().await;
+    let account_regions = ((ACCOUNTS + 1) * REGIONS.len()) as u64;
+    assert!(
+        throttled
+            .get("ec2:DescribeSubnets")
+            .is_some_and(|n| *n >= account_regions),
+        "each account-region's first call refused: {throttled:?}"
+    );
+    assert!(
+        throttled.get("sts:AssumeRole").is_some_and(|n| *n >= 20),
+        "{throttled:?}"
+    );
+    assert!(
+        throttled.contains_key("organizations:ListAccountsForParent")
+            || throttled.contains_key("organizations:ListChildren"),
+        "{throttled:?}"
+    );
+}
+
+#[tokio::test]
+async fn one_connection_pool_serves_the_whole_tick() {
+    const ACCOUNTS: usize = 40;
+    const CONCURRENCY: usize = 8;
+    let fast = Fast::start(&Size {
+        accounts: ACCOUNTS,
+        regions: REGIONS,
+        subnets: 2,
+        ous: 4,
+        latency_seconds: 0.02,
+        throttle: None,
+    });
+    fast.reset().await;
+    let report = invoke_tick(&fast, CONCURRENCY).await;
     assert_eq!(
         report["totals"]["subnet_count"],
         ACCOUNTS * REGIONS.len() * 2

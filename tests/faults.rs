@@ -120,6 +120,9 @@ async fn a_denied_account_and_a_hung_region_fail_only_their_own_scans() {
         {"op": "ec2:DescribeSubnets", "region": "eu-west-1", "hang": 6, "status": 500},
     ]))
     .await;
+    // A process that has not assumed the role since: a warm one keeps using the credentials
+    // it holds, which outlive a role's removal until they expire, as AWS's do.
+    let app = bed.app_on(&impatient(&bed).await).await;
     let report = app
         .handle(tick, &invocation(120))
         .await

@@ -73,6 +73,9 @@ async fn ticks_assume_the_templates_member_role_by_default() {
         "status": 403, "code": "AccessDenied"}]),
     )
     .await;
+    // A cold process: the Create's first scan assumed net-reader in this one, which would
+    // reuse the credentials (as AWS's outlive a role's removal until they expire).
+    let app = bed.app_limited(limits()).await;
     let report = app.handle(tick, &invocation(60)).await.expect("tick");
     assert_eq!(report["errors"][0]["account"], OTHER);
     assert_eq!(report["errors"][0]["call"], "sts:AssumeRole");

@@ -2,7 +2,8 @@
 //! the ACTIVE accounts beneath it (nested OUs included, a suspended one left out), the root
 //! less `ExcludeAccounts` likewise, the provider's own account with its own credentials,
 //! `Regions: [ALL]` one DescribeSubnets per enabled region, and `report --ou` the same totals
-//! as the tick.
+//! as the tick. A warm process's next tick assumes no role and walks no organization again.
+//! The ticks counted run in a cold process of their own: the Create's first scan warmed its.
 
 mod support;
 
@@ -119,7 +120,11 @@ async fn an_ou_or_the_root_less_exclusions_scans_exactly_the_active_accounts_ben
         json!({"OrganizationalUnits": [org.prod]}),
     )
     .await;
-    let report = app.handle(tick_prod, &invocation(120)).await.expect("tick");
+    let cold = bed.app().await;
+    let report = cold
+        .handle(tick_prod, &invocation(120))
+        .await
+        .expect("tick");
     assert_eq!(report["errors"], json!([]));
     assert_eq!(report["totals"]["subnet_count"], n(&["a1", "a2"]));
     assert_eq!(
@@ -134,7 +139,11 @@ async fn an_ou_or_the_root_less_exclusions_scans_exactly_the_active_accounts_ben
     // credentials (three AssumeRoles, not four).
     let select = json!({"OrganizationalUnits": [org.root], "ExcludeAccounts": [org.account["a4"]]});
     let tick_root = tick(&app, &bed, "root", select).await;
-    let report = app.handle(tick_root, &invocation(120)).await.expect("tick");
+    let warm = bed.app().await;
+    let report = warm
+        .handle(tick_root.clone(), &invocation(120))
+        .await
+        .expect("tick");
     assert_eq!(report["errors"], json!([]));
     let want = n(&["a1", "a2", "a5"]) + org.subnets[OWN] as u64;
     assert_eq!(report["totals"]["subnet_count"], want);
@@ -154,6 +163,28 @@ async fn an_ou_or_the_root_less_exclusions_scans_exactly_the_active_accounts_ben
         counts.get("organizations:ListChildren"),
         Some(&4),
         "{counts:?}"
+    );
+
+    // The same process's next tick: the roles' credentials outlive it by far, and the
+    // account list is minutes old, so no AssumeRole and no walk; the same figures.
+    bed.reset_counts().await;
+    let again = warm
+        .handle(tick_root, &invocation(120))
+        .await
+        .expect("tick");
+    assert_eq!(again["totals"]["subnet_count"], want);
+    let counts = bed.counts().await;
+    for call in [
+        "sts:AssumeRole",
+        "organizations:ListAccountsForParent",
+        "organizations:ListChildren",
+    ] {
+        assert_eq!(counts.get(call), None, "{call}: {counts:?}");
+    }
+    assert_eq!(
+        counts.get("ec2:DescribeSubnets"),
+        Some(&4),
+        "every account-region still scanned: {counts:?}"
     );
 
     // `report --ou` gives the tick's totals.
@@ -227,7 +258,8 @@ async fn all_regions_makes_one_describe_subnets_per_enabled_region() {
         json!({"Accounts": [member], "Regions": ["ALL"]}),
     )
     .await;
-    let report = app.handle(all, &invocation(300)).await.expect("tick");
+    let cold = bed.app().await;
+    let report = cold.handle(all, &invocation(300)).await.expect("tick");
     assert_eq!(report["errors"], json!([]));
     assert_eq!(report["scanned"], enabled.len());
     assert_eq!(report["totals"]["subnet_count"], 2);

@@ -221,6 +221,9 @@ async fn the_scan_errors_alarm_names_the_failing_account_region() {
         "code": "AccessDenied", "message": "not authorized to perform sts:AssumeRole"}]),
     )
     .await;
+    // A process that has not assumed the role since: a warm one keeps using the credentials
+    // it holds, which outlive a role's removal until they expire, as AWS's do.
+    let app = bed.app().await;
     app.handle(alarm_event(&id, "scan-errors", "ALARM"), &invocation(60))
         .await
         .expect("notified");
@@ -262,6 +265,9 @@ async fn forty_failing_account_regions_still_deliver_one_message_that_fits() {
         "message": message}]),
     )
     .await;
+    // A process that has not assumed the role since: a warm one keeps using the credentials
+    // it holds, which outlive a role's removal until they expire, as AWS's do.
+    let app = bed.app().await;
     let out = app
         .handle(alarm_event(&id, "scan-errors", "ALARM"), &invocation(60))
         .await

@@ -87,6 +87,7 @@ pub async fn bench_fast_org(bin: &Path, out_dir: &Path) -> (Value, bool) {
         subnets: SUBNETS,
         ous: OUS,
         latency_seconds: LATENCY,
+        throttle: None,
     });
     let estate = fast.estate().await;
     let monitor = json!({"PoolName": "bench-fast-org", "Select": {"OrganizationalUnits": ["r-fake"],

@@ -79,7 +79,7 @@ impl Aws {
                 async move {
                     let result = match scope.config {
                         Ok(config) => {
-                            let ec2 = ec2_in(&config, &scope.region);
+                            let ec2 = ec2_in(&config, &scope.account, &scope.region);
                             let found = scan_region(
                                 &ec2,
                                 &scope.region,
@@ -204,7 +204,7 @@ impl Aws {
         let mut found = None;
         let scopes: Vec<_> = self.scopes(sel).await.collect().await;
         for scope in scopes {
-            let ec2 = ec2_in(&scope.config?, &scope.region);
+            let ec2 = ec2_in(&scope.config?, &scope.account, &scope.region);
             for v in vpcs(&ec2, &scope.region, None).await? {
                 seen.extend(v.cidrs.iter().copied());
                 if v.vpc_id == vpc_id {
@@ -282,10 +282,15 @@ async fn with_helper(
 }
 
 /// An EC2 client acting with `config` in `region`.
-pub(crate) fn ec2_in(config: &SdkConfig, region: &str) -> aws_sdk_ec2::Client {
+/// EC2 in `account`'s `region`, retrying throttled calls ([`super::patient`]) in a retry
+/// partition of the account-region's own ([`super::own_partition`]), as EC2's throttle is
+/// per account and region.
+pub(crate) fn ec2_in(config: &SdkConfig, account: &str, region: &str) -> aws_sdk_ec2::Client {
     aws_sdk_ec2::Client::from_conf(
         aws_sdk_ec2::config::Builder::from(config)
             .region(aws_config::Region::new(region.to_string()))
+            .retry_config(super::patient())
+            .retry_partition(super::own_partition(format!("ec2-{account}-{region}")))
             .build(),
     )
 }

@@ -14,6 +14,7 @@ pub mod org;
 pub mod schedule;
 mod scopes;
 pub mod stream;
+pub mod warm;
 
 use std::time::Duration;
 
@@ -31,6 +32,9 @@ pub struct Aws {
     /// The provider's own configuration: EC2 clients per account-region derive from it.
     pub(crate) config: SdkConfig,
     pub(crate) cloudwatch: aws_sdk_cloudwatch::Client,
+    /// STS in the provider's account (STS throttles per calling account): one client for
+    /// every AssumeRole of the process.
+    pub(crate) sts: aws_sdk_sts::Client,
     pub(crate) scheduler: aws_sdk_scheduler::Client,
     /// The provider's account, asked of STS once when first needed.
     pub(crate) own_account: std::sync::Arc<tokio::sync::OnceCell<String>>,
@@ -38,6 +42,8 @@ pub struct Aws {
     pub(crate) member_role: String,
     /// Account-regions scanned at once (`SCAN_CONCURRENCY`).
     pub(crate) concurrency: usize,
+    /// Member roles' credentials and organizations' account lists, kept between ticks.
+    pub(crate) warm: std::sync::Arc<warm::Warm>,
 }
 
 impl Aws {
@@ -45,10 +51,17 @@ impl Aws {
         Aws {
             config: config.clone(),
             cloudwatch: cloudwatch_client(config),
+            sts: aws_sdk_sts::Client::from_conf(
+                aws_sdk_sts::config::Builder::from(config)
+                    .retry_config(patient())
+                    .retry_partition(own_partition("sts".to_string()))
+                    .build(),
+            ),
             scheduler: aws_sdk_scheduler::Client::new(config),
             own_account: Default::default(),
             member_role: discover::DEFAULT_ROLE_NAME.to_string(),
             concurrency: discover::DEFAULT_SCAN_CONCURRENCY,
+            warm: Default::default(),
         }
     }
 
@@ -85,6 +98,28 @@ fn cloudwatch_client(config: &SdkConfig) -> aws_sdk_cloudwatch::Client {
             .disable_request_compression(true)
             .build(),
     )
+}
+
+/// Attempts per EC2, STS and Organizations call. Throttling (EC2's `RequestLimitExceeded`,
+/// STS's `Throttling`, Organizations' `TooManyRequestsException`) is retried with jittered
+/// exponential backoff, within [`timeouts`]' minute a call.
+pub const THROTTLED_ATTEMPTS: u32 = 8;
+
+/// The retry of calls AWS throttles: [`THROTTLED_ATTEMPTS`] attempts.
+pub(crate) fn patient() -> aws_config::retry::RetryConfig {
+    aws_config::retry::RetryConfig::standard().with_max_attempts(THROTTLED_ATTEMPTS)
+}
+
+/// A retry partition of its own, where retrying a throttled call costs no retry quota. The
+/// SDK's default partition is one per service and region, whose quota (500 tokens, 5 a
+/// retry) every client of the process shares: a burst of throttles across a few dozen
+/// accounts drains it, and from then on throttled calls fail unretried. Throttling asks for
+/// a wait, which the backoff gives; other retries (5xx, timeouts) still draw on the quota.
+pub(crate) fn own_partition(name: String) -> aws_sdk_ec2::config::retry::RetryPartition {
+    use aws_sdk_ec2::config::retry::{RetryPartition, TokenBucket};
+    RetryPartition::custom(name)
+        .token_bucket(TokenBucket::builder().throttling_retry_cost(0).build())
+        .build()
 }
 
 /// Per-call limits, so a hung endpoint costs one bounded wait (then the SDK's retries)

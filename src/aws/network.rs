@@ -162,7 +162,7 @@ pub(super) async fn prefix_lists(
     for id in ids {
         let mut found: Option<Vec<Ipv4Cidr>> = None;
         for region in regions {
-            let ec2 = ec2_in(config, region);
+            let ec2 = ec2_in(config, "provider", region);
             let mut entries = ec2
                 .get_managed_prefix_list_entries()
                 .prefix_list_id(id)

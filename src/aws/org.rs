@@ -1,6 +1,6 @@
 //! AWS Organizations and the regions an account has enabled: what `OrganizationalUnits` and
-//! `Regions: [ALL]` expand to, read each tick so a new account or region is monitored without
-//! editing a stack.
+//! `Regions: [ALL]` expand to, read again (the account list at most hourly: `warm`) so a new
+//! account or region is monitored without editing a stack.
 
 use std::collections::{BTreeSet, HashSet};
 
@@ -36,6 +36,7 @@ impl Aws {
         let org = aws_sdk_organizations::Client::from_conf(
             aws_sdk_organizations::config::Builder::from(config)
                 .retry_config(RetryConfig::standard().with_max_attempts(ORGANIZATIONS_ATTEMPTS))
+                .retry_partition(super::own_partition("organizations".to_string()))
                 .build(),
         );
         let mut level: Vec<String> = parents.to_vec();
@@ -62,8 +63,12 @@ impl Aws {
 
     /// The regions enabled in the account `config` acts in: one `DescribeRegions` (which
     /// lists the enabled ones; an opt-in region not opted in is skipped).
-    pub async fn enabled_regions(&self, config: &SdkConfig) -> Result<Vec<String>, Error> {
-        let ec2 = super::discover::ec2_in(config, &self.region());
+    pub async fn enabled_regions(
+        &self,
+        config: &SdkConfig,
+        account: &str,
+    ) -> Result<Vec<String>, Error> {
+        let ec2 = super::discover::ec2_in(config, account, &self.region());
         let out = ec2
             .describe_regions()
             .send()

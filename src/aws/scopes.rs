@@ -4,6 +4,7 @@
 //! becomes a scope that fails, so it shows as a scan error like any other.
 
 use std::collections::BTreeSet;
+use std::time::{Instant, SystemTime};
 
 use aws_config::SdkConfig;
 use futures::stream::{self, BoxStream, StreamExt};
@@ -96,14 +97,24 @@ impl Aws {
     }
 
     /// The ACTIVE accounts beneath the selection's OUs, listed with the provider's
-    /// credentials or through `OrganizationRoleArn`.
+    /// credentials or through `OrganizationRoleArn`; a list made within the hour is reused
+    /// ([`super::warm::ACCOUNT_LIST_TTL`]).
     async fn beneath_ous(&self, sel: &Selection) -> Result<BTreeSet<String>, Error> {
-        let config = match &sel.organization_role_arn {
+        let (parents, role) = (
+            &sel.organizational_units,
+            sel.organization_role_arn.as_deref(),
+        );
+        if let Some(list) = self.warm.accounts(parents, role, Instant::now()) {
+            return Ok(list);
+        }
+        let config = match role {
             Some(arn) => self.assume(arn).await?,
             None => self.config.clone(),
         };
-        self.organization_accounts(&config, &sel.organizational_units)
-            .await
+        let list = self.organization_accounts(&config, parents).await?;
+        self.warm
+            .keep_accounts(parents, role, &list, Instant::now());
+        Ok(list)
     }
 
     /// One account's scopes: the selection's regions, or with `Regions: [ALL]` the ones it
@@ -115,7 +126,7 @@ impl Aws {
         config: Result<SdkConfig, Error>,
     ) -> Vec<Scope> {
         let regions = match (&config, sel.all_regions()) {
-            (Ok(c), true) => match self.enabled_regions(c).await {
+            (Ok(c), true) => match self.enabled_regions(c, &account).await {
                 Ok(r) => r,
                 Err(e) => {
                     return vec![Scope {
@@ -152,8 +163,8 @@ impl Aws {
     pub async fn own_account(&self) -> Result<String, Error> {
         self.own_account
             .get_or_try_init(|| async {
-                let sts = aws_sdk_sts::Client::new(&self.config);
-                let who = sts
+                let who = self
+                    .sts
                     .get_caller_identity()
                     .send()
                     .await
@@ -166,11 +177,15 @@ impl Aws {
             .cloned()
     }
 
-    /// Configuration acting through `role_arn`: one AssumeRole, whose refusal reads as AWS's
-    /// own code.
+    /// Configuration acting through `role_arn`: the credentials kept from an earlier tick
+    /// while they outlive this one by a margin ([`super::warm::CREDENTIALS_MARGIN`]), else one
+    /// AssumeRole, whose refusal reads as AWS's own code.
     async fn assume(&self, role_arn: &str) -> Result<SdkConfig, Error> {
-        let sts = aws_sdk_sts::Client::new(&self.config);
-        let out = sts
+        if let Some(config) = self.warm.role(role_arn, SystemTime::now()) {
+            return Ok(config);
+        }
+        let out = self
+            .sts
             .assume_role()
             .role_arn(role_arn)
             .role_session_name("cidrwatch")
@@ -188,13 +203,15 @@ impl Aws {
             expiry,
             "cidrwatch-assume-role",
         );
-        Ok(self
+        let config = self
             .config
             .to_builder()
             .credentials_provider(aws_sdk_ec2::config::SharedCredentialsProvider::new(
                 credentials,
             ))
-            .build())
+            .build();
+        self.warm.keep_role(role_arn, &config, expiry);
+        Ok(config)
     }
 }
 

@@ -158,9 +158,9 @@ pub fn schema() -> Value {
                 texts(
                     &OU_ID,
                     "Every ACTIVE account beneath these organization roots or OUs, nested OUs \
-                     included, read each tick through AWS Organizations from the provider's \
-                     account (the management account or a delegated administrator); joins \
-                     Accounts.",
+                     included, read through AWS Organizations from the provider's account (the \
+                     management account or a delegated administrator) at most hourly, so a new \
+                     account is scanned within the hour; joins Accounts.",
                 ),
             ),
             (

@@ -96,7 +96,23 @@ impl Bed {
     async fn app_with(&self, sdk: &SdkConfig, limits: cidrwatch::spec::Limits) -> App {
         let sdk = sdk.clone();
         let scheduler = aws_sdk_scheduler::Client::new(&sdk);
-        let made = scheduler.create_schedule_group().name(GROUP).send().await;
+        // Made once per bed: moto answers a second CreateScheduleGroup by replacing the group,
+        // schedules and all, where AWS refuses it (a second app on one bed is a cold process).
+        let exists = scheduler
+            .get_schedule_group()
+            .name(GROUP)
+            .send()
+            .await
+            .is_ok();
+        let made = match exists {
+            true => Ok(()),
+            false => scheduler
+                .create_schedule_group()
+                .name(GROUP)
+                .send()
+                .await
+                .map(|_| ()),
+        };
         if let Err(e) = made {
             let conflict = e
                 .as_service_error()

@@ -15,6 +15,8 @@ pub struct Size {
     pub subnets: usize,
     pub ous: usize,
     pub latency_seconds: f64,
+    /// Token buckets as `fast_aws.py --throttle` takes them (`aws`, or `ec2=C/R,…`).
+    pub throttle: Option<&'static str>,
 }
 
 pub struct Fast {
@@ -33,6 +35,10 @@ impl Fast {
             .args(["--subnets", &size.subnets.to_string()])
             .args(["--ous", &size.ous.to_string()])
             .args(["--latency", &size.latency_seconds.to_string()])
+            .args(
+                size.throttle
+                    .map_or_else(Vec::new, |t| vec!["--throttle", t]),
+            )
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
@@ -65,6 +71,11 @@ impl Fast {
     /// Requests per "<service>:<Operation>".
     pub async fn counts(&self) -> std::collections::BTreeMap<String, u64> {
         serde_json::from_value(self.get("counts").await).expect("counts")
+    }
+
+    /// Throttled answers per "<service>:<Operation>" since the last reset.
+    pub async fn throttled(&self) -> std::collections::BTreeMap<String, u64> {
+        serde_json::from_value(self.get("throttled").await).expect("throttled")
     }
 
     /// The most requests in flight at once since the last reset.

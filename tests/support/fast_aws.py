@@ -27,8 +27,23 @@ beneath the OUs; in each member account and each of `--regions`, one VPC 10.<n>.
 `--subnets` /24 subnets tagged kubernetes.io/cluster/prod=shared, their free counts spread
 deterministically. Nothing here reaches beyond 127.0.0.1.
 
+With `--throttle`, it throttles as AWS does, with token buckets (a bucket holds at most
+CAPACITY tokens, refills RATE a second, and each request takes one or is refused):
+- EC2, per account, region and operation: AWS documents 100 tokens and 20 a second for its
+  non-mutating actions ("Request throttling for the Amazon EC2 API"); refused with 503
+  `RequestLimitExceeded`;
+- STS, per calling account: AWS publishes no rate and says it cannot be raised (re:Post,
+  "IAM and STS throttling errors"); assumed here 100 tokens and 50 a second; refused with 400
+  `Throttling`;
+- Organizations, per organization: assumed 10 tokens and 5 a second; refused with 400
+  `TooManyRequestsException`.
+`--throttle aws` takes those figures; `--throttle ec2=C/R,sts=C/R,org=C/R` others (smaller,
+so a test-sized organization meets them), and `C/R@S` a bucket that starts with S tokens. GET /__fake/throttled counts the refusals per
+operation.
+
 Usage: python fast_aws.py [--accounts N] [--regions a,b] [--subnets S] [--ous K]
-         [--latency SECONDS]  ->  prints "READY <port>" and serves until stdin closes.
+         [--latency SECONDS] [--throttle aws|ec2=C/R,sts=C/R,org=C/R]
+         ->  prints "READY <port>" and serves until stdin closes.
 """
 
 import argparse
@@ -50,6 +65,39 @@ EC2_NS = "http://ec2.amazonaws.com/doc/2016-11-15/"
 CREDENTIAL = re.compile(r"Credential=([^/]+)/[0-9]+/([^/]+)/([^/]+)/")
 ROLE_ACCOUNT = re.compile(r"arn:aws[a-z-]*:iam::([0-9]{12}):role/")
 AZ_IDS = {"us-east-1": "use1", "us-west-2": "usw2", "eu-west-1": "euw1", "ap-southeast-2": "apse2"}
+# (capacity, refill a second) per service: EC2's from AWS's documentation, the others assumed.
+AWS_RATES = {"ec2": (100, 20), "sts": (100, 50), "org": (10, 5)}
+
+
+class Bucket:
+    """A token bucket: at most `capacity` tokens, `rate` more a second."""
+
+    def __init__(self, capacity: float, rate: float, start: float | None = None):
+        self.capacity, self.rate, self.at = capacity, rate, time.monotonic()
+        self.tokens = capacity if start is None else start
+
+    def take(self) -> bool:
+        now = time.monotonic()
+        self.tokens = min(self.capacity, self.tokens + (now - self.at) * self.rate)
+        self.at = now
+        if self.tokens >= 1:
+            self.tokens -= 1
+            return True
+        return False
+
+
+def rates(spec: str | None) -> dict | None:
+    if not spec:
+        return None
+    if spec == "aws":
+        return dict(AWS_RATES)
+    out = dict(AWS_RATES)
+    for part in spec.split(","):
+        name, _, figures = part.partition("=")
+        capacity, _, rest = figures.partition("/")
+        rate, _, start = rest.partition("@")
+        out[name] = (float(capacity), float(rate)) + ((float(start),) if start else ())
+    return out
 
 
 def estate(accounts: int, regions: list[str], subnets: int, ous: int) -> dict:
@@ -102,9 +150,13 @@ class Fake:
         self.connections = 0
         self.t0 = time.monotonic()
         self.spans: dict[str, list[float]] = {}
+        self.rates = rates(args.throttle)
+        self.buckets: dict[tuple, Bucket] = {}
+        self.throttled: dict[str, int] = {}
 
     def reset(self) -> None:
         self.counts.clear()
+        self.throttled.clear()
         self.peak = self.in_flight
         self.connections = 0
         self.t0 = time.monotonic()
@@ -127,13 +179,38 @@ class Fake:
         if target:
             op = target.rsplit(".", 1)[1]
             self.count(f"{service}:{op}")
+            if self.refused("org", ("org",), f"{service}:{op}"):
+                return 400, {"Content-Type": "application/x-amz-json-1.1"}, json.dumps({
+                    "__type": "TooManyRequestsException",
+                    "Message": "AWS Organizations can't complete your request because another request is already in progress. Try again later.",
+                }).encode()
             return self.organizations(op, json.loads(body or b"{}"))
         form = {k: v[0] for k, v in parse_qs(body.decode(), keep_blank_values=True).items()}
         op = form.get("Action", "?")
         self.count(f"{service}:{op}")
         if service == "sts":
+            if self.refused("sts", ("sts", account), f"{service}:{op}"):
+                xml = ('<ErrorResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><Error><Type>Sender</Type>'
+                       "<Code>Throttling</Code><Message>Rate exceeded</Message></Error><RequestId>fake</RequestId></ErrorResponse>")
+                return 400, {"Content-Type": "text/xml"}, xml.encode()
             return self.sts(op, form, account)
+        if self.refused("ec2", ("ec2", account, region, op), f"{service}:{op}"):
+            xml = ("<Response><Errors><Error><Code>RequestLimitExceeded</Code><Message>Request limit exceeded."
+                   "</Message></Error></Errors><RequestID>fake</RequestID></Response>")
+            return 503, {"Content-Type": "text/xml"}, xml.encode()
         return self.ec2(op, form, account, region)
+
+    def refused(self, service: str, key: tuple, op: str) -> bool:
+        """Whether `key`'s bucket is empty: a throttled request, counted as such."""
+        if self.rates is None:
+            return False
+        bucket = self.buckets.get(key)
+        if bucket is None:
+            bucket = self.buckets[key] = Bucket(*self.rates[service])
+        if bucket.take():
+            return False
+        self.throttled[op] = self.throttled.get(op, 0) + 1
+        return True
 
     def count(self, op: str) -> None:
         self.counts[op] = self.counts.get(op, 0) + 1
@@ -150,6 +227,8 @@ class Fake:
             value = {}
         elif what == "counts":
             value = self.counts
+        elif what == "throttled":
+            value = self.throttled
         elif what == "in-flight":
             value = {"now": self.in_flight, "peak": self.peak}
         elif what == "connections":
@@ -297,6 +376,7 @@ async def main() -> None:
     p.add_argument("--subnets", type=int, default=3)
     p.add_argument("--ous", type=int, default=4)
     p.add_argument("--latency", type=float, default=0.0)
+    p.add_argument("--throttle", default=None)
     fake = Fake(p.parse_args())
     server = await asyncio.start_server(fake.serve, "127.0.0.1", 0, backlog=1024)
     port = server.sockets[0].getsockname()[1]
