@@ -91,8 +91,11 @@ async fn invalid_properties_fail_naming_the_property_and_call_nothing() {
     let calls: Vec<String> = bed.counts().await.into_keys().collect();
     assert_eq!(
         calls,
-        ["scheduler:CreateScheduleGroup"],
-        "validation precedes every AWS call (the group is the bed's)"
+        [
+            "scheduler:CreateScheduleGroup",
+            "scheduler:GetScheduleGroup"
+        ],
+        "validation precedes every AWS call (the group's two are the bed's)"
     );
     assert!(bed.alarms("").await.is_empty());
     assert!(bed.schedules().await.is_empty());

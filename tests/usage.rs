@@ -51,9 +51,9 @@ async fn a_tick_publishes_exactly_the_estates_usage() {
     // IPv6-only one; one GetMetricData for the week of UsedAddresses behind
     // DaysToExhaustion; 11 pool datums + 3 per subnet fit one PutMetricData.
     let expected_calls = [
-        // The own account with its own credentials (asked of STS once per process: by the
-        // Create's first scan, so not again), OTHER assumed once.
-        ("sts:AssumeRole", 1),
+        // No STS call: the own account with its own credentials (asked of STS once per
+        // process, by the Create's first scan), and OTHER's role credentials, which that scan
+        // took, still have most of their hour (src/aws/warm.rs).
         ("ec2:DescribeSubnets", 4),
         ("ec2:DescribeVpcs", 3),
         ("ec2:DescribeNetworkInterfaces", 3),
@@ -67,7 +67,7 @@ async fn a_tick_publishes_exactly_the_estates_usage() {
             .iter()
             .map(|(k, v)| (k.to_string(), *v))
             .collect(),
-        "one STS session per account, one page per account-region"
+        "no STS session a warm process holds, one page per account-region"
     );
     let want = estate.expected(&[OWN, OTHER], &regions);
     assert_eq!(
@@ -151,6 +151,9 @@ async fn a_denied_account_withholds_the_pool_figures() {
         json!([{"op": "sts:AssumeRole", "contains": OTHER, "status": 403, "code": "AccessDenied"}]),
     )
     .await;
+    // A process that has not assumed the role since: a warm one keeps using the credentials
+    // it holds, which outlive a role's removal until they expire, as AWS's do.
+    let app = bed.app().await;
     let report = app.handle(tick, &invocation(120)).await.expect("tick");
     let want = estate.expected(&[OWN], &regions);
     let pool = [("Pool", "denied")];
