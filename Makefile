@@ -64,9 +64,10 @@ $(PACKAGE_TOOLS): scripts/requirements-package.txt | $(VENV)/bin/python
 ## CloudFormation templates (cfn-lint, checkov, parliament on their IAM policies; the SAM
 ## template.yaml is scripts/sam.py's output of cfn/provider.yaml), the
 ## Terraform example (parsed), and the CDK example (Jest, then cfn-lint on what it synthesizes).
-## The 200 generated monitors (tests/lifecycle.rs) run beside make e2e: both mostly wait (on
-## moto, on LocalStack's one-minute alarm periods), so side by side they take about the longer
-## one's time. Every other test file runs first; its log is kept in target/lifecycle.log.
+## make e2e waits on LocalStack's one-minute alarm periods, so beside it run the 200 generated
+## monitors (tests/lifecycle.rs, target/lifecycle.log) and the manual, the browser and the CDK
+## example (target/beside-e2e.log): side by side they take about the longest one's time.
+## Every other test file runs first.
 ## The tools the later steps need install while cargo builds and runs the tests (target/tools.log).
 CARGO_TESTS := $(filter-out lifecycle,$(basename $(notdir $(wildcard tests/*.rs))))
 test: $(TEST_TOOLS)
@@ -77,15 +78,15 @@ test: $(TEST_TOOLS)
 		exit $$status
 	cargo test --doc
 	cargo test --no-run --test lifecycle
-	$(MAKE) docs
-	$(MAKE) browser
-	$(MAKE) cdk
 	cargo test --test lifecycle > target/lifecycle.log 2>&1 & lifecycle=$$!; \
+		$(MAKE) docs browser cdk > target/beside-e2e.log 2>&1 & beside=$$!; \
 		$(MAKE) e2e; e2e=$$?; \
-		wait $$lifecycle; status=$$?; \
+		wait $$lifecycle; status=$$?; wait $$beside; others=$$?; \
 		if [ $$status -eq 0 ]; then tail -n 3 target/lifecycle.log; else cat target/lifecycle.log; fi; \
-		echo "lifecycle: exit $$status; e2e: exit $$e2e"; \
-		[ $$status -eq 0 ] && [ $$e2e -eq 0 ]
+		if [ $$others -eq 0 ]; then grep -E '^(check_book|browser|self-test):' target/beside-e2e.log; \
+		else cat target/beside-e2e.log; fi; \
+		echo "lifecycle: exit $$status; docs, browser, cdk: exit $$others; e2e: exit $$e2e"; \
+		[ $$status -eq 0 ] && [ $$others -eq 0 ] && [ $$e2e -eq 0 ]
 	$(MAKE) lint
 	$(MAKE) iac
 
