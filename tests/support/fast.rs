@@ -17,6 +17,9 @@ pub struct Size {
     pub latency_seconds: f64,
     /// Token buckets as `fast_aws.py --throttle` takes them (`aws`, or `ec2=C/R,…`).
     pub throttle: Option<&'static str>,
+    /// Shaped like real accounts (`--shape real`: default VPCs, a few more VPCs, detached
+    /// ENIs; `subnets` unused) rather than the grid of `subnets` tagged subnets each.
+    pub real: bool,
 }
 
 pub struct Fast {
@@ -35,6 +38,7 @@ impl Fast {
             .args(["--subnets", &size.subnets.to_string()])
             .args(["--ous", &size.ous.to_string()])
             .args(["--latency", &size.latency_seconds.to_string()])
+            .args(["--shape", if size.real { "real" } else { "grid" }])
             .args(
                 size.throttle
                     .map_or_else(Vec::new, |t| vec!["--throttle", t]),
@@ -83,6 +87,30 @@ impl Fast {
         self.get("in-flight").await["peak"].as_u64().unwrap_or(0)
     }
 
+    /// The most requests to one signing service ("ec2", "sts", …) in flight at once since
+    /// the last reset.
+    pub async fn peak_in_flight_of(&self, service: &str) -> u64 {
+        self.get("in-flight").await["peak_by_service"][service]
+            .as_u64()
+            .unwrap_or(0)
+    }
+
+    /// Requests the SDK sent as a retry, per "<service>:<Operation>", since the last reset.
+    pub async fn retries(&self) -> std::collections::BTreeMap<String, u64> {
+        serde_json::from_value(self.get("retries").await).expect("retries")
+    }
+
+    /// The estate counted (`accounts`, `regions`, `subnets`, `vpcs`, `detached_enis`, and
+    /// `pages`: the Organizations pages of a walk), without the estate itself.
+    pub async fn summary(&self) -> Value {
+        self.get("summary").await
+    }
+
+    /// Throttling off from here on: for a leg that measures CPU, not throttling.
+    pub async fn unthrottle(&self) {
+        self.post("unthrottle").await;
+    }
+
     /// Connections opened since the last reset: on AWS, each a TLS handshake.
     pub async fn connections(&self) -> u64 {
         self.get("connections").await["opened"]
@@ -101,11 +129,35 @@ impl Fast {
     }
 
     pub async fn reset(&self) {
-        reqwest::Client::new()
-            .post(format!("{}/__fake/reset", self.endpoint))
+        self.post("reset").await;
+    }
+
+    async fn post(&self, what: &str) {
+        let status = reqwest::Client::new()
+            .post(format!("{}/__fake/{what}", self.endpoint))
             .send()
             .await
-            .expect("reset");
+            .expect(what)
+            .status();
+        assert!(status.is_success(), "POST /__fake/{what}: {status}");
+    }
+
+    /// The CPU seconds (user + sys) the fake itself has spent so far: on a machine of few
+    /// cores, what a scale run's wall shares with the tick.
+    pub fn cpu_seconds(&self) -> f64 {
+        let stat =
+            std::fs::read_to_string(format!("/proc/{}/stat", self.child.id())).unwrap_or_default();
+        // Fields after the command's closing parenthesis; utime and stime are the 12th and
+        // 13th of them, in clock ticks (100 a second on Linux).
+        let after = stat.rsplit_once(')').map_or("", |(_, rest)| rest);
+        let fields: Vec<&str> = after.split_whitespace().collect();
+        let ticks = |i: usize| {
+            fields
+                .get(i)
+                .and_then(|f| f.parse::<f64>().ok())
+                .unwrap_or(0.0)
+        };
+        (ticks(11) + ticks(12)) / 100.0
     }
 
     /// The binary's environment against this fake.

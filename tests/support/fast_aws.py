@@ -15,17 +15,26 @@ one asyncio loop (HTTP/1.1 with keep-alive, as AWS's endpoints speak it to the S
 
 Each request waits `--latency` seconds before its answer, whatever else is in flight: AWS
 answers requests in parallel. It counts requests per "<signing service>:<Operation>",
-requests in flight (the most at once since the last reset) and connections opened (each a
+requests in flight (the most at once since the last reset, in all and per signing service) and connections opened (each a
 TLS handshake on AWS): GET /__fake/counts, /__fake/in-flight, /__fake/connections,
 /__fake/timeline (each operation's first and last answer, in seconds since the reset); POST
-/__fake/reset clears them; GET /__fake/estate is the generated organization as JSON, so a
+/__fake/reset clears them, POST /__fake/unthrottle turns `--throttle` off; GET /__fake/estate is the generated organization as JSON, so a
 test can build the same estate in moto and compare reports.
 
 The organization: the caller's account 123456789012 manages root r-fake (and sits beneath
-it, with no VPC); `--ous` OUs beneath it, the second half nested under the first; `--accounts` member accounts dealt round-robin
-beneath the OUs; in each member account and each of `--regions`, one VPC 10.<n>.0.0/16 with
-`--subnets` /24 subnets tagged kubernetes.io/cluster/prod=shared, their free counts spread
-deterministically. Nothing here reaches beyond 127.0.0.1.
+it, with no VPC); `--accounts` member accounts dealt round-robin beneath `--ous` OUs. Two
+shapes (`--shape`):
+- `grid` (the default): the OUs' second half nested under the first; in each member account
+  and each of `--regions`, one VPC 10.<n>.0.0/16 with `--subnets` /24 subnets tagged
+  kubernetes.io/cluster/prod=shared, their free counts spread deterministically;
+- `real`, shaped like an organization's accounts: four OUs beneath the root and the rest a
+  tree beneath them, three to a parent (5 levels at 200 OUs); in every account-region the
+  default VPC (172.31.0.0/16, one /20 a zone, as many zones as the region offers new
+  accounts), and in about a fifth of them 1-3 more VPCs of 2-6 /24 subnets; a detached ENI
+  or three in about one in seven. Generated as each account-region is asked for, so 10,000
+  accounts x 17 regions cost no memory up front; GET /__fake/summary counts it (subnets,
+  VPCs, detached ENIs, the floor of Organizations pages) without the whole estate.
+Nothing here reaches beyond 127.0.0.1.
 
 With `--throttle`, it throttles as AWS does, with token buckets (a bucket holds at most
 CAPACITY tokens, refills RATE a second, and each request takes one or is refused):
@@ -39,15 +48,17 @@ CAPACITY tokens, refills RATE a second, and each request takes one or is refused
   `TooManyRequestsException`.
 `--throttle aws` takes those figures; `--throttle ec2=C/R,sts=C/R,org=C/R` others (smaller,
 so a test-sized organization meets them), and `C/R@S` a bucket that starts with S tokens. GET /__fake/throttled counts the refusals per
-operation.
+operation, GET /__fake/retries the requests the SDK marked as a retry (its
+`amz-sdk-request: attempt=N` header, N > 1) per operation.
 
 Usage: python fast_aws.py [--accounts N] [--regions a,b] [--subnets S] [--ous K]
-         [--latency SECONDS] [--throttle aws|ec2=C/R,sts=C/R,org=C/R]
+         [--shape grid|real] [--latency SECONDS] [--throttle aws|ec2=C/R,sts=C/R,org=C/R]
          ->  prints "READY <port>" and serves until stdin closes.
 """
 
 import argparse
 import asyncio
+import hashlib
 import json
 import re
 import sys
@@ -65,6 +76,10 @@ EC2_NS = "http://ec2.amazonaws.com/doc/2016-11-15/"
 CREDENTIAL = re.compile(r"Credential=([^/]+)/[0-9]+/([^/]+)/([^/]+)/")
 ROLE_ACCOUNT = re.compile(r"arn:aws[a-z-]*:iam::([0-9]{12}):role/")
 AZ_IDS = {"us-east-1": "use1", "us-west-2": "usw2", "eu-west-1": "euw1", "ap-southeast-2": "apse2"}
+# The zones a new account's default VPC has a subnet in, for the 17 regions enabled by
+# default (the rest have three).
+ZONES = {"us-east-1": 6, "us-west-2": 4, "ap-northeast-2": 4, "us-west-1": 2}
+ATTEMPT = re.compile(r"attempt=([0-9]+)")
 # (capacity, refill a second) per service: EC2's from AWS's documentation, the others assumed.
 AWS_RATES = {"ec2": (100, 20), "sts": (100, 50), "org": (10, 5)}
 
@@ -100,26 +115,30 @@ def rates(spec: str | None) -> dict | None:
     return out
 
 
-def estate(accounts: int, regions: list[str], subnets: int, ous: int) -> dict:
-    """The generated organization: OUs, accounts beneath them, and their networks."""
+def estate(accounts: int, regions: list[str], subnets: int, ous: int, shape: str = "grid") -> dict:
+    """The generated organization: OUs, accounts beneath them, and (grid) their networks."""
     ou_ids = [f"ou-fake-{i:08d}" for i in range(ous)]
-    half = max(1, ous // 2)
-    ou_parent = {ou: (ROOT if i < half else ou_ids[i - half]) for i, ou in enumerate(ou_ids)}
+    if shape == "real":
+        ou_parent = {ou: (ROOT if i < 4 else ou_ids[(i - 4) // 3]) for i, ou in enumerate(ou_ids)}
+    else:
+        half = max(1, ous // 2)
+        ou_parent = {ou: (ROOT if i < half else ou_ids[i - half]) for i, ou in enumerate(ou_ids)}
     members = [f"{200000000000 + i}" for i in range(accounts)]
     account_parent = {a: ou_ids[i % ous] if ous else ROOT for i, a in enumerate(members)}
     # The management account is the organization's too, beneath its root (its own network
     # is left out: a scan of it finds nothing).
     account_parent[MANAGEMENT] = ROOT
     networks = {}
-    for i, account in enumerate(members):
+    for i, account in enumerate(members if shape == "grid" else []):
         for r, region in enumerate(regions):
             n = (i * len(regions) + r)
             base = f"10.{n % 250}"
             vpc = f"vpc-{n:017x}"
             az = AZ_IDS.get(region, region.replace("-", "")[:6])
-            networks[(account, region)] = {
+            networks[(account, region)] = [{
                 "vpc": vpc,
                 "cidr": f"{base}.0.0/16",
+                "tagged": True,
                 "subnets": [
                     {
                         "id": f"subnet-{n * 64 + k:017x}",
@@ -131,33 +150,115 @@ def estate(accounts: int, regions: list[str], subnets: int, ous: int) -> dict:
                     }
                     for k in range(subnets)
                 ],
-            }
+            }]
     return {
         "ous": ou_parent,
         "accounts": account_parent,
         "regions": regions,
         "networks": networks,
+        "shape": shape,
     }
+
+
+def draw(*key) -> int:
+    """A number fixed by `key`: the real shape's dice, the same on every run."""
+    return int.from_bytes(hashlib.blake2b(repr(key).encode(), digest_size=8).digest(), "big")
+
+
+def real_network(account: str, region: str) -> tuple[list[dict], list[dict]]:
+    """One account-region of the real shape: its VPCs (the default one first) and its
+    detached ENIs."""
+    n = draw(account, region)
+    az = AZ_IDS.get(region, region.replace("-", "")[:6])
+    zones = ZONES.get(region, 3)
+    tag = f"{int(account) % 100000:05d}{region}"
+    default = {
+        "vpc": f"vpc-d{n % 16**16:016x}",
+        "cidr": "172.31.0.0/16",
+        "tagged": False,
+        "subnets": [
+            {"id": f"subnet-d{(n + k) % 16**16:016x}", "cidr": f"172.31.{16 * k}.0/20",
+             "az": f"{region}{'abcdef'[k]}", "az_id": f"{az}-az{k + 1}",
+             # A default VPC's zone is mostly empty: 4,091 usable, a few hundred in use.
+             "available": 4091 - draw(n, k) % 300}
+            for k in range(zones)
+        ],
+    }
+    vpcs = [default]
+    if n % 5 == 0:
+        for j in range(1 + (n >> 8) % 3):
+            m = draw(n, "vpc", j)
+            second = (n >> 16) % 250
+            vpcs.append({
+                "vpc": f"vpc-{m % 16**17:017x}",
+                "cidr": f"10.{second}.{j * 16}.0/20",
+                "tagged": True,
+                "subnets": [
+                    {"id": f"subnet-{(m + k) % 16**17:017x}", "cidr": f"10.{second}.{j * 16 + k}.0/24",
+                     "az": f"{region}{'abc'[k % 3]}", "az_id": f"{az}-az{k % 3 + 1}",
+                     "available": draw(m, k) % 251}
+                    for k in range(2 + m % 5)
+                ],
+            })
+    enis = []
+    if n % 7 == 3:
+        first = default["subnets"][0]
+        enis = [{"id": f"eni-{draw(n, 'eni', e) % 16**17:017x}", "subnet": first["id"],
+                 "vpc": default["vpc"], "az": first["az"], "ip": f"172.31.0.{10 + e}"}
+                for e in range(1 + (n >> 4) % 3)]
+    return vpcs, enis
 
 
 class Fake:
     def __init__(self, args):
         self.latency = args.latency
-        self.estate = estate(args.accounts, args.regions.split(","), args.subnets, args.ous)
+        self.estate = estate(args.accounts, args.regions.split(","), args.subnets, args.ous, args.shape)
         self.counts: dict[str, int] = {}
         self.in_flight = 0
         self.peak = 0
+        # Per signing service ("ec2", "sts", …): in flight now, and the most since the reset.
+        self.in_flight_by: dict[str, int] = {}
+        self.peak_by: dict[str, int] = {}
         self.connections = 0
         self.t0 = time.monotonic()
         self.spans: dict[str, list[float]] = {}
         self.rates = rates(args.throttle)
         self.buckets: dict[tuple, Bucket] = {}
         self.throttled: dict[str, int] = {}
+        self.retries: dict[str, int] = {}
+
+    def network(self, account: str, region: str) -> tuple[list[dict], list[dict]]:
+        """An account-region's VPCs and detached ENIs."""
+        if self.estate["shape"] == "real":
+            if self.estate["accounts"].get(account) is None or account == MANAGEMENT:
+                return [], []
+            return real_network(account, region)
+        return self.estate["networks"].get((account, region), []), []
+
+    def summary(self) -> dict:
+        """What the estate holds, counted: a scale run's expected totals."""
+        e = self.estate
+        members = [a for a in e["accounts"] if a != MANAGEMENT]
+        subnets = vpcs = enis = 0
+        for a in members:
+            for r in e["regions"]:
+                v, d = self.network(a, r)
+                vpcs += len(v)
+                subnets += sum(len(x["subnets"]) for x in v)
+                enis += len(d)
+        parents = [ROOT, *e["ous"]]
+        pages = lambda of: sum(max(1, -(-sum(1 for p in e[of].values() if p == q) // PAGE_ORG)) for q in parents)
+        return {"accounts": len(members), "regions": len(e["regions"]), "ous": len(e["ous"]),
+                "subnets": subnets, "vpcs": vpcs, "detached_enis": enis,
+                "pages": {"organizations:ListAccountsForParent": pages("accounts"),
+                          "organizations:ListChildren": pages("ous")}}
 
     def reset(self) -> None:
         self.counts.clear()
         self.throttled.clear()
+        self.retries.clear()
         self.peak = self.in_flight
+        self.peak_by = dict(self.in_flight_by)
         self.connections = 0
         self.t0 = time.monotonic()
         self.spans.clear()
@@ -172,13 +273,13 @@ class Fake:
         account = key[4:] if key.startswith("FAKE") else MANAGEMENT
         if path.startswith("/service/GraniteServiceVersion20100801/operation/"):
             op = path.rsplit("/", 1)[1]
-            self.count(f"{service}:{op}")
+            self.count(f"{service}:{op}", headers)
             payload = {"MetricDataResults": [], "Messages": []} if op == "GetMetricData" else {}
             return 200, {"smithy-protocol": "rpc-v2-cbor", "Content-Type": "application/cbor"}, cbor2.dumps(payload)
         target = headers.get("x-amz-target", "")
         if target:
             op = target.rsplit(".", 1)[1]
-            self.count(f"{service}:{op}")
+            self.count(f"{service}:{op}", headers)
             if self.refused("org", ("org",), f"{service}:{op}"):
                 return 400, {"Content-Type": "application/x-amz-json-1.1"}, json.dumps({
                     "__type": "TooManyRequestsException",
@@ -187,7 +288,7 @@ class Fake:
             return self.organizations(op, json.loads(body or b"{}"))
         form = {k: v[0] for k, v in parse_qs(body.decode(), keep_blank_values=True).items()}
         op = form.get("Action", "?")
-        self.count(f"{service}:{op}")
+        self.count(f"{service}:{op}", headers)
         if service == "sts":
             if self.refused("sts", ("sts", account), f"{service}:{op}"):
                 xml = ('<ErrorResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><Error><Type>Sender</Type>'
@@ -212,8 +313,11 @@ class Fake:
         self.throttled[op] = self.throttled.get(op, 0) + 1
         return True
 
-    def count(self, op: str) -> None:
+    def count(self, op: str, headers: dict) -> None:
         self.counts[op] = self.counts.get(op, 0) + 1
+        attempt = ATTEMPT.search(headers.get("amz-sdk-request", ""))
+        if attempt and int(attempt.group(1)) > 1:
+            self.retries[op] = self.retries.get(op, 0) + 1
         # When each operation was first and last answered, in seconds since the reset: where
         # a tick's wall goes (the walk, the scans, the metrics).
         now = time.monotonic() - self.t0
@@ -229,15 +333,23 @@ class Fake:
             value = self.counts
         elif what == "throttled":
             value = self.throttled
+        elif what == "retries":
+            value = self.retries
+        elif method == "POST" and what == "unthrottle":
+            # A leg that measures CPU, not throttling (the bare SDK's), runs unthrottled.
+            self.rates = None
+            value = {}
+        elif what == "summary":
+            value = self.summary()
         elif what == "in-flight":
-            value = {"now": self.in_flight, "peak": self.peak}
+            value = {"now": self.in_flight, "peak": self.peak, "peak_by_service": self.peak_by}
         elif what == "connections":
             value = {"opened": self.connections}
         elif what == "timeline":
             value = {op: {"first": round(a, 3), "last": round(b, 3)} for op, (a, b) in self.spans.items()}
         elif what == "estate":
             e = self.estate
-            value = {**e, "networks": [{"account": a, "region": r, **n} for (a, r), n in e["networks"].items()]}
+            value = {**e, "networks": [{"account": a, "region": r, **n[0]} for (a, r), n in e["networks"].items()]}
         else:
             return 404, {}, b"{}"
         return 200, {"Content-Type": "application/json"}, json.dumps(value).encode()
@@ -281,34 +393,52 @@ class Fake:
         return 200, {"Content-Type": "application/x-amz-json-1.1"}, json.dumps(out).encode()
 
     def ec2(self, op: str, form: dict, account: str, region: str) -> tuple[int, dict, bytes]:
-        net = self.estate["networks"].get((account, region))
+        vpcs, enis = self.network(account, region)
+        wanted = {v for k, v in form.items() if k.startswith("Filter.") and ".Value." in k}
+        by_vpc = any(v == "vpc-id" for k, v in form.items() if k.endswith(".Name"))
+        if by_vpc:
+            vpcs = [v for v in vpcs if v["vpc"] in wanted]
+        if any(v == "subnet-id" for k, v in form.items() if k.endswith(".Name")):
+            enis = [e for e in enis if e["subnet"] in wanted]
         if op == "DescribeRegions":
             items = [f"<item><regionName>{r}</regionName><regionEndpoint>ec2.{r}.amazonaws.com</regionEndpoint>"
                      f"<optInStatus>opt-in-not-required</optInStatus></item>" for r in self.estate["regions"]]
             return self.ec2_xml(op, "regionInfo", items, None)
         if op == "DescribeSubnets":
-            wanted = {v for k, v in form.items() if k.startswith("Filter.") and ".Value." in k}
-            by_vpc = any(v == "vpc-id" for k, v in form.items() if k.endswith(".Name"))
-            subnets = [] if net is None or (by_vpc and net["vpc"] not in wanted) else net["subnets"]
+            tags = lambda v: (f"<tagSet><item><key>{TAG[0]}</key><value>{TAG[1]}</value></item></tagSet>"
+                              if v["tagged"] else "<tagSet/>")
             items = [
                 f"<item><subnetId>{s['id']}</subnetId><state>available</state><ownerId>{account}</ownerId>"
-                f"<vpcId>{net['vpc']}</vpcId><cidrBlock>{s['cidr']}</cidrBlock>"
+                f"<vpcId>{v['vpc']}</vpcId><cidrBlock>{s['cidr']}</cidrBlock>"
                 f"<availableIpAddressCount>{s['available']}</availableIpAddressCount>"
                 f"<availabilityZone>{s['az']}</availabilityZone><availabilityZoneId>{s['az_id']}</availabilityZoneId>"
-                f"<tagSet><item><key>{TAG[0]}</key><value>{TAG[1]}</value></item></tagSet></item>"
-                for s in subnets
+                f"{tags(v)}</item>"
+                for v in vpcs for s in v["subnets"]
             ]
             return self.paged(op, "subnetSet", items, form)
         if op == "DescribeVpcs":
-            items = [] if net is None else [
-                f"<item><vpcId>{net['vpc']}</vpcId><ownerId>{account}</ownerId><state>available</state>"
-                f"<cidrBlock>{net['cidr']}</cidrBlock><cidrBlockAssociationSet><item>"
-                f"<associationId>vpc-cidr-assoc-{net['vpc'][4:]}</associationId><cidrBlock>{net['cidr']}</cidrBlock>"
+            items = [
+                f"<item><vpcId>{v['vpc']}</vpcId><ownerId>{account}</ownerId><state>available</state>"
+                f"<cidrBlock>{v['cidr']}</cidrBlock><cidrBlockAssociationSet><item>"
+                f"<associationId>vpc-cidr-assoc-{v['vpc'][4:]}</associationId><cidrBlock>{v['cidr']}</cidrBlock>"
                 f"<cidrBlockState><state>associated</state></cidrBlockState></item></cidrBlockAssociationSet></item>"
+                for v in vpcs
             ]
             return self.paged(op, "vpcSet", items, form)
         if op == "DescribeNetworkInterfaces":
-            return self.paged(op, "networkInterfaceSet", [], form)
+            # Every ENI here is detached (status available), so any status filter keeps them.
+            ids = {v["vpc"] for v in vpcs} | {s["id"] for v in vpcs for s in v["subnets"]}
+            items = [
+                f"<item><networkInterfaceId>{e['id']}</networkInterfaceId><subnetId>{e['subnet']}</subnetId>"
+                f"<vpcId>{e['vpc']}</vpcId><availabilityZone>{e['az']}</availabilityZone>"
+                f"<description>detached</description><ownerId>{account}</ownerId><requesterManaged>false</requesterManaged>"
+                f"<status>available</status><interfaceType>interface</interfaceType>"
+                f"<privateIpAddress>{e['ip']}</privateIpAddress><privateIpAddressesSet><item>"
+                f"<privateIpAddress>{e['ip']}</privateIpAddress><primary>true</primary></item>"
+                f"</privateIpAddressesSet><tagSet/></item>"
+                for e in enis if e["vpc"] in ids or e["subnet"] in ids
+            ]
+            return self.paged(op, "networkInterfaceSet", items, form)
         return self.unknown(op)
 
     def paged(self, op: str, tag: str, items: list[str], form: dict) -> tuple[int, dict, bytes]:
@@ -346,15 +476,20 @@ class Fake:
                     headers[k.strip().lower()] = v.strip()
                 body = await reader.readexactly(int(headers.get("content-length") or 0))
                 control = target.startswith("/__fake/")
+                cred = CREDENTIAL.search(headers.get("authorization", ""))
+                service = cred.group(3) if cred else "?"
                 if not control:
                     self.in_flight += 1
                     self.peak = max(self.peak, self.in_flight)
+                    now = self.in_flight_by[service] = self.in_flight_by.get(service, 0) + 1
+                    self.peak_by[service] = max(self.peak_by.get(service, 0), now)
                     await asyncio.sleep(self.latency)
                 try:
                     status, out_headers, payload = self.answer(method, target.split("?")[0], headers, body)
                 finally:
                     if not control:
                         self.in_flight -= 1
+                        self.in_flight_by[service] -= 1
                 head = f"HTTP/1.1 {status} {'OK' if status == 200 else 'Error'}\r\n"
                 for k, v in {**out_headers, "Content-Length": str(len(payload)),
                              "x-amzn-requestid": "fake"}.items():
@@ -377,6 +512,7 @@ async def main() -> None:
     p.add_argument("--ous", type=int, default=4)
     p.add_argument("--latency", type=float, default=0.0)
     p.add_argument("--throttle", default=None)
+    p.add_argument("--shape", choices=["grid", "real"], default="grid")
     fake = Fake(p.parse_args())
     server = await asyncio.start_server(fake.serve, "127.0.0.1", 0, backlog=1024)
     port = server.sockets[0].getsockname()[1]
