@@ -21,7 +21,7 @@ async fn main() {
         std::process::exit(2);
     };
     let regions: Vec<String> = regions.split(',').map(str::to_string).collect();
-    let concurrency = cidrwatch::aws::discover::concurrency_from_env();
+    let concurrency = cidrwatch::aws::discover::concurrency_from_env().unwrap_or(64);
     let config = cidrwatch::aws::load_config().await;
     let (config, regions) = (&config, &regions);
     let seen: usize = stream::iter(accounts)

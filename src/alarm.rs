@@ -52,7 +52,8 @@ pub async fn run(aws: &Aws, settings: &Settings, alarm: &Alarm) -> Result<Value,
             ))
         })?;
 
-    let report = tick::scan(aws, &spec, Depth::Holders, &|_, _, _| {}).await;
+    let by = tick::scan_by(&spec, None);
+    let report = tick::scan(aws, &spec, Depth::Holders, by, &|_, _, _| {}).await;
     let all_failed = report.scanned > 0 && report.errors.len() == report.scanned;
     let mut why: Vec<String> = report.errors.iter().take(3).map(|e| e.line()).collect();
     if report.errors.len() > 3 {

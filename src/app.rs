@@ -59,7 +59,7 @@ impl App {
     ) -> Result<Box<RawValue>, Error> {
         let answer = match event::classify(payload)? {
             // A tick's report goes to text without a tree of values (10,000 subnets).
-            Event::Tick(t) => return tick::run(&self.provider.aws, &t).await,
+            Event::Tick(t) => return tick::run(&self.provider.aws, &t, inv.deadline).await,
             Event::CloudFormation(requests) => self.cloudformation(requests, inv).await,
             Event::Alarm(a) => alarm::run(&self.provider.aws, &self.provider.settings, &a).await,
             Event::Describe => Ok(widget::describe()),

@@ -51,8 +51,9 @@ pub struct Settings {
     pub schedule_group: String,
     /// What the template's IAM policy allows: monitors outside it are refused at validation.
     pub limits: Limits,
-    /// Account-regions scanned at once (`SCAN_CONCURRENCY`).
-    pub scan_concurrency: usize,
+    /// Account-regions scanned at once when `SCAN_CONCURRENCY` fixes it; `None` lets each
+    /// scan choose.
+    pub scan_concurrency: Option<usize>,
 }
 
 /// The schedule group the provider template makes, when `SCHEDULE_GROUP` does not say.
@@ -64,7 +65,7 @@ impl Default for Settings {
             scheduler_role_arn: None,
             schedule_group: DEFAULT_SCHEDULE_GROUP.to_string(),
             limits: Limits::default(),
-            scan_concurrency: crate::aws::discover::DEFAULT_SCAN_CONCURRENCY,
+            scan_concurrency: None,
         }
     }
 }
@@ -290,7 +291,13 @@ async fn first_scan(
     let budget = FIRST_SCAN_MAX.min(left / 2);
     let scanned = tokio::time::timeout(
         budget,
-        tick::scan(&p.aws, spec, Depth::Counts, &|_, _, _| {}),
+        tick::scan(
+            &p.aws,
+            spec,
+            Depth::Counts,
+            Instant::now() + budget,
+            &|_, _, _| {},
+        ),
     )
     .await;
     let Ok(report) = scanned else {

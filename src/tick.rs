@@ -1,9 +1,10 @@
 //! The schedule tick: discover → usage → trend → metrics → report.
 
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use serde_json::Value;
 use serde_json::value::RawValue;
+use tokio::time::Instant;
 
 use crate::Error;
 use crate::aws::Aws;
@@ -30,11 +31,35 @@ pub async fn monitor_spec(
     Ok(Some(spec::parse_tick(&tick["monitor"])?))
 }
 
+/// What a tick keeps of its period after the scan: the metrics still to publish, and room
+/// before the next tick starts.
+pub const PERIOD_MARGIN: Duration = Duration::from_secs(60);
+/// What a tick keeps of its invocation after the scan, to publish and return.
+pub const PUBLISH_MARGIN: Duration = Duration::from_secs(15);
+
+/// When a scan of `spec` should end: a minute before its next tick (half its period when
+/// that is a minute or less), and by the invocation's `deadline` less [`PUBLISH_MARGIN`]
+/// when that comes first. The scan's pace is chosen from it.
+pub fn scan_by(spec: &MonitorSpec, deadline: Option<Instant>) -> Instant {
+    let period = Duration::from_secs(u64::from(spec.schedule.seconds()));
+    let by = Instant::now() + period.saturating_sub(PERIOD_MARGIN).max(period / 2);
+    match deadline {
+        Some(d) => by.min(d.checked_sub(PUBLISH_MARGIN).unwrap_or(d)),
+        None => by,
+    }
+}
+
 /// Scans the monitor's selection and computes its usage, with the days to exhaustion from
 /// the pool's published history (one GetMetricData). Shared by ticks, `cidrwatch report`
 /// and notifications, at `depth` (a tick reads the holders only with `ClusterMetrics`:
-/// otherwise it keeps to the floor of calls).
-pub async fn scan(aws: &Aws, spec: &MonitorSpec, depth: Depth, progress: Progress<'_>) -> Report {
+/// otherwise it keeps to the floor of calls), paced to end `by` ([`scan_by`]).
+pub async fn scan(
+    aws: &Aws,
+    spec: &MonitorSpec,
+    depth: Depth,
+    by: Instant,
+    progress: Progress<'_>,
+) -> Report {
     let depth = if spec.cluster_metrics {
         Depth::Holders
     } else {
@@ -44,7 +69,7 @@ pub async fn scan(aws: &Aws, spec: &MonitorSpec, depth: Depth, progress: Progres
         avoid_prefix_lists: &spec.avoid_prefix_lists,
     });
     let mut snapshot = aws
-        .discover(&spec.select, spec.accounting(), depth, plan, progress)
+        .discover(&spec.select, spec.accounting(), depth, plan, by, progress)
         .await;
     let network = snapshot.network.take();
     let mut report = pool::report(&spec.pool_name, snapshot);
@@ -120,12 +145,13 @@ pub fn result_budget(tick: &Tick) -> usize {
     RESULT_BYTES_MAX.saturating_sub(fields + monitor)
 }
 
-/// One tick: scan, publish the pool's metrics, return the report as JSON text (for Lambda
-/// destinations): whole when it fits [`result_budget`], else the totals, the fullest
-/// subnets and counts of what was left out.
-pub async fn run(aws: &Aws, tick: &Tick) -> Result<Box<RawValue>, Error> {
+/// One tick, by the invocation's `deadline`: scan, publish the pool's metrics, return the
+/// report as JSON text (for Lambda destinations): whole when it fits [`result_budget`], else
+/// the totals, the fullest subnets and counts of what was left out.
+pub async fn run(aws: &Aws, tick: &Tick, deadline: Instant) -> Result<Box<RawValue>, Error> {
     let spec = spec::parse_tick(&tick.monitor)?;
-    let report = scan(aws, &spec, Depth::Counts, &|_, _, _| {}).await;
+    let by = scan_by(&spec, Some(deadline));
+    let report = scan(aws, &spec, Depth::Counts, by, &|_, _, _| {}).await;
     publish(aws, &spec, &report).await?;
     // Straight to text, whole or bounded: as a tree of values the report was the largest
     // thing a tick of 10,000 subnets held.

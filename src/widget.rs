@@ -47,7 +47,13 @@ pub async fn run(
     let budget = (deadline.saturating_duration_since(Instant::now()) / 2).min(SCAN_MAX);
     match tokio::time::timeout(
         budget,
-        tick::scan(aws, &spec, Depth::Holders, &|_, _, _| {}),
+        tick::scan(
+            aws,
+            &spec,
+            Depth::Holders,
+            Instant::now() + budget,
+            &|_, _, _| {},
+        ),
     )
     .await
     {

@@ -78,6 +78,7 @@ async fn the_same_small_estate_gives_the_same_report_through_the_fast_fake_as_th
         ous: 2,
         latency_seconds: 0.0,
         throttle: None,
+        real: false,
     });
     let generated = fast.estate().await;
     let through_fast = report(fast.binary_env(), "r-fake").await;
@@ -121,21 +122,27 @@ async fn the_same_small_estate_gives_the_same_report_through_the_fast_fake_as_th
     assert_eq!(figures(&through_moto), (fast_totals, fast_subnets));
 }
 
-/// One tick of a monitor of the fake's whole organization, by `cidrwatch invoke` scanning
-/// `concurrency` account-regions at once: its report.
-async fn invoke_tick(fast: &Fast, concurrency: usize) -> Value {
+/// One tick of a monitor of the fake's whole organization, by `cidrwatch invoke` with `env`
+/// besides the fake's, scanning `concurrency` account-regions at once (`None`: as the tick's
+/// pace chooses): its report.
+async fn invoke_tick(fast: &Fast, concurrency: Option<usize>, env: &[(&str, &str)]) -> Value {
     let monitor = json!({"PoolName": "fast", "Select": {"OrganizationalUnits": ["r-fake"],
         "Regions": REGIONS, "Tags": {estate::TAG_KEY: estate::TAG_VALUE}}});
     let event = json!({"cidrwatch": "tick", "v": 1, "id": "cidrwatch-fast-00000000",
         "monitor": monitor});
     let dir = std::env::temp_dir().join(format!("cidrwatch-fast-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
-    let file = dir.join(format!("tick-{concurrency}.json"));
+    let file = dir.join(format!(
+        "tick-{}.json",
+        fast.endpoint.rsplit(':').next().unwrap()
+    ));
     std::fs::write(&file, event.to_string()).unwrap();
+    let fixed = concurrency.map(|n| ("SCAN_CONCURRENCY", n.to_string()));
     let out = tokio::process::Command::new(env!("CARGO_BIN_EXE_cidrwatch"))
         .env_clear()
         .envs(fast.binary_env())
-        .env("SCAN_CONCURRENCY", concurrency.to_string())
+        .envs(fixed)
+        .envs(env.iter().copied())
         .arg("invoke")
         .arg(&file)
         .output()
@@ -151,8 +158,9 @@ async fn invoke_tick(fast: &Fast, concurrency: usize) -> Value {
 
 /// Throttled as AWS throttles, only harder, so that a test-sized organization meets it:
 /// every account-region's first call of each EC2 operation is refused (its bucket starts
-/// empty and refills two a second), STS lets 10 AssumeRoles through at once and 5 a second after, Organizations 2 and
-/// 1. The tick still completes whole: every throttled call retried, no scan error.
+/// empty and refills two a second), STS lets 4 AssumeRoles through at once and 4 a second
+/// after (each parent's page hands the scan 10 accounts at once), Organizations 2 and 1. The
+/// tick still completes whole: every throttled call retried, no scan error.
 #[tokio::test]
 async fn a_throttled_organization_still_ticks_whole() {
     const ACCOUNTS: usize = 40;
@@ -162,10 +170,11 @@ async fn a_throttled_organization_still_ticks_whole() {
         subnets: 2,
         ous: 4,
         latency_seconds: 0.01,
-        throttle: Some("ec2=1/2@0,sts=10/5,org=2/1"),
+        throttle: Some("ec2=1/2@0,sts=4/4,org=2/1"),
+        real: false,
     });
     fast.reset().await;
-    let report = invoke_tick(&fast, 64).await;
+    let report = invoke_tick(&fast, None, &[]).await;
     assert_eq!(report["errors"], json!([]), "{}", report["errors"]);
     assert_eq!(
         report["totals"]["subnet_count"],
@@ -180,7 +189,7 @@ async fn a_throttled_organization_still_ticks_whole() {
         "each account-region's first call refused: {throttled:?}"
     );
     assert!(
-        throttled.get("sts:AssumeRole").is_some_and(|n| *n >= 20),
+        throttled.get("sts:AssumeRole").is_some_and(|n| *n >= 10),
         "{throttled:?}"
     );
     assert!(
@@ -201,9 +210,10 @@ async fn one_connection_pool_serves_the_whole_tick() {
         ous: 4,
         latency_seconds: 0.02,
         throttle: None,
+        real: false,
     });
     fast.reset().await;
-    let report = invoke_tick(&fast, CONCURRENCY).await;
+    let report = invoke_tick(&fast, Some(CONCURRENCY), &[]).await;
     assert_eq!(
         report["totals"]["subnet_count"],
         ACCOUNTS * REGIONS.len() * 2
@@ -222,4 +232,97 @@ async fn one_connection_pool_serves_the_whole_tick() {
     );
     let peak = fast.peak_in_flight().await;
     assert!(peak >= 2, "account-regions scanned at once: {peak}");
+}
+
+/// A throttle that outlasts every retry: EC2's buckets start empty and never refill. Each
+/// account-region ends as a scan error naming it, the call and AWS's code, after exactly
+/// `THROTTLED_ATTEMPTS` attempts (their waits fit inside the call's time limit, so the error
+/// is AWS's own, not a timeout that would name no code), and the tick still returns.
+#[tokio::test]
+async fn a_throttle_that_outlasts_the_retries_ends_as_scan_errors_with_its_code() {
+    const ACCOUNTS: usize = 2;
+    let fast = Fast::start(&Size {
+        accounts: ACCOUNTS,
+        regions: REGIONS,
+        subnets: 2,
+        ous: 1,
+        latency_seconds: 0.0,
+        throttle: Some("ec2=1/0@0"),
+        real: false,
+    });
+    fast.reset().await;
+    let report = invoke_tick(&fast, None, &[]).await;
+    let account_regions = (ACCOUNTS + 1) * REGIONS.len();
+    let errors = report["errors"].as_array().expect("errors");
+    let named: std::collections::BTreeSet<(&str, &str)> = errors
+        .iter()
+        .map(|e| {
+            (
+                e["account"].as_str().unwrap(),
+                e["region"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(named.len(), account_regions, "{errors:?}");
+    assert_eq!(errors.len(), account_regions, "{errors:?}");
+    for e in errors {
+        assert_eq!(e["call"], "ec2:DescribeSubnets", "{e}");
+        assert_eq!(e["code"], "RequestLimitExceeded", "{e}");
+        // Throttling is no refusal: the next tick may well get through.
+        assert_eq!(e["refused"], false, "{e}");
+    }
+    let attempts = u64::from(cidrwatch::aws::THROTTLED_ATTEMPTS);
+    let calls = account_regions as u64;
+    let counts = fast.counts().await;
+    assert_eq!(counts.get("ec2:DescribeSubnets"), Some(&(calls * attempts)));
+    let retries = fast.retries().await;
+    assert_eq!(
+        retries.get("ec2:DescribeSubnets"),
+        Some(&(calls * (attempts - 1)))
+    );
+}
+
+/// No knob: one organization (151 accounts x 2 regions, 100 ms a request) ticked by a
+/// function of 128 MB (a fourteenth of a vCPU, which the tick keeps busy), with its period
+/// ahead and within a 20-second invocation (5 s to scan). With time to spare the pace keeps
+/// to its floor, each account-region at most two EC2 requests in flight; hurried, it runs
+/// several times as many at once. Both ticks whole.
+#[tokio::test]
+async fn the_tick_runs_more_at_once_when_its_time_is_short() {
+    const ACCOUNTS: usize = 150;
+    let fast = Fast::start(&Size {
+        accounts: ACCOUNTS,
+        regions: REGIONS,
+        subnets: 2,
+        ous: 4,
+        latency_seconds: 0.1,
+        throttle: None,
+        real: false,
+    });
+    let mut peaks = Vec::new();
+    for seconds in ["900", "20"] {
+        fast.reset().await;
+        let env = [
+            ("CIDRWATCH_TIMEOUT_SECONDS", seconds),
+            ("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "128"),
+        ];
+        let report = invoke_tick(&fast, None, &env).await;
+        assert_eq!(report["errors"], json!([]), "{}", report["errors"]);
+        assert_eq!(
+            report["totals"]["subnet_count"],
+            ACCOUNTS * REGIONS.len() * 2
+        );
+        peaks.push(fast.peak_in_flight_of("ec2").await);
+    }
+    let floor = cidrwatch::aws::pace::FLOOR as u64;
+    assert!(
+        peaks[0] <= 2 * floor,
+        "relaxed: {} EC2 requests in flight",
+        peaks[0]
+    );
+    assert!(
+        peaks[1] > 2 * floor,
+        "hurried: {} EC2 requests in flight",
+        peaks[1]
+    );
 }

@@ -5,8 +5,9 @@
 //! ⌈VPCs/1000⌉ `DescribeVpcs`, and with prefix accounting ⌈ENIs/1000⌉
 //! `DescribeNetworkInterfaces`. Never a call per VPC or per subnet, with one opt-in exception:
 //! `ExplicitReservations` adds one `GetSubnetCidrReservations` per subnet (EC2 has no bulk
-//! form of that one). Account-regions are scanned concurrently,
-//! at most [`CONCURRENCY`] at once; one that fails is reported, the rest still count.
+//! form of that one). Account-regions are scanned concurrently, as many at once as the
+//! scan's [`Pace`] chooses from the work and the time; one that fails is reported, the rest
+//! still count.
 
 use std::collections::{BTreeSet, HashMap, HashSet};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -14,8 +15,10 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use aws_config::SdkConfig;
 use aws_sdk_ec2::types::Filter;
 use futures::stream::StreamExt;
+use tokio::time::Instant;
 
 use super::once::{once_each, vpcs_once};
+use super::pace::Pace;
 use super::{Aws, enis, network, nodes, sdk_error};
 use crate::Error;
 use crate::spec::{Accounting, AddressPlan, Depth, Selection};
@@ -30,79 +33,85 @@ pub(super) const FILTER_VALUES_MAX: usize = 200;
 /// Reservation look-ups (`ExplicitReservations`) in flight at once, per account-region: one
 /// call per subnet draws on the account's EC2 request quota, which the VPC CNI shares.
 pub const CONCURRENCY: usize = 8;
-/// Account-regions scanned at once (and accounts expanded at once) unless `SCAN_CONCURRENCY`
-/// says: each waits on two round trips, so this many keep a large organization's tick well
-/// inside its period without crowding the Lambda's one thread.
-pub const DEFAULT_SCAN_CONCURRENCY: usize = 64;
+/// Accounts expanded (each one AssumeRole) at once unless `SCAN_CONCURRENCY` says: they run
+/// ahead of the scans that take their regions, and STS throttles the caller's account as a
+/// whole, so more at once would only meet its rate sooner.
+pub const EXPANDED_AT_ONCE: usize = 64;
 /// The most `SCAN_CONCURRENCY` may ask for.
-pub const SCAN_CONCURRENCY_MAX: usize = 512;
+pub const SCAN_CONCURRENCY_MAX: usize = super::pace::CEILING;
 /// The account a scan error names when the organization itself could not be listed.
 pub const ORGANIZATION: &str = "organization";
 
-/// `SCAN_CONCURRENCY` from the environment, within 1 and [`SCAN_CONCURRENCY_MAX`].
-pub fn concurrency_from_env() -> usize {
+/// `SCAN_CONCURRENCY` from the environment, up to [`SCAN_CONCURRENCY_MAX`]: a fixed number
+/// of account-regions at once in place of the [`Pace`]'s choice. Unset, 0 (the template's
+/// default) or not a number, the pace chooses.
+pub fn concurrency_from_env() -> Option<usize> {
     std::env::var("SCAN_CONCURRENCY")
         .ok()
         .and_then(|v| v.trim().parse::<usize>().ok())
-        .map_or(DEFAULT_SCAN_CONCURRENCY, |n| {
-            n.clamp(1, SCAN_CONCURRENCY_MAX)
-        })
+        .filter(|&n| n > 0)
+        .map(|n| n.min(SCAN_CONCURRENCY_MAX))
 }
 
 /// Called as each account-region finishes: (done, total, failed so far).
 pub type Progress<'a> = &'a (dyn Fn(usize, usize, usize) + Send + Sync);
 
 impl Aws {
-    /// Scans every account-region of the selection. Never fails as a whole: failures are
-    /// in [`Snapshot::errors`]. At [`Depth::Holders`] it describes every ENI of the pool's
-    /// subnets (see [`scan_region`]); with an address plan it also reads what the plan needs
-    /// ([`Snapshot::network`]).
+    /// Scans every account-region of the selection, paced to end by `by`. Never fails as a
+    /// whole: failures are in [`Snapshot::errors`]. At [`Depth::Holders`] it describes every
+    /// ENI of the pool's subnets (see [`scan_region`]); with an address plan it also reads
+    /// what the plan needs ([`Snapshot::network`]).
     pub async fn discover(
         &self,
         sel: &Selection,
         accounting: Accounting,
         depth: Depth,
         plan: Option<AddressPlan<'_>>,
+        by: Instant,
         progress: Progress<'_>,
     ) -> Snapshot {
-        let scopes = self.scopes(sel).await;
+        let pace = Pace::new(by, self.concurrency);
+        let scopes = self.scopes(sel, &pace).await;
         // The total grows as accounts are expanded: progress says what is known so far.
         let (done, failed, total) = (
             AtomicUsize::new(0),
             AtomicUsize::new(0),
             AtomicUsize::new(0),
         );
-        let results: Vec<_> = scopes
-            .map(|scope| {
-                total.fetch_add(1, Ordering::SeqCst);
-                let (done, failed, total) = (&done, &failed, &total);
-                async move {
-                    let result = match scope.config {
-                        Ok(config) => {
-                            let ec2 = ec2_in(&config, &scope.account, &scope.region);
-                            let found = scan_region(
-                                &ec2,
-                                &scope.region,
-                                sel,
-                                accounting,
-                                depth,
-                                plan.is_some(),
-                            )
-                            .await;
-                            with_helper(found, &config, &scope.region).await
-                        }
-                        Err(e) => Err(e),
-                    };
-                    let failures = failed.fetch_add(usize::from(result.is_err()), Ordering::SeqCst)
-                        + usize::from(result.is_err());
-                    let now = done.fetch_add(1, Ordering::SeqCst) + 1;
-                    progress(now, total.load(Ordering::SeqCst), failures);
-                    (scope.account, scope.region, result)
-                }
-            })
-            .buffer_unordered(self.concurrency)
-            .collect()
-            .await;
+        let work = scopes.map(|scope| {
+            total.fetch_add(1, Ordering::SeqCst);
+            let (done, failed, total) = (&done, &failed, &total);
+            async move {
+                let result = match scope.config {
+                    Ok(config) => {
+                        let ec2 = ec2_in(&config, &scope.account, &scope.region);
+                        let found = scan_region(
+                            &ec2,
+                            &scope.region,
+                            sel,
+                            accounting,
+                            depth,
+                            plan.is_some(),
+                        )
+                        .await;
+                        with_helper(found, &config, &scope.region).await
+                    }
+                    Err(e) => Err(e),
+                };
+                let failures = failed.fetch_add(usize::from(result.is_err()), Ordering::SeqCst)
+                    + usize::from(result.is_err());
+                let now = done.fetch_add(1, Ordering::SeqCst) + 1;
+                progress(now, total.load(Ordering::SeqCst), failures);
+                (scope.account, scope.region, result)
+            }
+        });
+        let (results, paced) = pace.run(work).await;
+        tracing::info!(
+            account_regions = paced.scanned,
+            at_once = paced.peak,
+            mean_ms = paced.mean.as_millis() as u64,
+            "scan paced"
+        );
 
         let mut snapshot = Snapshot {
             prefix_accounting: accounting != Accounting::Addresses,
@@ -202,7 +211,9 @@ impl Aws {
     pub async fn vpc_space(&self, sel: &Selection, vpc_id: &str) -> Result<VpcSpace, Error> {
         let mut seen = Vec::new();
         let mut found = None;
-        let scopes: Vec<_> = self.scopes(sel).await.collect().await;
+        // Scanned one at a time: no pace to choose (`more` is all it would hear).
+        let unpaced = Pace::new(Instant::now(), Some(1));
+        let scopes: Vec<_> = self.scopes(sel, &unpaced).await.collect().await;
         for scope in scopes {
             let ec2 = ec2_in(&scope.config?, &scope.account, &scope.region);
             for v in vpcs(&ec2, &scope.region, None).await? {

@@ -11,6 +11,7 @@ pub mod nodes;
 pub mod notify;
 mod once;
 pub mod org;
+pub mod pace;
 pub mod schedule;
 mod scopes;
 pub mod stream;
@@ -40,8 +41,9 @@ pub struct Aws {
     pub(crate) own_account: std::sync::Arc<tokio::sync::OnceCell<String>>,
     /// The role assumed in other accounts when `Select.RoleName` does not say.
     pub(crate) member_role: String,
-    /// Account-regions scanned at once (`SCAN_CONCURRENCY`).
-    pub(crate) concurrency: usize,
+    /// Account-regions scanned at once when `SCAN_CONCURRENCY` fixes it; `None` lets each
+    /// scan's [`pace::Pace`] choose.
+    pub(crate) concurrency: Option<usize>,
     /// Member roles' credentials and organizations' account lists, kept between ticks.
     pub(crate) warm: std::sync::Arc<warm::Warm>,
 }
@@ -60,14 +62,14 @@ impl Aws {
             scheduler: aws_sdk_scheduler::Client::new(config),
             own_account: Default::default(),
             member_role: discover::DEFAULT_ROLE_NAME.to_string(),
-            concurrency: discover::DEFAULT_SCAN_CONCURRENCY,
+            concurrency: None,
             warm: Default::default(),
         }
     }
 
-    /// The same, scanning `n` account-regions at once.
-    pub fn with_concurrency(mut self, n: usize) -> Self {
-        self.concurrency = n.max(1);
+    /// The same, scanning `n` account-regions at once (`None`: as the pace chooses).
+    pub fn with_concurrency(mut self, n: Option<usize>) -> Self {
+        self.concurrency = n.map(|n| n.max(1));
         self
     }
 
@@ -102,12 +104,23 @@ fn cloudwatch_client(config: &SdkConfig) -> aws_sdk_cloudwatch::Client {
 
 /// Attempts per EC2, STS and Organizations call. Throttling (EC2's `RequestLimitExceeded`,
 /// STS's `Throttling`, Organizations' `TooManyRequestsException`) is retried with jittered
-/// exponential backoff, within [`timeouts`]' minute a call.
+/// exponential backoff of at most [`THROTTLED_BACKOFF_MAX`].
 pub const THROTTLED_ATTEMPTS: u32 = 8;
+/// The longest wait between two attempts. The seven waits then add up to at most 39 s, inside
+/// [`timeouts`]' minute a call: a throttle that outlasts them ends as AWS's own code (a scan
+/// error names it), not as the call's timeout, which would name none.
+pub const THROTTLED_BACKOFF_MAX: Duration = Duration::from_secs(8);
 
-/// The retry of calls AWS throttles: [`THROTTLED_ATTEMPTS`] attempts.
+/// The retry of calls AWS throttles: [`THROTTLED_ATTEMPTS`] attempts, each throttled call
+/// backing off on its own, in a retry partition per account-region for EC2 (whose buckets are
+/// per account and region) and one for STS and for Organizations ([`own_partition`]). Not
+/// the SDK's adaptive mode: once throttled, its limiter charges a retry five tokens at half a
+/// token a second, so an account-region throttled once waited up to the longest backoff at
+/// every attempt, and a test-sized organization's throttled tick took 76 s rather than 23.
 pub(crate) fn patient() -> aws_config::retry::RetryConfig {
-    aws_config::retry::RetryConfig::standard().with_max_attempts(THROTTLED_ATTEMPTS)
+    aws_config::retry::RetryConfig::standard()
+        .with_max_attempts(THROTTLED_ATTEMPTS)
+        .with_max_backoff(THROTTLED_BACKOFF_MAX)
 }
 
 /// A retry partition of its own, where retrying a throttled call costs no retry quota. The

@@ -2,63 +2,50 @@
 //! `Regions: [ALL]` expand to, read again (the account list at most hourly: `warm`) so a new
 //! account or region is monitored without editing a stack.
 
-use std::collections::{BTreeSet, HashSet};
+use std::collections::{BTreeSet, HashMap, HashSet};
+use std::future::Future;
 
 use aws_config::SdkConfig;
-use aws_config::retry::RetryConfig;
 use aws_sdk_organizations::types::{AccountState, ChildType};
 use futures::stream::{self, StreamExt};
 
 use super::{Aws, sdk_error};
 use crate::Error;
 
-/// Attempts per Organizations call: its request rate is low (a few per second per account)
-/// and throttling is answered with backoff, so a walk of a large organization waits rather
-/// than fails.
-const ORGANIZATIONS_ATTEMPTS: u32 = 8;
 /// Parents of one level listed at once. Organizations allows a few requests a second per
 /// account and throttles beyond: a handful at once keeps a large walk to about the time of
 /// its levels' pages without leaning on the retries.
 const ORGANIZATIONS_CONCURRENCY: usize = 8;
+/// Times a parent is listed again, at the next level, when Organizations throttled it
+/// through all of a call's attempts. A walk of 10,000 accounts is some 800 calls at
+/// Organizations' rate, with a third of them throttled: now and then one is throttled 8 times
+/// running, and without this it failed the whole walk, and so the tick.
+const THROTTLED_PARENT_ROUNDS: u32 = 3;
 
 impl Aws {
     /// Every ACTIVE account beneath `parents` (roots and OUs), nested OUs included, walked
     /// level by level: the parents of one level [`ORGANIZATIONS_CONCURRENCY`] at a time, each
     /// with ⌈accounts/20⌉ `ListAccountsForParent` and ⌈child OUs/20⌉ `ListChildren` (its
     /// pages one after another: each needs the last one's token). Throttling is retried with
-    /// backoff ([`ORGANIZATIONS_ATTEMPTS`]). Suspended and closed accounts are left out.
+    /// backoff ([`super::patient`]): Organizations allows a few requests a second, so a walk
+    /// of a large organization waits rather than fails. Suspended and closed accounts are
+    /// left out. Each account is handed to `found` as soon as its parent is listed, so its
+    /// scans start while the rest of the organization is walked: Organizations' low rate
+    /// makes the walk of a 10,000-account organization minutes long.
     /// `config`: the provider's credentials, or those of `Select.OrganizationRoleArn`.
     pub async fn organization_accounts(
         &self,
         config: &SdkConfig,
         parents: &[String],
+        found: &(dyn Fn(&str) + Send + Sync),
     ) -> Result<BTreeSet<String>, Error> {
         let org = aws_sdk_organizations::Client::from_conf(
             aws_sdk_organizations::config::Builder::from(config)
-                .retry_config(RetryConfig::standard().with_max_attempts(ORGANIZATIONS_ATTEMPTS))
+                .retry_config(super::patient())
                 .retry_partition(super::own_partition("organizations".to_string()))
                 .build(),
         );
-        let mut level: Vec<String> = parents.to_vec();
-        let mut visited = HashSet::new();
-        let mut active = BTreeSet::new();
-        while !level.is_empty() {
-            let now: Vec<String> = level
-                .drain(..)
-                .filter(|p| visited.insert(p.clone()))
-                .collect();
-            let found: Vec<Result<Beneath, Error>> = stream::iter(now)
-                .map(|parent| beneath(&org, parent))
-                .buffer_unordered(ORGANIZATIONS_CONCURRENCY)
-                .collect()
-                .await;
-            for f in found {
-                let f = f?;
-                active.extend(f.accounts);
-                level.extend(f.children);
-            }
-        }
-        Ok(active)
+        walk(parents, |parent| beneath(&org, parent), found).await
     }
 
     /// The regions enabled in the account `config` acts in: one `DescribeRegions` (which
@@ -83,6 +70,57 @@ impl Aws {
         regions.sort();
         Ok(regions)
     }
+}
+
+/// The walk of [`Aws::organization_accounts`], listing each parent with `list`.
+async fn walk<F, L>(
+    parents: &[String],
+    list: L,
+    found: &(dyn Fn(&str) + Send + Sync),
+) -> Result<BTreeSet<String>, Error>
+where
+    L: Fn(String) -> F,
+    F: Future<Output = Result<Beneath, Error>>,
+{
+    let mut level: Vec<String> = parents.to_vec();
+    let mut visited = HashSet::new();
+    let mut throttled: HashMap<String, u32> = HashMap::new();
+    let mut active = BTreeSet::new();
+    while !level.is_empty() {
+        let now: Vec<String> = level
+            .drain(..)
+            .filter(|p| visited.insert(p.clone()))
+            .collect();
+        let mut listed = stream::iter(now)
+            .map(|parent| async { (parent.clone(), list(parent).await) })
+            .buffer_unordered(ORGANIZATIONS_CONCURRENCY);
+        let mut next = Vec::new();
+        while let Some((parent, f)) = listed.next().await {
+            let f = match f {
+                Ok(f) => f,
+                Err(e) if is_throttled(&e) => {
+                    let rounds = throttled.entry(parent.clone()).or_default();
+                    *rounds += 1;
+                    if *rounds > THROTTLED_PARENT_ROUNDS {
+                        return Err(e);
+                    }
+                    visited.remove(&parent);
+                    next.push(parent);
+                    continue;
+                }
+                Err(e) => return Err(e),
+            };
+            for a in f.accounts {
+                if !active.contains(&a) {
+                    found(&a);
+                    active.insert(a);
+                }
+            }
+            next.extend(f.children);
+        }
+        level = next;
+    }
+    Ok(active)
 }
 
 /// What is directly beneath one parent: its ACTIVE accounts and its child OUs.
@@ -124,6 +162,11 @@ async fn beneath(org: &aws_sdk_organizations::Client, parent: String) -> Result<
     Ok(out)
 }
 
+/// Whether Organizations refused the call for its rate.
+fn is_throttled(e: &Error) -> bool {
+    matches!(e, Error::Aws { code: Some(c), .. } if c == "TooManyRequestsException")
+}
+
 /// ACTIVE by `State`, or by the older `Status` when `State` is absent.
 fn is_active(a: &aws_sdk_organizations::types::Account) -> bool {
     match a.state() {
@@ -132,5 +175,64 @@ fn is_active(a: &aws_sdk_organizations::types::Account) -> bool {
         None => a
             .status()
             .is_some_and(|s| *s == aws_sdk_organizations::types::AccountStatus::Active),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::Mutex;
+
+    /// root → ou-a → ou-b, two accounts each; `ou-a` throttled through every attempt of a
+    /// call `throttles` times before it answers.
+    async fn walk_throttled(throttles: u32) -> (Result<BTreeSet<String>, Error>, Vec<String>) {
+        let refused = Mutex::new(0);
+        let list = |parent: String| {
+            let refused = &refused;
+            async move {
+                let mut n = refused.lock().unwrap();
+                if parent == "ou-a" && *n < throttles {
+                    *n += 1;
+                    return Err(Error::Aws {
+                        call: "organizations:ListAccountsForParent",
+                        code: Some("TooManyRequestsException".into()),
+                        message: "TooManyRequestsException: slow down".into(),
+                    });
+                }
+                let (accounts, children) = match parent.as_str() {
+                    "r-root" => (vec!["111", "112"], vec!["ou-a"]),
+                    "ou-a" => (vec!["121", "122"], vec!["ou-b"]),
+                    _ => (vec!["131", "112"], vec![]),
+                };
+                Ok(Beneath {
+                    accounts: accounts.into_iter().map(String::from).collect(),
+                    children: children.into_iter().map(String::from).collect(),
+                })
+            }
+        };
+        let seen = Mutex::new(Vec::new());
+        let found = |a: &str| seen.lock().unwrap().push(a.to_string());
+        let out = walk(&["r-root".to_string()], list, &found).await;
+        (out, seen.into_inner().unwrap())
+    }
+
+    /// Each account is handed on once, as its parent is listed; a parent throttled through
+    /// a call's attempts is listed again, up to [`THROTTLED_PARENT_ROUNDS`] times, and past
+    /// them the walk fails with Organizations' code.
+    #[tokio::test]
+    async fn a_walk_hands_on_each_account_once_and_outlasts_a_throttled_parent() {
+        for throttles in [0, THROTTLED_PARENT_ROUNDS] {
+            let (out, seen) = walk_throttled(throttles).await;
+            let all: BTreeSet<String> = ["111", "112", "121", "122", "131"]
+                .into_iter()
+                .map(String::from)
+                .collect();
+            assert_eq!(out.unwrap(), all, "{throttles} throttled rounds");
+            assert_eq!(seen, ["111", "112", "121", "122", "131"]);
+        }
+        let (out, seen) = walk_throttled(THROTTLED_PARENT_ROUNDS + 1).await;
+        let e = out.unwrap_err();
+        assert!(is_throttled(&e), "{e}");
+        assert_eq!(seen, ["111", "112"]);
     }
 }

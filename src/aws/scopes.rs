@@ -3,13 +3,14 @@
 //! with `Regions: [ALL]` the regions each account has enabled. What cannot be expanded
 //! becomes a scope that fails, so it shows as a scan error like any other.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashSet};
 use std::time::{Instant, SystemTime};
 
 use aws_config::SdkConfig;
 use futures::stream::{self, BoxStream, StreamExt};
 
-use super::discover::ORGANIZATION;
+use super::discover::{EXPANDED_AT_ONCE, ORGANIZATION};
+use super::pace::{DEFAULT_REGIONS, Pace};
 use super::{Aws, sdk_error};
 use crate::Error;
 use crate::spec::{ALL_REGIONS, Selection};
@@ -37,48 +38,48 @@ impl Aws {
     /// provider's own with its own credentials (no member role needed there: it is often the
     /// management account, where StackSets do not deploy), each other through one
     /// AssumeRole shared by all its regions; with `Regions: [ALL]`, the regions each account
-    /// has enabled. Accounts are expanded [`Aws::concurrency`] at a time as the stream is
-    /// read, so an account's regions are scanned while later accounts are still being
-    /// assumed: the AssumeRoles of 1,000 accounts are no phase of their own.
-    pub(super) async fn scopes<'a>(&'a self, sel: &'a Selection) -> BoxStream<'a, Scope> {
+    /// has enabled. Accounts come as the organization is walked ([`Aws::accounts`]) and are
+    /// expanded [`EXPANDED_AT_ONCE`] at a time as the stream is read, so an account's regions
+    /// are scanned while later accounts are still being listed and assumed: neither the walk
+    /// nor the AssumeRoles of 10,000 accounts is a phase of its own. `pace` hears of each
+    /// account's regions as the account comes.
+    pub(super) async fn scopes<'a>(
+        &'a self,
+        sel: &'a Selection,
+        pace: &'a Pace,
+    ) -> BoxStream<'a, Scope> {
         if sel.accounts.is_empty() && sel.organizational_units.is_empty() {
             let own = self
                 .in_regions(sel, "own".into(), Ok(self.config.clone()))
                 .await;
+            pace.more(own.len());
             return stream::iter(own).boxed();
         }
-        let mut failed = Vec::new();
-        let mut accounts: BTreeSet<String> = sel.accounts.iter().cloned().collect();
-        // Who we are is asked while the organization is walked, not after it.
-        let (beneath, own) = futures::join!(
-            async {
-                match sel.organizational_units.is_empty() {
-                    true => None,
-                    false => Some(self.beneath_ous(sel).await),
-                }
-            },
-            self.own_account()
-        );
-        match beneath {
-            Some(Ok(found)) => accounts.extend(found),
-            Some(Err(e)) => failed.push(Scope {
-                account: ORGANIZATION.into(),
-                region: "global".into(),
-                config: Err(e),
-            }),
-            None => {}
-        }
-        accounts.retain(|a| !sel.exclude_accounts.contains(a));
-        let own = match own {
+        let regions = match sel.all_regions() {
+            true => DEFAULT_REGIONS,
+            false => self.regions(sel).len(),
+        };
+        let (names, walk_failure) = self.accounts(sel);
+        // Who we are, before the first account is expanded: one GetCallerIdentity a process,
+        // asked while the walk runs on its task.
+        let own = match self.own_account().await {
             Ok(own) => Some(own),
             Err(e) => {
                 tracing::warn!(error = %e, "own account unknown: every listed account is assumed");
                 None
             }
         };
+        let mut seen = HashSet::new();
+        let names = names.filter(move |a| {
+            let new = !sel.exclude_accounts.contains(a) && seen.insert(a.clone());
+            if new {
+                pace.more(regions);
+            }
+            futures::future::ready(new)
+        });
         let role = sel.role_name.as_deref().unwrap_or(&self.member_role);
         let partition = partition(&self.region());
-        let expanded = stream::iter(accounts)
+        let expanded = names
             .map(move |account: String| {
                 let own = own.clone();
                 async move {
@@ -91,27 +92,65 @@ impl Aws {
                     stream::iter(self.in_regions(sel, account, config).await)
                 }
             })
-            .buffer_unordered(self.concurrency)
+            .buffer_unordered(self.concurrency.unwrap_or(EXPANDED_AT_ONCE))
             .flatten();
-        stream::iter(failed).chain(expanded).boxed()
+        stream::select(walk_failure, expanded).boxed()
     }
 
-    /// The ACTIVE accounts beneath the selection's OUs, listed with the provider's
-    /// credentials or through `OrganizationRoleArn`; a list made within the hour is reused
-    /// ([`super::warm::ACCOUNT_LIST_TTL`]).
-    async fn beneath_ous(&self, sel: &Selection) -> Result<BTreeSet<String>, Error> {
+    /// The accounts a selection names, then those beneath its OUs as the walk finds them;
+    /// and the walk's failure, if any, as a scope that fails. The walk runs on a task of its
+    /// own: the scans read the names only when they have room, and Organizations' low rate
+    /// should not wait on them.
+    fn accounts(&self, sel: &Selection) -> (BoxStream<'static, String>, BoxStream<'static, Scope>) {
+        let listed = stream::iter(sel.accounts.clone());
+        if sel.organizational_units.is_empty() {
+            return (listed.boxed(), stream::empty().boxed());
+        }
+        let (tx, rx) = futures::channel::mpsc::unbounded();
+        let (aws, sel) = (self.clone(), sel.clone());
+        let walk = tokio::spawn(async move {
+            let found = move |a: &str| {
+                // The receiver is gone only when the scan is: nothing then to tell.
+                let _ = tx.unbounded_send(a.to_string());
+            };
+            aws.beneath_ous(&sel, &found).await
+        });
+        let failure = stream::once(walk).filter_map(|joined| {
+            let error = match joined {
+                Ok(Ok(_)) => None,
+                Ok(Err(e)) => Some(e),
+                Err(e) => Some(Error::aws("organizations:ListAccountsForParent", e)),
+            };
+            futures::future::ready(error.map(|e| Scope {
+                account: ORGANIZATION.into(),
+                region: "global".into(),
+                config: Err(e),
+            }))
+        });
+        (listed.chain(rx).boxed(), failure.boxed())
+    }
+
+    /// The ACTIVE accounts beneath the selection's OUs, each handed to `found` as it is
+    /// listed, with the provider's credentials or through `OrganizationRoleArn`; a list made
+    /// within the hour is reused ([`super::warm::ACCOUNT_LIST_TTL`]).
+    async fn beneath_ous(
+        &self,
+        sel: &Selection,
+        found: &(dyn Fn(&str) + Send + Sync),
+    ) -> Result<BTreeSet<String>, Error> {
         let (parents, role) = (
             &sel.organizational_units,
             sel.organization_role_arn.as_deref(),
         );
         if let Some(list) = self.warm.accounts(parents, role, Instant::now()) {
+            list.iter().for_each(|a| found(a));
             return Ok(list);
         }
         let config = match role {
             Some(arn) => self.assume(arn).await?,
             None => self.config.clone(),
         };
-        let list = self.organization_accounts(&config, parents).await?;
+        let list = self.organization_accounts(&config, parents, found).await?;
         self.warm
             .keep_accounts(parents, role, &list, Instant::now());
         Ok(list)

@@ -79,6 +79,7 @@ pub async fn run(args: &SuggestArgs) -> ExitCode {
             Some(AddressPlan {
                 avoid_prefix_lists: &a.spec.avoid_prefix_lists,
             }),
+            crate::tick::scan_by(&a.spec, None),
             &|_, _, _| {},
         )
         .await;

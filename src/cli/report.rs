@@ -59,7 +59,8 @@ pub async fn run(select: &Select, output: Output, quiet: bool) -> ExitCode {
         }
     };
     // Every form says who holds the addresses, the EKS clusters among them.
-    let report = tick::scan(&aws, &spec, Depth::Holders, &progress).await;
+    let by = tick::scan_by(&spec, None);
+    let report = tick::scan(&aws, &spec, Depth::Holders, by, &progress).await;
     bar.finish_and_clear();
     match output {
         Output::Map { html } => {
