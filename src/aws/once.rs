@@ -6,70 +6,105 @@ use crate::usage::{SubnetInfo, VpcInfo, order};
 
 /// Each subnet and VPC once, the owner's view winning (`OwnerId` says whose it is); a subnet
 /// seen only from participants is still counted, once. In account, region, id order, so the
-/// order never depends on which scan finished first.
-pub(super) fn once_each(views: Vec<(String, Found)>) -> (Vec<SubnetInfo>, Vec<VpcInfo>) {
-    let (mut subnets, mut vpcs) = (Vec::new(), Vec::new());
-    for (scanned_by, found) in views {
-        subnets.push((scanned_by.clone(), found.subnets));
-        vpcs.push((scanned_by, found.vpcs));
-    }
-    let subnets = once_by_owner(subnets, |s| (&s.account, &s.subnet_id), |s| &s.region);
-    (subnets, vpcs_once(vpcs))
+/// order never depends on which scan finished first. The subnets come gathered as each scan
+/// finished; the VPCs in each view.
+pub(super) fn once_each(
+    subnets: Gathered<SubnetInfo>,
+    views: Vec<(String, Found)>,
+) -> (Vec<SubnetInfo>, Vec<VpcInfo>) {
+    let vpcs = views
+        .into_iter()
+        .map(|(scanned_by, found)| (scanned_by, found.vpcs))
+        .collect();
+    (subnets.once(|s| &s.region), vpcs_once(vpcs))
 }
 
-/// Each VPC once (see [`once_by_owner`]), in account, region, VPC order.
+/// Each VPC once (see [`Gathered::once`]), in account, region, VPC order.
 pub(super) fn vpcs_once(views: Vec<(String, Vec<VpcInfo>)>) -> Vec<VpcInfo> {
-    once_by_owner(views, |v| (&v.account, &v.vpc_id), |v| &v.region)
+    let mut vpcs = Gathered::new(|v: &VpcInfo| (&v.account, &v.vpc_id));
+    for (scanned_by, items) in views {
+        vpcs.add(&scanned_by, items);
+    }
+    vpcs.once(|v| &v.region)
 }
 
-/// Each item once by `name` (its owner's account and its id), then in account, region, id
-/// order. Every view of one item has the same name, since EC2's `OwnerId` names the owner
-/// whoever asks: one sort brings them together, the owner's view first (the views are keyed
-/// by the account that scanned them), and a dedup keeps it.
-///
-/// The region is not part of the name. EC2's ids do not repeat across regions, but an
-/// endpoint may answer a region it does not have with another's resources: LocalStack lists
-/// the China and GovCloud regions and answers them from us-east-1, so `Regions: [ALL]` saw
-/// one subnet five times (`localstack_departures_are_still_there`). Such an item counts once,
-/// under the first of its regions by name, whichever scan finished first.
-///
-/// Sorted in place, each record moved about once ([`order::sort_by`]): 10,000 subnets'
-/// records are ~2.6 MB, and a stable sort's scratch copy is that much memory faulted in and
-/// moved again. So every key is whole, which makes the order a function of the items alone.
-fn once_by_owner<T>(
-    mut views: Vec<(String, Vec<T>)>,
+/// Items of many views (an account-region's scan each), gathered as the views come: each
+/// marked with whether the account that scanned it is not its owner, and which account that
+/// was.
+pub(super) struct Gathered<T> {
+    all: Vec<(bool, u32, T)>,
+    scanners: Vec<String>,
     name: fn(&T) -> (&String, &String),
-    region: fn(&T) -> &String,
-) -> Vec<T> {
-    let by_place = |a: &T, b: &T| {
-        let (a_account, a_id) = name(a);
-        let (b_account, b_id) = name(b);
-        (a_account, region(a), a_id).cmp(&(b_account, region(b), b_id))
-    };
-    if views.len() == 1 {
-        // One account-region's scan (a single-account tick): EC2 answers each item once.
-        let (_, mut items) = views.pop().unwrap_or_default();
-        order::sort_by(&mut items, by_place);
-        items.dedup_by(|later, kept| name(later) == name(kept));
-        return items;
+}
+
+impl<T> Gathered<T> {
+    /// `name`: an item's owner account and its id.
+    pub(super) fn new(name: fn(&T) -> (&String, &String)) -> Self {
+        Gathered {
+            all: Vec::new(),
+            scanners: Vec::new(),
+            name,
+        }
     }
-    // The scanning account breaks a tie between two participants' views in one region.
-    views.sort_by(|a, b| a.0.cmp(&b.0));
-    let mut all = Vec::with_capacity(views.iter().map(|(_, items)| items.len()).sum());
-    for (view, (scanned_by, items)) in views.into_iter().enumerate() {
-        let foreign = |item: &T| name(item).0 != &scanned_by;
-        all.extend(items.into_iter().map(|item| (foreign(&item), view, item)));
+
+    /// The items one scan by `scanned_by` saw.
+    pub(super) fn add(&mut self, scanned_by: &str, items: Vec<T>) {
+        if items.is_empty() {
+            return;
+        }
+        // An account's regions finish close together: its index is usually the last one.
+        let scanner = match self.scanners.iter().rposition(|s| s == scanned_by) {
+            Some(i) => i,
+            None => {
+                self.scanners.push(scanned_by.to_string());
+                self.scanners.len() - 1
+            }
+        } as u32;
+        let name = self.name;
+        self.all.extend(
+            items
+                .into_iter()
+                .map(|item| (name(&item).0 != scanned_by, scanner, item)),
+        );
     }
-    order::sort_by(
-        &mut all,
-        |(a_foreign, a_view, a), (b_foreign, b_view, b)| {
-            (name(a), a_foreign, region(a), a_view).cmp(&(name(b), b_foreign, region(b), b_view))
-        },
-    );
-    all.dedup_by(|later, kept| name(&later.2) == name(&kept.2));
-    let mut once: Vec<T> = all.into_iter().map(|(_, _, item)| item).collect();
-    order::sort_by(&mut once, by_place);
-    once
+
+    /// Each item once by its name, then in account, region, id order. Every view of one item
+    /// has the same name, since EC2's `OwnerId` names the owner whoever asks: one sort brings
+    /// them together, the owner's view first, and a dedup keeps it; between two participants'
+    /// views in one region, the scanning account's id decides.
+    ///
+    /// The region is not part of the name. EC2's ids do not repeat across regions, but an
+    /// endpoint may answer a region it does not have with another's resources: LocalStack
+    /// lists the China and GovCloud regions and answers them from us-east-1, so `Regions:
+    /// [ALL]` saw one subnet five times (`localstack_departures_are_still_there`). Such an
+    /// item counts once, under the first of its regions by name, whichever scan finished
+    /// first.
+    ///
+    /// Sorted in place, each record moved about once ([`order::sort_by`]): 10,000 subnets'
+    /// records are ~2.6 MB, and a stable sort's scratch copy is that much memory faulted in
+    /// and moved again. So every key is whole, which makes the order a function of the items
+    /// alone.
+    pub(super) fn once(self, region: fn(&T) -> &String) -> Vec<T> {
+        let Gathered {
+            mut all,
+            scanners,
+            name,
+        } = self;
+        let by_place = |a: &T, b: &T| {
+            let (a_account, a_id) = name(a);
+            let (b_account, b_id) = name(b);
+            (a_account, region(a), a_id).cmp(&(b_account, region(b), b_id))
+        };
+        order::sort_by(&mut all, |(a_foreign, a_by, a), (b_foreign, b_by, b)| {
+            let (a_by, b_by) = (&scanners[*a_by as usize], &scanners[*b_by as usize]);
+            (name(a), a_foreign, region(a), a_by).cmp(&(name(b), b_foreign, region(b), b_by))
+        });
+        all.dedup_by(|later, kept| name(&later.2) == name(&kept.2));
+        // In place: the marks' room is given back, the records stay where they are.
+        let mut once: Vec<T> = all.into_iter().map(|(_, _, item)| item).collect();
+        order::sort_by(&mut once, by_place);
+        once
+    }
 }
 
 #[cfg(test)]
@@ -103,6 +138,15 @@ mod tests {
         }
     }
 
+    /// The views' subnets gathered, as a scan gathers them.
+    fn gathered(views: &[(String, Found)]) -> Gathered<SubnetInfo> {
+        let mut g = Gathered::new(|s: &SubnetInfo| (&s.account, &s.subnet_id));
+        for (scanned_by, found) in views {
+            g.add(scanned_by, found.subnets.clone());
+        }
+        g
+    }
+
     fn names(subnets: &[SubnetInfo]) -> Vec<(&str, &str, &str)> {
         subnets
             .iter()
@@ -116,7 +160,7 @@ mod tests {
         let participant = || ("222".to_string(), found(vec![subnet("111", "r", "s-1", 7)]));
         let owner = || ("111".to_string(), found(vec![subnet("111", "r", "s-1", 5)]));
         for views in [vec![participant(), owner()], vec![owner(), participant()]] {
-            let (subnets, vpcs) = once_each(views);
+            let (subnets, vpcs) = once_each(gathered(&views), views);
             assert_eq!(names(&subnets), [("111", "r", "s-1")]);
             assert_eq!(subnets[0].available, 5);
             assert_eq!(vpcs.len(), 1);
@@ -135,8 +179,8 @@ mod tests {
                 }
                 ("000".to_string(), found(seen))
             })
-            .collect();
-        let (subnets, vpcs) = once_each(views);
+            .collect::<Vec<_>>();
+        let (subnets, vpcs) = once_each(gathered(&views), views);
         assert_eq!(
             names(&subnets),
             [
@@ -156,7 +200,7 @@ mod tests {
                 found(vec![subnet("1", "b", "s-0", 0), subnet("1", "a", "s-9", 0)]),
             ),
         ];
-        let (subnets, _) = once_each(views);
+        let (subnets, _) = once_each(gathered(&views), views);
         assert_eq!(
             names(&subnets),
             [("1", "a", "s-9"), ("1", "b", "s-0"), ("2", "a", "s-1")]

@@ -189,14 +189,14 @@ impl Pace {
     }
 
     /// Runs `work`'s futures, as many at once as the pace allows when each is pulled, and
-    /// gives their outputs in the order they finish.
-    pub async fn run<F, T>(&self, work: impl Stream<Item = F>) -> (Vec<T>, Paced)
+    /// hands each output to `each` as it finishes (so a scan keeps no account-region's
+    /// answer longer than it needs).
+    pub async fn run<F, T>(&self, work: impl Stream<Item = F>, mut each: impl FnMut(T)) -> Paced
     where
         F: Future<Output = T>,
     {
         let mut work = std::pin::pin!(work.fuse());
         let mut running = FuturesUnordered::new();
-        let mut out = Vec::new();
         let mut exhausted = false;
         loop {
             let room = !exhausted && self.room(running.len());
@@ -210,18 +210,17 @@ impl Pace {
                 },
                 Some((t, took)) = running.next(), if !running.is_empty() => {
                     self.finished(took);
-                    out.push(t);
+                    each(t);
                 }
                 else => break,
             }
         }
         let s = self.state.lock().unwrap();
-        let paced = Paced {
+        Paced {
             scanned: s.done,
             peak: s.peak,
             mean: s.spent.checked_div(s.done as u32).unwrap_or_default(),
-        };
-        (out, paced)
+        }
     }
 }
 
@@ -282,10 +281,13 @@ mod tests {
         };
         let pace = Pace::with_clock(Instant::now() + S(seconds), None, clock);
         pace.more(pieces);
-        let (done, paced) = pace
-            .run(futures::stream::iter((0..pieces).map(|_| piece())))
+        let mut done = 0;
+        let paced = pace
+            .run(futures::stream::iter((0..pieces).map(|_| piece())), |()| {
+                done += 1
+            })
             .await;
-        assert_eq!((done.len(), paced.scanned), (pieces, pieces));
+        assert_eq!((done, paced.scanned), (pieces, pieces));
         assert!(paced.mean >= PIECE, "{paced:?}");
         (peak.load(SeqCst), paced)
     }
@@ -316,9 +318,12 @@ mod tests {
             tokio::time::sleep(PIECE / 10).await;
             running.fetch_sub(1, SeqCst);
         };
-        let (done, paced) = pace
-            .run(futures::stream::iter((0..50).map(|_| piece())))
+        let mut done = 0;
+        let paced = pace
+            .run(futures::stream::iter((0..50).map(|_| piece())), |()| {
+                done += 1
+            })
             .await;
-        assert_eq!((done.len(), paced.peak, peak.load(SeqCst)), (50, 7, 7));
+        assert_eq!((done, paced.peak, peak.load(SeqCst)), (50, 7, 7));
     }
 }

@@ -225,7 +225,7 @@ pub fn table(r: &Report) -> String {
             };
             let room: Vec<String> = ROOM_SIZES
                 .iter()
-                .map(|n| format!("/{n}:{}", v.room.get(&format!("/{n}")).unwrap_or(&0)))
+                .map(|&n| format!("/{n}:{}", v.room.get(n)))
                 .collect();
             out.push_str(&format!(
                 "{:<22} {:<12} {:<14} {:>7}  {:<34} {}\n",

@@ -97,7 +97,7 @@ pub struct VpcRoom {
     /// The unallocated space as maximal aligned blocks, largest first.
     pub unallocated: Vec<Ipv4Cidr>,
     /// How many new subnets of each size, /16 to /28, fit (each size on its own).
-    pub room: BTreeMap<String, u64>,
+    pub room: room::Fits,
     /// Its subnets outside the pool (they take room too; the map draws them grey).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub other_subnets: Vec<Ipv4Cidr>,
@@ -119,10 +119,7 @@ impl VpcRoom {
             vpc_id: v.vpc_id.clone(),
             cidrs: v.cidrs.clone(),
             subnet_count: v.subnets.len() as u64,
-            room: room::room(&unallocated)
-                .into_iter()
-                .map(|(n, fit)| (format!("/{n}"), fit))
-                .collect(),
+            room: room::room(&unallocated),
             unallocated,
         }
     }

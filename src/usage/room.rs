@@ -94,17 +94,49 @@ pub fn free_blocks(space: &[Ipv4Cidr], taken: &[Ipv4Cidr]) -> Vec<Ipv4Cidr> {
 }
 
 /// How many subnets of each size, /16 to /28, the free blocks hold (each size on its own).
-pub fn room(free: &[Ipv4Cidr]) -> Vec<(u8, u64)> {
-    SIZES
-        .map(|n| {
-            let fit = free
-                .iter()
-                .filter(|b| b.prefix() <= n)
-                .map(|b| 1u64 << (n - b.prefix()))
-                .sum();
-            (n, fit)
-        })
-        .collect()
+pub fn room(free: &[Ipv4Cidr]) -> Fits {
+    let mut fits = Fits::default();
+    for (n, fit) in SIZES.zip(fits.0.iter_mut()) {
+        *fit = free
+            .iter()
+            .filter(|b| b.prefix() <= n)
+            .map(|b| 1u64 << (n - b.prefix()))
+            .sum();
+    }
+    fits
+}
+
+/// How many new subnets of each size, /16 to /28, fit (each size on its own), written as
+/// `{"/16": n, …, "/28": n}`. Thirteen numbers in place: as a map of strings it took 1.2 KB
+/// of heap a VPC, 57 MB of a 2,000-account organization's 172 MB peak (heaptrack).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Fits([u64; 13]);
+
+impl Fits {
+    /// How many /`prefix` subnets fit (0 outside /16 to /28).
+    pub fn get(&self, prefix: u8) -> u64 {
+        prefix
+            .checked_sub(*SIZES.start())
+            .and_then(|i| self.0.get(usize::from(i)))
+            .copied()
+            .unwrap_or(0)
+    }
+
+    /// (prefix, how many fit), /16 first.
+    pub fn iter(&self) -> impl Iterator<Item = (u8, u64)> + '_ {
+        SIZES.zip(self.0.iter().copied())
+    }
+}
+
+impl serde::Serialize for Fits {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut map = s.serialize_map(Some(self.0.len()))?;
+        for (n, fit) in self.iter() {
+            map.serialize_entry(&format_args!("/{n}"), &fit)?;
+        }
+        map.end()
+    }
 }
 
 /// The next `count` /`size` subnets, best fit first: each from the smallest free block that
@@ -225,8 +257,14 @@ mod tests {
             ])
         );
         let r = room(&free);
-        assert_eq!(r[0], (16, 0));
-        assert_eq!(r[8], (24, 128 + 64 + 32 + 16 + 8 + 4 + 1));
+        assert_eq!(r.get(16), 0);
+        assert_eq!(r.get(24), 128 + 64 + 32 + 16 + 8 + 4 + 1);
+        assert_eq!((r.get(15), r.get(29)), (0, 0));
+        assert_eq!(
+            serde_json::to_string(&r).unwrap(),
+            "{\"/16\":0,\"/17\":1,\"/18\":3,\"/19\":7,\"/20\":15,\"/21\":31,\"/22\":63,\"/23\":126,\
+             \"/24\":253,\"/25\":506,\"/26\":1012,\"/27\":2024,\"/28\":4048}"
+        );
     }
 
     #[test]
@@ -320,7 +358,7 @@ mod tests {
         fn suggestions_fit((space, taken) in layout(), size in 16u8..=28, count in 1usize..6) {
             let free = free_blocks(&space, &taken);
             let got = best_fit(&free, size, count);
-            let room = room(&free).iter().find(|(n, _)| *n == size).unwrap().1;
+            let room = room(&free).get(size);
             prop_assert_eq!(got.len() as u64, room.min(count as u64));
             for (i, s) in got.iter().enumerate() {
                 prop_assert_eq!(s.prefix(), size);
