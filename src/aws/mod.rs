@@ -111,6 +111,19 @@ pub const THROTTLED_ATTEMPTS: u32 = 8;
 /// error names it), not as the call's timeout, which would name none.
 pub const THROTTLED_BACKOFF_MAX: Duration = Duration::from_secs(8);
 
+/// Rounds of [`THROTTLED_ATTEMPTS`] a walk's parent or an account's AssumeRole gets: one
+/// throttled through all of a call's attempts is tried again later, so that one unlucky call
+/// among thousands (a 10,000-account tick makes 10,000 AssumeRoles and ~800 Organizations
+/// pages, at rates that throttle half of them) does not lose an account or the whole walk.
+pub const THROTTLED_ROUNDS: u32 = 3;
+
+/// Whether AWS refused a call for its rate: EC2's `RequestLimitExceeded`, STS's
+/// `Throttling`, Organizations' `TooManyRequestsException`.
+pub(crate) fn is_throttled(e: &Error) -> bool {
+    matches!(e, Error::Aws { code: Some(c), .. }
+        if matches!(c.as_str(), "RequestLimitExceeded" | "Throttling" | "TooManyRequestsException"))
+}
+
 /// The retry of calls AWS throttles: [`THROTTLED_ATTEMPTS`] attempts, each throttled call
 /// backing off on its own, in a retry partition per account-region for EC2 (whose buckets are
 /// per account and region) and one for STS and for Organizations ([`own_partition`]). Not

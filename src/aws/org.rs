@@ -16,11 +16,6 @@ use crate::Error;
 /// account and throttles beyond: a handful at once keeps a large walk to about the time of
 /// its levels' pages without leaning on the retries.
 const ORGANIZATIONS_CONCURRENCY: usize = 8;
-/// Times a parent is listed again, at the next level, when Organizations throttled it
-/// through all of a call's attempts. A walk of 10,000 accounts is some 800 calls at
-/// Organizations' rate, with a third of them throttled: now and then one is throttled 8 times
-/// running, and without this it failed the whole walk, and so the tick.
-const THROTTLED_PARENT_ROUNDS: u32 = 3;
 
 impl Aws {
     /// Every ACTIVE account beneath `parents` (roots and OUs), nested OUs included, walked
@@ -98,10 +93,11 @@ where
         while let Some((parent, f)) = listed.next().await {
             let f = match f {
                 Ok(f) => f,
-                Err(e) if is_throttled(&e) => {
+                // Listed again at the next level (see [`super::THROTTLED_ROUNDS`]).
+                Err(e) if super::is_throttled(&e) => {
                     let rounds = throttled.entry(parent.clone()).or_default();
                     *rounds += 1;
-                    if *rounds > THROTTLED_PARENT_ROUNDS {
+                    if *rounds > super::THROTTLED_ROUNDS {
                         return Err(e);
                     }
                     visited.remove(&parent);
@@ -162,11 +158,6 @@ async fn beneath(org: &aws_sdk_organizations::Client, parent: String) -> Result<
     Ok(out)
 }
 
-/// Whether Organizations refused the call for its rate.
-fn is_throttled(e: &Error) -> bool {
-    matches!(e, Error::Aws { code: Some(c), .. } if c == "TooManyRequestsException")
-}
-
 /// ACTIVE by `State`, or by the older `Status` when `State` is absent.
 fn is_active(a: &aws_sdk_organizations::types::Account) -> bool {
     match a.state() {
@@ -217,11 +208,11 @@ mod tests {
     }
 
     /// Each account is handed on once, as its parent is listed; a parent throttled through
-    /// a call's attempts is listed again, up to [`THROTTLED_PARENT_ROUNDS`] times, and past
+    /// a call's attempts is listed again, up to [`crate::aws::THROTTLED_ROUNDS`] times, and past
     /// them the walk fails with Organizations' code.
     #[tokio::test]
     async fn a_walk_hands_on_each_account_once_and_outlasts_a_throttled_parent() {
-        for throttles in [0, THROTTLED_PARENT_ROUNDS] {
+        for throttles in [0, crate::aws::THROTTLED_ROUNDS] {
             let (out, seen) = walk_throttled(throttles).await;
             let all: BTreeSet<String> = ["111", "112", "121", "122", "131"]
                 .into_iter()
@@ -230,9 +221,9 @@ mod tests {
             assert_eq!(out.unwrap(), all, "{throttles} throttled rounds");
             assert_eq!(seen, ["111", "112", "121", "122", "131"]);
         }
-        let (out, seen) = walk_throttled(THROTTLED_PARENT_ROUNDS + 1).await;
+        let (out, seen) = walk_throttled(crate::aws::THROTTLED_ROUNDS + 1).await;
         let e = out.unwrap_err();
-        assert!(is_throttled(&e), "{e}");
+        assert!(crate::aws::is_throttled(&e), "{e}");
         assert_eq!(seen, ["111", "112"]);
     }
 }
