@@ -13,6 +13,8 @@
 mod eks;
 #[path = "floor/fast_org.rs"]
 mod fast_org;
+#[path = "floor/largest.rs"]
+mod largest;
 #[path = "floor/measure.rs"]
 mod measure;
 #[path = "floor/plan.rs"]
@@ -533,6 +535,11 @@ async fn bench() {
     }
     if wanted.is_empty() || wanted.iter().any(|w| w == "fast-org") {
         let (result, right) = fast_org::bench_fast_org(&bin, &out_dir).await;
+        all_right &= right;
+        estates.push(result);
+    }
+    if wanted.is_empty() || wanted.iter().any(|w| w == "largest") {
+        let (result, right) = largest::bench_largest(&bin, &out_dir).await;
         all_right &= right;
         estates.push(result);
     }
