@@ -140,6 +140,7 @@ pub async fn bench_largest(bin: &Path, out_dir: &Path) -> (Value, bool) {
     let mut cmd = Command::new(bin);
     cmd.env_clear()
         .envs(fast.binary_env())
+        .env("RUST_LOG", "info,cidrwatch::aws::discover=debug")
         .arg("invoke")
         .arg(&event_file);
     let tick = tokio::task::spawn_blocking(move || measure(cmd))

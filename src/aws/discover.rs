@@ -129,7 +129,8 @@ impl Aws {
             })
             .await;
         snapshot.scanned = paced.scanned;
-        tracing::info!(
+        // Debug: a command line's stderr stays for its progress and its errors.
+        tracing::debug!(
             account_regions = paced.scanned,
             at_once = paced.peak,
             mean_ms = paced.mean.as_millis() as u64,

@@ -43,7 +43,8 @@ const ENVIRONMENT: &str = "Environment: FUNCTION_ARN (the function alarms and sc
 SCHEDULER_ROLE_ARN, SCHEDULE_GROUP (default cidrwatch), MEMBER_ROLE_NAME, METRIC_NAMESPACES and \
 ALARM_TOPIC_ARNS (comma-separated: what a monitor may use), SCAN_CONCURRENCY, \
 CIDRWATCH_TIMEOUT_SECONDS (invoke's deadline, default 900), RUST_LOG (default info), \
-AWS_LAMBDA_RUNTIME_API (set by Lambda: serve as the function, not the command line), and the \
+AWS_LAMBDA_RUNTIME_API (set by Lambda: serve as the function, not the command line), \
+AWS_LAMBDA_FUNCTION_MEMORY_SIZE (set by Lambda: the share of a CPU a scan paces itself by), and the \
 AWS SDK's standard variables (AWS_ENDPOINT_URL, AWS_REGION, AWS_PROFILE, credentials).";
 
 /// cidrwatch: the IPv4 address space of self-managed VPCs and subnets, before it runs out.
