@@ -3,7 +3,7 @@
 //!
 //! Two things set it. **Cost**: Lambda bills a tick's wall time, and a scan mostly waits on
 //! AWS, so the pace runs as many at once as keep its one thread busy: starting at [`FLOOR`],
-//! every [`WINDOW`] it reads the thread's CPU time, and while the thread was idle more than a
+//! every [`WINDOW`] it reads the process's CPU time, and while the thread was idle more than a
 //! quarter of the window with work held back, it runs a quarter more; busier than
 //! [`BUSY_HIGH`], a tenth fewer (at 256 MB, a seventh of a vCPU, that is far fewer than at
 //! 2 GB). **Time**: by
@@ -68,11 +68,17 @@ pub fn next_level(level: usize, busy: f64, binding: bool) -> usize {
     }
 }
 
-/// This thread's CPU time so far (Linux's scheduler statistics; `None` elsewhere).
-fn thread_cpu() -> Option<Duration> {
-    let stat = std::fs::read_to_string("/proc/thread-self/schedstat").ok()?;
-    let ns: u64 = stat.split_whitespace().next()?.parse().ok()?;
-    Some(Duration::from_nanos(ns))
+/// The process's CPU time so far, user and system (Linux's `/proc/self/stat`, in its clock
+/// ticks of 10 ms; `None` elsewhere). The process's, not a thread's: the binary runs on one
+/// thread, but a caller on a multi-threaded runtime may be resumed on another thread, whose
+/// count is not the one read before (a thread's count read so went backwards, and panicked).
+fn process_cpu() -> Option<Duration> {
+    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
+    // The fields after the command's closing parenthesis: utime and stime are the 12th and
+    // 13th of them.
+    let fields: Vec<&str> = stat.rsplit_once(')')?.1.split_whitespace().collect();
+    let ticks = |i: usize| fields.get(i)?.parse::<u64>().ok();
+    Some(Duration::from_millis((ticks(11)? + ticks(12)?) * 10))
 }
 
 /// The share of one CPU the process has: on Lambda, its memory over 1,769 MB.
@@ -121,10 +127,10 @@ pub struct Paced {
 impl Pace {
     /// A scan to finish by `by`; `fixed` (`SCAN_CONCURRENCY`) overrides the choice.
     pub fn new(by: Instant, fixed: Option<usize>) -> Self {
-        Self::with_clock(by, fixed, thread_cpu)
+        Self::with_clock(by, fixed, process_cpu)
     }
 
-    /// The same, reading the thread's CPU time from `clock`.
+    /// The same, reading the CPU time spent so far from `clock`.
     pub fn with_clock(by: Instant, fixed: Option<usize>, clock: fn() -> Option<Duration>) -> Self {
         Pace {
             by,
@@ -182,7 +188,8 @@ impl Pace {
         }
         let cpu = (self.clock)();
         if let (Some(now), Some(then)) = (cpu, s.window_cpu) {
-            let busy = (now - then).as_secs_f64() / (elapsed.as_secs_f64() * self.share);
+            let spent = now.saturating_sub(then);
+            let busy = spent.as_secs_f64() / (elapsed.as_secs_f64() * self.share);
             s.level = next_level(s.level, busy, s.binding);
         }
         (s.window_at, s.window_cpu, s.binding) = (Instant::now(), cpu, false);
@@ -234,6 +241,29 @@ async fn timed<T>(f: impl Future<Output = T>) -> (T, Duration) {
 mod tests {
     use super::*;
     use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
+
+    /// The process's CPU time reads, and grows with work.
+    #[test]
+    fn the_cpu_clock_reads_and_grows() {
+        let before = process_cpu().expect("/proc/self/stat");
+        let mut x = 0u64;
+        while process_cpu().unwrap() < before + Duration::from_millis(30) {
+            x = x.wrapping_add(std::hint::black_box(1));
+        }
+        assert!(x > 0);
+    }
+
+    /// A clock that goes backwards (a thread's count read on another thread) is no panic.
+    #[tokio::test]
+    async fn a_clock_that_goes_back_is_read_as_idle() {
+        static CALLS: AtomicUsize = AtomicUsize::new(0);
+        let pace = Pace::with_clock(Instant::now() + S(60), None, || {
+            Some(Duration::from_secs(100 - CALLS.fetch_add(1, SeqCst) as u64))
+        });
+        tokio::time::sleep(WINDOW).await;
+        pace.finished(PIECE);
+        assert_eq!(pace.state.lock().unwrap().done, 1);
+    }
 
     const S: fn(u64) -> Duration = Duration::from_secs;
 

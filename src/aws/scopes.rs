@@ -115,7 +115,10 @@ impl Aws {
             };
             aws.beneath_ous(&sel, &found).await
         });
-        let failure = stream::once(walk).filter_map(|joined| {
+        // A scan given up (a Create's first scan past its share of the time) stops its walk.
+        let stop = Abort(walk.abort_handle());
+        let failure = stream::once(walk).filter_map(move |joined| {
+            let _ = &stop;
             let error = match joined {
                 Ok(Ok(_)) => None,
                 Ok(Err(e)) => Some(e),
@@ -267,6 +270,15 @@ impl Aws {
             .build();
         self.warm.keep_role(role_arn, &config, expiry);
         Ok(config)
+    }
+}
+
+/// Aborts a task when dropped.
+struct Abort(tokio::task::AbortHandle);
+
+impl Drop for Abort {
+    fn drop(&mut self) {
+        self.0.abort();
     }
 }
 
