@@ -124,6 +124,27 @@ pub(crate) fn is_throttled(e: &Error) -> bool {
         if matches!(c.as_str(), "RequestLimitExceeded" | "Throttling" | "TooManyRequestsException"))
 }
 
+/// `call`, and while AWS throttles it through all of its attempts, `call` again after
+/// `pause`, up to [`THROTTLED_ROUNDS`] more times.
+pub(crate) async fn in_rounds<T, F>(
+    pause: Duration,
+    mut call: impl FnMut() -> F,
+) -> Result<T, Error>
+where
+    F: std::future::Future<Output = Result<T, Error>>,
+{
+    let mut round = 0;
+    loop {
+        match call().await {
+            Err(e) if is_throttled(&e) && round < THROTTLED_ROUNDS => {
+                round += 1;
+                tokio::time::sleep(pause).await;
+            }
+            done => return done,
+        }
+    }
+}
+
 /// The retry of calls AWS throttles: [`THROTTLED_ATTEMPTS`] attempts, each throttled call
 /// backing off on its own, in a retry partition per account-region for EC2 (whose buckets are
 /// per account and region) and one for STS and for Organizations ([`own_partition`]). Not

@@ -2,7 +2,7 @@
 //! `Regions: [ALL]` expand to, read again (the account list at most hourly: `warm`) so a new
 //! account or region is monitored without editing a stack.
 
-use std::collections::{BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeSet, HashSet};
 use std::future::Future;
 
 use aws_config::SdkConfig;
@@ -40,7 +40,8 @@ impl Aws {
                 .retry_partition(super::own_partition("organizations".to_string()))
                 .build(),
         );
-        walk(parents, |parent| beneath(&org, parent), found).await
+        let pause = super::THROTTLED_BACKOFF_MAX;
+        walk(parents, |parent| beneath(&org, parent), pause, found).await
     }
 
     /// The regions enabled in the account `config` acts in: one `DescribeRegions` (which
@@ -67,10 +68,13 @@ impl Aws {
     }
 }
 
-/// The walk of [`Aws::organization_accounts`], listing each parent with `list`.
+/// The walk of [`Aws::organization_accounts`], listing each parent with `list`; a parent
+/// throttled through all of a call's attempts is listed again after `pause`
+/// ([`super::in_rounds`]).
 async fn walk<F, L>(
     parents: &[String],
     list: L,
+    pause: std::time::Duration,
     found: &(dyn Fn(&str) + Send + Sync),
 ) -> Result<BTreeSet<String>, Error>
 where
@@ -79,33 +83,19 @@ where
 {
     let mut level: Vec<String> = parents.to_vec();
     let mut visited = HashSet::new();
-    let mut throttled: HashMap<String, u32> = HashMap::new();
     let mut active = BTreeSet::new();
+    let list = &list;
     while !level.is_empty() {
         let now: Vec<String> = level
             .drain(..)
             .filter(|p| visited.insert(p.clone()))
             .collect();
         let mut listed = stream::iter(now)
-            .map(|parent| async { (parent.clone(), list(parent).await) })
+            .map(|parent| super::in_rounds(pause, move || list(parent.clone())))
             .buffer_unordered(ORGANIZATIONS_CONCURRENCY);
         let mut next = Vec::new();
-        while let Some((parent, f)) = listed.next().await {
-            let f = match f {
-                Ok(f) => f,
-                // Listed again at the next level (see [`super::THROTTLED_ROUNDS`]).
-                Err(e) if super::is_throttled(&e) => {
-                    let rounds = throttled.entry(parent.clone()).or_default();
-                    *rounds += 1;
-                    if *rounds > super::THROTTLED_ROUNDS {
-                        return Err(e);
-                    }
-                    visited.remove(&parent);
-                    next.push(parent);
-                    continue;
-                }
-                Err(e) => return Err(e),
-            };
+        while let Some(f) = listed.next().await {
+            let f = f?;
             for a in f.accounts {
                 if !active.contains(&a) {
                     found(&a);
@@ -173,6 +163,7 @@ fn is_active(a: &aws_sdk_organizations::types::Account) -> bool {
 mod tests {
     use super::*;
     use std::sync::Mutex;
+    use std::time::Duration;
 
     /// root → ou-a → ou-b, two accounts each; `ou-a` throttled through every attempt of a
     /// call `throttles` times before it answers.
@@ -203,7 +194,7 @@ mod tests {
         };
         let seen = Mutex::new(Vec::new());
         let found = |a: &str| seen.lock().unwrap().push(a.to_string());
-        let out = walk(&["r-root".to_string()], list, &found).await;
+        let out = walk(&["r-root".to_string()], list, Duration::ZERO, &found).await;
         (out, seen.into_inner().unwrap())
     }
 

@@ -73,9 +73,13 @@ pub fn next_level(level: usize, busy: f64, binding: bool) -> usize {
 /// thread, but a caller on a multi-threaded runtime may be resumed on another thread, whose
 /// count is not the one read before (a thread's count read so went backwards, and panicked).
 fn process_cpu() -> Option<Duration> {
-    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
+    cpu_in_stat(&std::fs::read_to_string("/proc/self/stat").ok()?)
+}
+
+/// The user and system CPU time a `/proc/<pid>/stat` line says its process has spent.
+pub fn cpu_in_stat(stat: &str) -> Option<Duration> {
     // The fields after the command's closing parenthesis: utime and stime are the 12th and
-    // 13th of them.
+    // 13th of them, in clock ticks (100 a second on Linux).
     let fields: Vec<&str> = stat.rsplit_once(')')?.1.split_whitespace().collect();
     let ticks = |i: usize| fields.get(i)?.parse::<u64>().ok();
     Some(Duration::from_millis((ticks(11)? + ticks(12)?) * 10))

@@ -86,8 +86,10 @@ impl Aws {
                     let config = if Some(&account) == own.as_ref() {
                         Ok(self.config.clone())
                     } else {
+                        // STS throttles the provider's account as a whole: after a pause, the
+                        // others' AssumeRoles have passed.
                         let arn = format!("arn:{partition}:iam::{account}:role/{role}");
-                        self.assume_patiently(&arn).await
+                        super::in_rounds(super::THROTTLED_BACKOFF_MAX, || self.assume(&arn)).await
                     };
                     stream::iter(self.in_regions(sel, account, config).await)
                 }
@@ -217,22 +219,6 @@ impl Aws {
             })
             .await
             .cloned()
-    }
-
-    /// [`Aws::assume`], with up to [`super::THROTTLED_ROUNDS`] more rounds of attempts after
-    /// a pause when STS throttled one through all of its attempts: STS throttles the calling
-    /// account as a whole, so it is the others' AssumeRoles that pass meanwhile.
-    async fn assume_patiently(&self, role_arn: &str) -> Result<SdkConfig, Error> {
-        let mut round = 0;
-        loop {
-            match self.assume(role_arn).await {
-                Err(e) if super::is_throttled(&e) && round < super::THROTTLED_ROUNDS => {
-                    round += 1;
-                    tokio::time::sleep(super::THROTTLED_BACKOFF_MAX).await;
-                }
-                done => return done,
-            }
-        }
     }
 
     /// Configuration acting through `role_arn`: the credentials kept from an earlier tick

@@ -147,17 +147,7 @@ impl Fast {
     pub fn cpu_seconds(&self) -> f64 {
         let stat =
             std::fs::read_to_string(format!("/proc/{}/stat", self.child.id())).unwrap_or_default();
-        // Fields after the command's closing parenthesis; utime and stime are the 12th and
-        // 13th of them, in clock ticks (100 a second on Linux).
-        let after = stat.rsplit_once(')').map_or("", |(_, rest)| rest);
-        let fields: Vec<&str> = after.split_whitespace().collect();
-        let ticks = |i: usize| {
-            fields
-                .get(i)
-                .and_then(|f| f.parse::<f64>().ok())
-                .unwrap_or(0.0)
-        };
-        (ticks(11) + ticks(12)) / 100.0
+        cidrwatch::aws::pace::cpu_in_stat(&stat).map_or(0.0, |d| d.as_secs_f64())
     }
 
     /// The binary's environment against this fake.
