@@ -19,7 +19,7 @@ use tokio::time::Instant;
 
 use super::once::{Gathered, once_each, vpcs_once};
 use super::pace::Pace;
-use super::{Aws, enis, network, nodes, sdk_error};
+use super::{Aws, enis, network, nodes};
 use crate::Error;
 use crate::spec::{Accounting, AddressPlan, Depth, Selection};
 use crate::usage::clusters::Cluster;
@@ -330,28 +330,28 @@ fn subnet_filters(sel: &Selection) -> Vec<Filter> {
     }
 }
 
-/// Every subnet the filters select, paged as EC2 pages them (⌈subnets/1000⌉ calls). Read a
-/// page at a time: the paginator's `items()` hands each subnet over a channel of its own
-/// (a semaphore and a wake per item), a few percent of a 10,000-subnet tick's CPU.
+/// Every subnet the filters select, paged as EC2 pages them (⌈subnets/1000⌉ calls).
 async fn each_subnet(
     ec2: &aws_sdk_ec2::Client,
     filters: Vec<Filter>,
     mut each: impl FnMut(aws_sdk_ec2::types::Subnet),
 ) -> Result<(), Error> {
-    let mut pages = ec2
+    let read = ec2
         .describe_subnets()
         .set_filters(Some(filters))
-        .max_results(PAGE)
-        .into_paginator()
-        .send();
-    while let Some(page) = pages.next().await {
-        let page = page.map_err(|e| sdk_error("ec2:DescribeSubnets", e))?;
-        page.subnets
-            .unwrap_or_default()
-            .into_iter()
-            .for_each(&mut each);
-    }
-    Ok(())
+        .max_results(PAGE);
+    super::each_page(
+        "ec2:DescribeSubnets",
+        |token| read.clone().set_next_token(token).send(),
+        |page| page.next_token.take(),
+        |page| {
+            page.subnets
+                .unwrap_or_default()
+                .into_iter()
+                .for_each(&mut each)
+        },
+    )
+    .await
 }
 
 /// Scans one account-region with `ec2` (public so tests can drive it with a mocked client).
@@ -477,51 +477,53 @@ async fn vpcs(
     region: &str,
     wanted: Option<&BTreeSet<String>>,
 ) -> Result<Vec<VpcInfo>, Error> {
-    let ids: Vec<String> = wanted.into_iter().flatten().cloned().collect();
+    let ids: Vec<&String> = wanted.into_iter().flatten().collect();
     let filters =
         (!ids.is_empty() && ids.len() <= FILTER_VALUES_MAX).then(|| vec![filter("vpc-id", &ids)]);
-    let mut items = ec2
-        .describe_vpcs()
-        .set_filters(filters)
-        .max_results(PAGE)
-        .into_paginator()
-        .items()
-        .send();
+    let read = ec2.describe_vpcs().set_filters(filters).max_results(PAGE);
     let mut out = Vec::new();
-    while let Some(v) = items.next().await {
-        let v = v.map_err(|e| sdk_error("ec2:DescribeVpcs", e))?;
-        let Some(vpc_id) = v
-            .vpc_id()
-            .filter(|id| wanted.is_none_or(|w| w.contains(*id)))
-        else {
-            continue;
-        };
-        let mut cidrs: Vec<Ipv4Cidr> = v
-            .cidr_block()
-            .and_then(|c| c.parse().ok())
-            .into_iter()
-            .collect();
-        for c in v
-            .cidr_block_association_set()
-            .iter()
-            .filter(|a| {
-                a.cidr_block_state()
-                    .and_then(|s| s.state())
-                    .is_none_or(|s| s.as_str() == "associated")
-            })
-            .filter_map(|a| a.cidr_block()?.parse::<Ipv4Cidr>().ok())
-        {
-            if !cidrs.contains(&c) {
-                cidrs.push(c);
-            }
-        }
-        out.push(VpcInfo {
-            account: v.owner_id().unwrap_or_default().to_string(),
-            region: region.to_string(),
-            vpc_id: vpc_id.to_string(),
-            cidrs,
-            subnets: Vec::new(),
-        });
-    }
+    super::each_page(
+        "ec2:DescribeVpcs",
+        |token| read.clone().set_next_token(token).send(),
+        |page| page.next_token.take(),
+        |page| {
+            let wanted = |id: &&str| wanted.is_none_or(|w| w.contains(*id));
+            out.extend(page.vpcs().iter().filter_map(|v| {
+                let vpc_id = v.vpc_id().filter(wanted)?;
+                Some(vpc_info(v, vpc_id, region))
+            }))
+        },
+    )
+    .await?;
     Ok(out)
+}
+
+/// One VPC's record: its IPv4 CIDRs, the primary first, then the secondary ones associated.
+fn vpc_info(v: &aws_sdk_ec2::types::Vpc, vpc_id: &str, region: &str) -> VpcInfo {
+    let mut cidrs: Vec<Ipv4Cidr> = v
+        .cidr_block()
+        .and_then(|c| c.parse().ok())
+        .into_iter()
+        .collect();
+    for c in v
+        .cidr_block_association_set()
+        .iter()
+        .filter(|a| {
+            a.cidr_block_state()
+                .and_then(|s| s.state())
+                .is_none_or(|s| s.as_str() == "associated")
+        })
+        .filter_map(|a| a.cidr_block()?.parse::<Ipv4Cidr>().ok())
+    {
+        if !cidrs.contains(&c) {
+            cidrs.push(c);
+        }
+    }
+    VpcInfo {
+        account: v.owner_id().unwrap_or_default().to_string(),
+        region: region.to_string(),
+        vpc_id: vpc_id.to_string(),
+        cidrs,
+        subnets: Vec::new(),
+    }
 }

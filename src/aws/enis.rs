@@ -36,27 +36,28 @@ pub(super) async fn interfaces(
     let filters = eni_filters(subnets, every);
     let mut occupancy = vec![Occupancy::default(); if prefixes { subnets.len() } else { 0 }];
     let mut enis = Vec::new();
-    // A page at a time, as the subnets are read (the paginator's items() pays a channel
-    // hand-off per ENI).
-    let mut pages = ec2
+    let read = ec2
         .describe_network_interfaces()
         .set_filters(Some(filters).filter(|f| !f.is_empty()))
-        .max_results(PAGE)
-        .into_paginator()
-        .send();
-    while let Some(page) = pages.next().await {
-        let page = page.map_err(|e| sdk_error("ec2:DescribeNetworkInterfaces", e))?;
-        for eni in page.network_interfaces() {
-            let place = place.get_or_insert_with(|| index(subnets));
-            let Some(&i) = eni.subnet_id().and_then(|id| place.get(id)) else {
-                continue;
-            };
-            if prefixes {
-                occupy(&mut occupancy[i], eni);
+        .max_results(PAGE);
+    super::each_page(
+        "ec2:DescribeNetworkInterfaces",
+        |token| read.clone().set_next_token(token).send(),
+        |page| page.next_token.take(),
+        |page| {
+            for eni in page.network_interfaces() {
+                let place = place.get_or_insert_with(|| index(subnets));
+                let Some(&i) = eni.subnet_id().and_then(|id| place.get(id)) else {
+                    continue;
+                };
+                if prefixes {
+                    occupy(&mut occupancy[i], eni);
+                }
+                enis.push(read_eni(eni));
             }
-            enis.push(read_eni(eni));
-        }
-    }
+        },
+    )
+    .await?;
     if accounting == Accounting::PrefixesAndReservations {
         let place = place.get_or_insert_with(|| index(subnets));
         add_reservations(ec2, place, &mut occupancy).await?;
