@@ -81,7 +81,9 @@ impl Aws {
         let work = scopes.map(|scope| {
             total.fetch_add(1, Ordering::SeqCst);
             let (done, failed, total) = (&done, &failed, &total);
-            async move {
+            // Boxed where it is made: the scan's state (its SDK calls' futures) is kilobytes,
+            // and unboxed it was copied again at each hand-off on the way into the pace.
+            Box::pin(async move {
                 let result = match scope.config {
                     Ok(config) => {
                         let ec2 = ec2_in(&config, &scope.account, &scope.region);
@@ -103,7 +105,7 @@ impl Aws {
                 let now = done.fetch_add(1, Ordering::SeqCst) + 1;
                 progress(now, total.load(Ordering::SeqCst), failures);
                 (scope.account, scope.region, result)
-            }
+            })
         });
         let mut snapshot = Snapshot {
             prefix_accounting: accounting != Accounting::Addresses,
