@@ -194,10 +194,35 @@ pub async fn load_config() -> SdkConfig {
 /// an STS client per account. Without it each SDK client makes a default HTTP client of its
 /// own, and a 1,000-account tick opened a connection (on AWS, a TLS handshake) per client.
 /// Its connections are [`connector`]'s.
+///
+/// Building an SDK client asks the HTTP client for a connector without runtime components,
+/// only to load the trust store early, and drops it; the connectors that carry requests are
+/// asked for with the components, and kept (one per timeout setting). That first one is
+/// made without certificates: a tick builds an EC2 client per account-region, and parsing
+/// the ~150 root certificates each time was an eighth of a large tick's CPU.
 pub fn http_client() -> aws_sdk_sts::config::SharedHttpClient {
     aws_smithy_http_client::Builder::new().build_with_connector_fn(|settings, components| {
-        connector(settings, components.and_then(|c| c.sleep_impl()))
+        match components {
+            Some(c) => connector(settings, c.sleep_impl()),
+            None => dropped_connector(),
+        }
     })
+}
+
+/// The connector an SDK client's construction makes and drops: [`connector`]'s, but trusting
+/// no certificate (so parsing none).
+fn dropped_connector() -> aws_smithy_http_client::Connector {
+    use aws_smithy_http_client::tls::{self, TlsContext, TrustStore};
+    let none = TlsContext::builder()
+        .with_trust_store(TrustStore::empty())
+        .build()
+        .expect("a TLS context of no certificate");
+    aws_smithy_http_client::ConnectorBuilder::default()
+        .tls_provider(tls::Provider::Rustls(
+            tls::rustls_provider::CryptoMode::Ring,
+        ))
+        .tls_context(none)
+        .build()
 }
 
 /// The connector every HTTP request of the process goes through, the SDK's and the
@@ -217,6 +242,8 @@ pub(crate) fn connector(
     b.set_connector_settings(settings.cloned());
     b.set_sleep_impl(sleep);
     b.set_proxy_config(Some(ProxyConfig::from_env()));
+    #[cfg(test)]
+    tests::CONNECTORS.with(|n| n.set(n.get() + 1));
     b.build()
 }
 
@@ -330,6 +357,13 @@ where
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::cell::Cell;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    thread_local! {
+        /// The connectors [`connector`] made on this thread (a test's own runtime).
+        pub(super) static CONNECTORS: Cell<usize> = const { Cell::new(0) };
+    }
 
     /// The tokens each call was asked with, for pages whose next tokens are `tokens`.
     async fn asked(tokens: &[&str]) -> (Vec<Option<String>>, usize) {
@@ -362,5 +396,48 @@ mod tests {
         );
         assert_eq!(asked(&["a", ""]).await, (vec![None, some("a")], 2));
         assert_eq!(asked(&["a", "a", "b"]).await, (vec![None, some("a")], 2));
+    }
+
+    #[tokio::test]
+    async fn building_clients_makes_no_connector_and_a_request_makes_one() {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let endpoint = format!("http://{}", listener.local_addr().unwrap());
+        let answered = tokio::spawn(async move {
+            let (mut s, _) = listener.accept().await.unwrap();
+            let mut request = [0u8; 8192];
+            let n = s.read(&mut request).await.unwrap();
+            s.write_all(b"HTTP/1.1 403 Forbidden\r\ncontent-length: 0\r\n\r\n")
+                .await
+                .unwrap();
+            String::from_utf8_lossy(&request[..n]).into_owned()
+        });
+        let credentials = aws_sdk_sts::config::Credentials::new("a", "b", None, None, "test");
+        let config = SdkConfig::builder()
+            .behavior_version(aws_config::BehaviorVersion::latest())
+            .region(aws_config::Region::new("us-east-1"))
+            .endpoint_url(endpoint)
+            .credentials_provider(aws_sdk_sts::config::SharedCredentialsProvider::new(
+                credentials,
+            ))
+            .http_client(http_client())
+            .build();
+        let made = || CONNECTORS.with(Cell::get);
+        let before = made();
+        for region in ["us-east-1", "eu-west-1", "ap-south-1"] {
+            drop(discover::ec2_in(&config, "111111111111", region));
+        }
+        assert_eq!(made(), before, "building SDK clients made connectors");
+        let sent = aws_sdk_sts::Client::new(&config)
+            .get_caller_identity()
+            .send()
+            .await;
+        assert!(sent.is_err(), "the server refused it");
+        let request = answered.await.unwrap();
+        assert!(request.contains("GetCallerIdentity"), "{request}");
+        assert_eq!(
+            made(),
+            before + 1,
+            "the request's connector is connector()'s"
+        );
     }
 }
