@@ -65,8 +65,10 @@ $(PACKAGE_TOOLS): scripts/requirements-package.txt | $(VENV)/bin/python
 ## template.yaml is scripts/sam.py's output of cfn/provider.yaml), the
 ## Terraform example (parsed), and the CDK example (Jest, then cfn-lint on what it synthesizes).
 ## make e2e waits on LocalStack's one-minute alarm periods, so beside it run the 200 generated
-## monitors (tests/lifecycle.rs, target/lifecycle.log) and the manual, the browser and the CDK
-## example (target/beside-e2e.log): side by side they take about the longest one's time.
+## monitors (tests/lifecycle.rs, target/lifecycle.log) and the manual, the browser, the CDK
+## example, lint and iac (target/beside-e2e.log): side by side they take about the longest
+## one's time. (Run after it, clippy's first check of every dependency put minutes on a
+## fresh clone's make test.)
 ## Every other test file runs first.
 ## The tools the later steps need install while cargo builds and runs the tests (target/tools.log).
 CARGO_TESTS := $(filter-out lifecycle,$(basename $(notdir $(wildcard tests/*.rs))))
@@ -79,16 +81,14 @@ test: $(TEST_TOOLS)
 	cargo test --doc
 	cargo test --no-run --test lifecycle
 	cargo test --test lifecycle > target/lifecycle.log 2>&1 & lifecycle=$$!; \
-		$(MAKE) docs browser cdk > target/beside-e2e.log 2>&1 & beside=$$!; \
+		$(MAKE) docs browser cdk lint iac > target/beside-e2e.log 2>&1 & beside=$$!; \
 		$(MAKE) e2e; e2e=$$?; \
 		wait $$lifecycle; status=$$?; wait $$beside; others=$$?; \
 		if [ $$status -eq 0 ]; then tail -n 3 target/lifecycle.log; else cat target/lifecycle.log; fi; \
 		if [ $$others -eq 0 ]; then grep -E '^(check_book|browser|self-test):' target/beside-e2e.log; \
 		else cat target/beside-e2e.log; fi; \
-		echo "lifecycle: exit $$status; docs, browser, cdk: exit $$others; e2e: exit $$e2e"; \
+		echo "lifecycle: exit $$status; docs, browser, cdk, lint, iac: exit $$others; e2e: exit $$e2e"; \
 		[ $$status -eq 0 ] && [ $$others -eq 0 ] && [ $$e2e -eq 0 ]
-	$(MAKE) lint
-	$(MAKE) iac
 
 ## What the steps after cargo test install on first use: the venvs, LocalStack and the test
 ## bed's plugins, the CDK example's packages and template, Chromium and the browser's
