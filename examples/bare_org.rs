@@ -3,7 +3,8 @@
 //! those credentials, `DescribeSubnets`, then `DescribeVpcs` of the subnets' VPCs and
 //! `DescribeNetworkInterfaces` (available ones) of their subnets, as a tick asks them; the
 //! answers are dropped. Accounts are assumed and account-regions described `SCAN_CONCURRENCY`
-//! at a time (default 64), pipelined, on the one HTTP client the binary uses.
+//! at a time (default 64), pipelined, on the one HTTP client the binary uses, with its
+//! allocator (the library sets it).
 //!
 //! `bare_org ROLE_NAME REGION[,REGION…] ACCOUNT…`, configured like the binary
 //! (AWS_ENDPOINT_URL, region, credentials); prints the number of subnets seen.

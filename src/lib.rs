@@ -58,9 +58,9 @@ pub use error::Error;
 /// mimalloc for every binary built with AWS: the Lambda, the command line, and the bare SDK
 /// legs `make bench` measures a tick against (so that yardstick still differs from a tick
 /// only by its work). A tick holds its pool's records while it makes thousands of small
-/// requests; in glibc's allocator the free lists that left behind cost a fifth of a
-/// 2,000-account tick's CPU (perf: `_int_malloc`, `unlink_chunk`, `malloc_consolidate`), in
-/// mimalloc's a small part of that, for the same peak memory (docs/benchmarks.md).
+/// requests, and glibc's allocator spent much of a large tick's CPU walking the free lists
+/// that leaves; mimalloc spends a small part of that, for the same peak memory
+/// (docs/benchmarks.md, "Where the tick's CPU went").
 #[cfg(feature = "aws")]
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;

@@ -199,7 +199,8 @@ pub async fn load_config() -> SdkConfig {
 /// only to load the trust store early, and drops it; the connectors that carry requests are
 /// asked for with the components, and kept (one per timeout setting). That first one is
 /// made without certificates: a tick builds an EC2 client per account-region, and parsing
-/// the ~150 root certificates each time was an eighth of a large tick's CPU.
+/// the root certificates for each was a large share of its CPU (Benchmarks, "Where the
+/// tick's CPU went").
 pub fn http_client() -> aws_sdk_sts::config::SharedHttpClient {
     aws_smithy_http_client::Builder::new().build_with_connector_fn(|settings, components| {
         match components {
@@ -329,8 +330,8 @@ where
 /// Every page of a paged read, one `send(token)` after another until the service gives no
 /// next token (or the one it was asked with), each page handed to `each`. Not the SDK's
 /// paginator: it runs each read on a stream behind a channel of its own (a channel block, a
-/// task hand-off and a wake a page), about a twentieth of a large tick's CPU for reads that
-/// are one page nearly always. `token` takes a page's next token out of it.
+/// task hand-off and a wake a page), for reads that are one page nearly always. `token`
+/// takes a page's next token out of it.
 pub(crate) async fn each_page<P, E, R, F>(
     call: &'static str,
     mut send: impl FnMut(Option<String>) -> F,
