@@ -35,10 +35,9 @@ pub(super) fn vpcs_once(views: Vec<(String, Vec<VpcInfo>)>) -> Vec<VpcInfo> {
 /// was.
 pub(super) struct Gathered<T> {
     all: Vec<(bool, u32, T)>,
-    scanners: Vec<String>,
-    /// Each scanner's index in `scanners`: a tick of thousands of accounts finishes their
-    /// regions interleaved, so a search of the list would compare thousands of ids a scan.
-    index: HashMap<String, u32>,
+    /// Each scanning account's number, as `all` names it: by hash, since a tick of thousands
+    /// of accounts finishes their regions interleaved.
+    scanners: HashMap<String, u32>,
     name: fn(&T) -> (&String, &String),
 }
 
@@ -47,8 +46,7 @@ impl<T> Gathered<T> {
     pub(super) fn new(name: fn(&T) -> (&String, &String)) -> Self {
         Gathered {
             all: Vec::new(),
-            scanners: Vec::new(),
-            index: HashMap::new(),
+            scanners: HashMap::new(),
             name,
         }
     }
@@ -58,12 +56,11 @@ impl<T> Gathered<T> {
         if items.is_empty() {
             return;
         }
-        let scanner = match self.index.get(scanned_by) {
+        let scanner = match self.scanners.get(scanned_by) {
             Some(&i) => i,
             None => {
                 let i = self.scanners.len() as u32;
-                self.scanners.push(scanned_by.to_string());
-                self.index.insert(scanned_by.to_string(), i);
+                self.scanners.insert(scanned_by.to_string(), i);
                 i
             }
         };
@@ -96,8 +93,12 @@ impl<T> Gathered<T> {
             mut all,
             scanners,
             name,
-            ..
         } = self;
+        let mut by_number = vec![String::new(); scanners.len()];
+        for (scanner, i) in scanners {
+            by_number[i as usize] = scanner;
+        }
+        let scanners = by_number;
         let by_place = |a: &T, b: &T| {
             let (a_account, a_id) = name(a);
             let (b_account, b_id) = name(b);
