@@ -68,20 +68,26 @@ $(PACKAGE_TOOLS): scripts/requirements-package.txt | $(VENV)/bin/python
 ## monitors (tests/lifecycle.rs, target/lifecycle.log) and the manual, the browser, the CDK
 ## example, lint and iac (target/beside-e2e.log): side by side they take about the longest
 ## one's time. (Run after it, clippy's first check of every dependency put minutes on a
-## fresh clone's make test.)
-## Every other test file runs first.
+## fresh clone's make test.) They run at the lowest CPU priority: make e2e's LocalStack, its
+## Lambda and its alarm scenarios keep the cores they need, as a user's account gives them,
+## and the others take what the waits leave.
+## Every other test file runs first, under cargo-nextest where the machine has it: each test
+## is a process, and most wait on a local AWS, so twice as many run as there are cores.
 ## The tools the later steps need install while cargo builds and runs the tests (target/tools.log).
 CARGO_TESTS := $(filter-out lifecycle,$(basename $(notdir $(wildcard tests/*.rs))))
+TEST_THREADS ?= $(shell echo $$(( 2 * $$(nproc) )))
+RUN_TESTS = $(if $(shell cargo nextest --version 2>/dev/null),cargo nextest run --no-fail-fast --test-threads $(TEST_THREADS),cargo test)
+BESIDE := nice -n 19
 test: $(TEST_TOOLS)
 	mkdir -p target
 	$(MAKE) tools > target/tools.log 2>&1 & tools=$$!; \
-		cargo test --lib --bins --examples $(addprefix --test ,$(CARGO_TESTS)); status=$$?; \
+		$(RUN_TESTS) --lib --bins --examples $(addprefix --test ,$(CARGO_TESTS)); status=$$?; \
 		wait $$tools || { cat target/tools.log; echo "make tools failed"; exit 1; }; \
 		exit $$status
 	cargo test --doc
 	cargo test --no-run --test lifecycle
-	cargo test --test lifecycle > target/lifecycle.log 2>&1 & lifecycle=$$!; \
-		$(MAKE) docs browser cdk lint iac > target/beside-e2e.log 2>&1 & beside=$$!; \
+	$(BESIDE) cargo test --test lifecycle > target/lifecycle.log 2>&1 & lifecycle=$$!; \
+		$(BESIDE) $(MAKE) docs browser cdk lint iac > target/beside-e2e.log 2>&1 & beside=$$!; \
 		$(MAKE) e2e; e2e=$$?; \
 		wait $$lifecycle; status=$$?; wait $$beside; others=$$?; \
 		if [ $$status -eq 0 ]; then tail -n 3 target/lifecycle.log; else cat target/lifecycle.log; fi; \
