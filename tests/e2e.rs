@@ -287,8 +287,13 @@ async fn monitors_live_their_lives_where_alarms_are_evaluated() {
         .create("e2e-e", json!({"VpcIds": [vpc_e], "Regions": ["ALL"]}))
         .await;
     // A healthy Create sends nothing, and leaves every alarm OK.
+    let created_in = lab.periods();
     lab.drain().await;
-    assert!(lab.messages.is_empty(), "{:?}", lab.messages);
+    assert!(
+        lab.messages.is_empty(),
+        "the five Creates took {created_in:.2} periods: {:?}",
+        lab.messages
+    );
     lab.t0 = Instant::now();
 
     let (mut eni_b, mut eni_d, mut c_ticking, mut d_refused) = (None, None, false, false);

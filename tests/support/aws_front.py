@@ -568,6 +568,22 @@ def make_handler(front: Front):
     return Handler
 
 
+class Server(ThreadingHTTPServer):
+    # A backlog for a scan's worth of parallel connections (socketserver's default is 5).
+    request_queue_size = 512
+    daemon_threads = True
+
+    def handle_error(self, request, client_address) -> None:
+        # A client that gives up on a slow answer (the SDK's read timeout) closes its connection,
+        # as it would with AWS: one line that says so, not a traceback.
+        error = sys.exc_info()[1]
+        if isinstance(error, (BrokenPipeError, ConnectionResetError)):
+            print(f"front: a client closed its connection before its answer ({type(error).__name__})",
+                  file=sys.stderr, flush=True)
+        else:
+            super().handle_error(request, client_address)
+
+
 def main() -> None:
     logging.getLogger("werkzeug").setLevel(logging.ERROR)  # one line per request drowns test output
     args = sys.argv[1:]
@@ -581,10 +597,7 @@ def main() -> None:
     else:
         moto_port = upstream
     port = int(args[0]) if args else 0
-    # A backlog for a scan's worth of parallel connections (socketserver's default is 5).
-    ThreadingHTTPServer.request_queue_size = 512
-    server = ThreadingHTTPServer(("127.0.0.1", port), make_handler(Front(moto_port, upstream is not None)))
-    server.daemon_threads = True
+    server = Server(("127.0.0.1", port), make_handler(Front(moto_port, upstream is not None)))
     print(f"READY {server.server_address[1]}", flush=True)
 
     def watch_stdin() -> None:
