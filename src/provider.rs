@@ -372,29 +372,31 @@ async fn await_heartbeat(p: &Provider, spec: &MonitorSpec, deadline: Deadline) {
     let range = Duration::from_secs(u64::from(period) * u64::from(stale.evaluation_periods));
     let left = deadline.work.saturating_duration_since(Instant::now());
     let until = Instant::now() + HEARTBEAT_WAIT_MAX.min(left / 4);
-    loop {
-        let read = p
-            .aws
-            .readable(
-                &spec.namespace,
-                &spec.pool_name,
-                stale.metric,
-                period,
-                range,
-            )
-            .await;
-        match read {
-            Ok(true) => return,
-            Ok(false) if Instant::now() < until => tokio::time::sleep(Duration::from_secs(1)).await,
-            Ok(false) => {
-                tracing::warn!("the first Heartbeat is not readable yet: -stale may fire once");
-                return;
-            }
-            Err(e) => {
-                tracing::warn!(error = %e, "could not read the first Heartbeat back");
-                return;
-            }
+    let failed = loop {
+        // A failed or slow read is no answer: read again until the bound, as when the
+        // Heartbeat is not readable yet.
+        let read = p.aws.readable(
+            &spec.namespace,
+            &spec.pool_name,
+            stale.metric,
+            period,
+            range,
+        );
+        let failed = match tokio::time::timeout_at(until, read).await {
+            Ok(Ok(true)) => return,
+            Ok(Err(e)) => Some(e),
+            Ok(Ok(false)) | Err(_) => None,
+        };
+        if Instant::now() + Duration::from_secs(1) >= until {
+            break failed;
         }
+        tokio::time::sleep(Duration::from_secs(1)).await;
+    };
+    match failed {
+        Some(e) => {
+            tracing::warn!(error = %e, "could not read the first Heartbeat back: -stale may fire once")
+        }
+        None => tracing::warn!("the first Heartbeat is not readable yet: -stale may fire once"),
     }
 }
 

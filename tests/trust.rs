@@ -581,4 +581,15 @@ async fn a_create_puts_alarms_only_once_its_first_heartbeat_is_readable() {
     );
     let id = body["PhysicalResourceId"].as_str().unwrap();
     assert_eq!(bed.alarm_names(id).await.len(), 5);
+
+    // A read that fails (CloudWatch's 500s through the SDK's three attempts) is no answer
+    // either: the Create reads again, and makes the alarms once it sees the Heartbeat.
+    bed.ingest_delay(0.0).await;
+    let fault = json!([{"op": "monitoring:GetMetricData", "contains": "readable",
+        "status": 500, "code": "InternalFailure", "times": 3}]);
+    bed.faults(fault).await;
+    let (body, after_failure) = create("after-a-failure").await;
+    assert!(after_failure > 3, "{after_failure} reads after 3 failed");
+    let id = body["PhysicalResourceId"].as_str().unwrap();
+    assert_eq!(bed.alarm_names(id).await.len(), 5);
 }
