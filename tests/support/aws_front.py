@@ -574,7 +574,7 @@ class Server(ThreadingHTTPServer):
     daemon_threads = True
 
     def handle_error(self, request, client_address) -> None:
-        # A client that gives up on a slow answer (the SDK's read timeout) closes its connection,
+        # A client that gives up on a slow answer (the SDK's attempt timeout) closes its connection,
         # as it would with AWS: one line that says so, not a traceback.
         error = sys.exc_info()[1]
         if isinstance(error, (BrokenPipeError, ConnectionResetError)):
